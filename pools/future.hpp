@@ -1,0 +1,238 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "pools/errors.hpp"
+
+namespace poolbench {
+
+/// How a task ended; every submitted task ends exactly once with one of these.
+enum class TaskOutcome : std::uint8_t { completed, failed, cancelled };
+
+/// Receives the exceptions no future can hold: those thrown by done-callbacks and by
+/// posted (fire-and-forget) tasks. They are reported, never propagated to the worker.
+using UnobservedErrorHandler = void (*)(std::exception_ptr) noexcept;
+
+/// Installs the handler for unobserved exceptions and returns the previous one; the
+/// default prints one line to stderr. Pass nullptr to restore the default.
+UnobservedErrorHandler set_unobserved_error_handler(UnobservedErrorHandler handler) noexcept;
+
+/// Hands an exception that no future can hold to the installed handler.
+void report_unobserved_error(std::exception_ptr error) noexcept;
+
+template <class R>
+class Future;
+
+namespace detail {
+
+/// The status and callbacks that every future's shared state has, whatever its value type.
+class StateBase {
+ public:
+  enum class Status : std::uint8_t { pending, running, completed, failed, cancelled };
+
+  StateBase() = default;
+  StateBase(const StateBase&) = delete;
+  StateBase& operator=(const StateBase&) = delete;
+
+  /// Moves pending → running; false when the task was cancelled first.
+  bool try_start() noexcept;
+  /// Moves pending → cancelled and runs the callbacks; true also when already cancelled.
+  bool cancel();
+  void set_exception(std::exception_ptr error);
+
+  Status status() const noexcept { return status_.load(std::memory_order_acquire); }
+  bool finished() const noexcept { return status() >= Status::completed; }
+  void wait() const;
+  bool wait_for(std::chrono::nanoseconds timeout) const;
+  std::exception_ptr error() const noexcept { return error_; }
+  void add_callback(std::function<void()> callback);
+
+ protected:
+  /// Publishes a final status (the value or error is already stored) and runs the
+  /// callbacks; false when the task had already ended (or started, with only_if_pending).
+  bool finish(Status final_status, bool only_if_pending);
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable done_;
+  mutable int waiters_ = 0;
+  std::atomic<Status> status_{Status::pending};
+  std::exception_ptr error_;
+  std::vector<std::function<void()>> callbacks_;
+};
+
+template <class R>
+class State final : public StateBase {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+  template <class... V>
+  void set_value(V&&... value) {
+    value_.emplace(std::forward<V>(value)...);
+    finish(Status::completed, /*only_if_pending=*/false);
+  }
+  const Stored& value() const { return *value_; }
+
+ private:
+  std::optional<Stored> value_;
+};
+
+}  // namespace detail
+
+/// The result of a submitted task, with Python's `concurrent.futures.Future` semantics.
+/// Copies share one state, so any copy may wait, read the result or cancel.
+template <class R>
+class Future {
+ public:
+  using value_type = R;
+
+  Future() = default;
+  explicit Future(std::shared_ptr<detail::State<R>> state) : state_(std::move(state)) {}
+
+  bool valid() const noexcept { return state_ != nullptr; }
+
+  /// Waits for the task and returns its value; rethrows its exception, or throws
+  /// CancelledError when it was cancelled.
+  R get() const {
+    state_->wait();
+    return value_or_throw();
+  }
+
+  /// Like `get`, but throws TimeoutError when the task has not ended within `timeout`.
+  R result(std::chrono::nanoseconds timeout) const {
+    if (!state_->wait_for(timeout)) throw TimeoutError("the task did not end within the timeout");
+    return value_or_throw();
+  }
+
+  void wait() const { state_->wait(); }
+  /// True when the task ended within `timeout`.
+  bool wait_for(std::chrono::nanoseconds timeout) const { return state_->wait_for(timeout); }
+
+  /// True once the task completed, failed or was cancelled.
+  bool done() const noexcept { return state_->finished(); }
+  bool running() const noexcept { return status() == detail::StateBase::Status::running; }
+  bool cancelled() const noexcept { return status() == detail::StateBase::Status::cancelled; }
+
+  /// Cancels the task if it has not started; true if it is (now) cancelled.
+  bool cancel() { return state_->cancel(); }
+
+  /// Waits, then returns the task's exception, or nullptr when it succeeded;
+  /// throws CancelledError when it was cancelled.
+  std::exception_ptr exception() const {
+    state_->wait();
+    if (cancelled()) throw CancelledError("the task was cancelled before it started");
+    return state_->error();
+  }
+
+  /// Calls `callback(future)` once the task ends, in the thread that ends it, or at once
+  /// in the caller when it has already ended. Callbacks run in the order added; one
+  /// that throws is reported (see set_unobserved_error_handler) and the others still run.
+  template <class F>
+    requires std::invocable<F&, const Future<R>&>
+  void add_done_callback(F&& callback) const {
+    state_->add_callback([self = *this, cb = std::forward<F>(callback)]() mutable { cb(self); });
+  }
+
+ private:
+  detail::StateBase::Status status() const noexcept { return state_->status(); }
+
+  R value_or_throw() const {
+    switch (status()) {
+      case detail::StateBase::Status::cancelled:
+        throw CancelledError("the task was cancelled before it started");
+      case detail::StateBase::Status::failed:
+        std::rethrow_exception(state_->error());
+      default:
+        if constexpr (std::is_void_v<R>) {
+          return;
+        } else {
+          return state_->value();
+        }
+    }
+  }
+
+  std::shared_ptr<detail::State<R>> state_;
+};
+
+/// Waits until every future in `futures` has ended.
+template <class Range>
+void wait_all(const Range& futures) {
+  for (const auto& future : futures) future.wait();
+}
+
+/// Waits until every future has ended or `timeout` has passed; true if all ended.
+template <class Range>
+bool wait_all(const Range& futures, std::chrono::nanoseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& future : futures) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (!future.wait_for(std::max<std::chrono::nanoseconds>(left, std::chrono::nanoseconds{0})))
+      return false;
+  }
+  return true;
+}
+
+/// Yields futures in the order they end, like Python's `as_completed`.
+template <class R>
+class AsCompleted {
+ public:
+  explicit AsCompleted(std::vector<Future<R>> futures)
+      : futures_(std::move(futures)), ready_(std::make_shared<Ready>()) {
+    for (std::size_t i = 0; i < futures_.size(); ++i) {
+      futures_[i].add_done_callback([ready = ready_, i](const Future<R>&) {
+        std::lock_guard lock(ready->mutex);
+        ready->indices.push_back(i);
+        ready->changed.notify_one();
+      });
+    }
+  }
+
+  /// The next future to end, blocking until there is one; nullopt once all were yielded.
+  std::optional<Future<R>> next() { return next_until(std::chrono::steady_clock::time_point::max()); }
+
+  /// Like `next`, but throws TimeoutError when no future ends within `timeout`.
+  std::optional<Future<R>> next_for(std::chrono::nanoseconds timeout) {
+    return next_until(std::chrono::steady_clock::now() + timeout);
+  }
+
+ private:
+  struct Ready {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::size_t> indices;
+  };
+
+  std::optional<Future<R>> next_until(std::chrono::steady_clock::time_point deadline) {
+    if (yielded_ == futures_.size()) return std::nullopt;
+    std::unique_lock lock(ready_->mutex);
+    if (!ready_->changed.wait_until(lock, deadline, [&] { return !ready_->indices.empty(); }))
+      throw TimeoutError("no task ended within the timeout");
+    const std::size_t index = ready_->indices.front();
+    ready_->indices.pop_front();
+    ++yielded_;
+    return futures_[index];
+  }
+
+  std::vector<Future<R>> futures_;
+  std::shared_ptr<Ready> ready_;
+  std::size_t yielded_ = 0;
+};
+
+template <class R>
+AsCompleted<R> as_completed(std::vector<Future<R>> futures) {
+  return AsCompleted<R>(std::move(futures));
+}
+
+}  // namespace poolbench

@@ -1,0 +1,190 @@
+#include "pools/process_pool.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#include "pools/channel.hpp"
+#include "pools/worker_main.hpp"
+#include "pools/worker_protocol.hpp"
+
+namespace poolbench {
+namespace {
+
+constexpr int worker_channel_fd = 3;
+
+std::string own_executable() {
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string("/proc/self/exe");
+}
+
+}  // namespace
+
+ProcessPool::ProcessPool(std::size_t workers, Placement placement)
+    : executable_(own_executable()), placement_(std::move(placement)) {
+  require_workers(workers, name());
+  workers_.reserve(workers);
+  try {
+    for (std::size_t i = 0; i < workers; ++i) {
+      workers_.push_back(std::make_unique<Worker>());
+      start_worker(*workers_.back(), i);
+    }
+    for (std::size_t i = 0; i < workers; ++i) workers_[i]->io = std::thread([this, i] { serve(i); });
+  } catch (const std::system_error& e) {
+    shutdown(true, true);
+    throw ResourceError(std::string("process-pool could not start its I/O threads: ") + e.what());
+  } catch (...) {
+    shutdown(true, true);
+    throw;
+  }
+}
+
+ProcessPool::~ProcessPool() { shutdown(); }
+
+void ProcessPool::start_worker(Worker& worker, std::size_t index) {
+  auto [parent_end, child_end] = make_socket_pair();
+  Subprocess process = Subprocess::spawn("/proc/self/exe",
+                                         {executable_, worker_flag, std::to_string(worker_channel_fd)},
+                                         child_end.get(), worker_channel_fd);
+  created_.fetch_add(1, std::memory_order_relaxed);
+  if (const CpuSet* cpus = placement_.for_worker(index)) {
+    try {
+      cpus->bind_process(process.pid());
+    } catch (const Error&) {
+      report_unobserved_error(std::current_exception());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  worker.process = std::move(process);
+  worker.channel = std::move(parent_end);
+}
+
+std::string ProcessPool::retire_worker(Worker& worker) {
+  std::optional<Subprocess> process;
+  {
+    std::lock_guard lock(mutex_);
+    process.swap(worker.process);
+    worker.channel.reset();
+  }
+  if (!process) return "was not running";
+  const pid_t pid = process->pid();
+  return "worker process " + std::to_string(pid) + " " + describe_wait_status(process->wait());
+}
+
+void ProcessPool::enqueue(Job) {
+  throw NotTransferableError("process-pool runs only registered tasks");
+}
+
+void ProcessPool::enqueue_remote(RemoteCall call) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
+  queue_.push_back(std::move(call));
+  lock.unlock();
+  wake_.notify_one();
+}
+
+std::optional<RemoteCall> ProcessPool::next_call() {
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  if (queue_.empty()) return std::nullopt;
+  RemoteCall call = std::move(queue_.front());
+  queue_.pop_front();
+  return call;
+}
+
+void ProcessPool::serve(std::size_t index) {
+  Worker& worker = *workers_[index];
+  while (auto call = next_call()) {
+    if (!call->completion->start()) {
+      record(TaskOutcome::cancelled);
+      continue;
+    }
+    record(execute(worker, index, *call));
+  }
+  // Closing the channel tells the worker to exit; then it is reaped.
+  retire_worker(worker);
+}
+
+TaskOutcome ProcessPool::execute(Worker& worker, std::size_t index, RemoteCall& call) {
+  const std::string& task = *call.task_name;
+  if (worker.process && peer_has_closed(worker.channel.get())) retire_worker(worker);  // died while idle
+  if (!worker.process) {
+    try {
+      start_worker(worker, index);
+    } catch (const Error& e) {
+      call.completion->fail(std::make_exception_ptr(
+          ResourceError("process-pool could not start a worker for task '" + task + "': " + e.what())));
+      return TaskOutcome::failed;
+    }
+  }
+
+  std::optional<Frame> reply;
+  try {
+    WireWriter request;
+    request.put(call.task_id);
+    request.bytes() += call.arguments;
+    send_frame(worker.channel.get(), request.bytes(), call.fds);
+    call.fds.clear();
+    reply = recv_frame(worker.channel.get());
+  } catch (const Error&) {
+    reply.reset();
+  }
+  if (!reply) {
+    const std::string death = retire_worker(worker);
+    call.completion->fail(std::make_exception_ptr(WorkerDiedError(death + " while running task '" + task + "'")));
+    try {
+      start_worker(worker, index);
+    } catch (const Error&) {
+      // The next task retries and reports the failure in its own future.
+    }
+    return TaskOutcome::failed;
+  }
+
+  WireReader in(reply->bytes, std::move(reply->fds));
+  try {
+    if (in.get<ReplyStatus>() == ReplyStatus::error) {
+      auto type = in.get<std::string>();
+      auto message = in.get<std::string>();
+      call.completion->fail(std::make_exception_ptr(RemoteTaskError(std::move(type), message)));
+      return TaskOutcome::failed;
+    }
+  } catch (...) {
+    call.completion->fail(std::current_exception());
+    return TaskOutcome::failed;
+  }
+  return call.completion->deliver(in);
+}
+
+void ProcessPool::shutdown(bool wait, bool cancel_pending) {
+  std::deque<RemoteCall> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (cancel_pending) dropped.swap(queue_);
+  }
+  wake_.notify_all();
+  for (auto& call : dropped) {
+    call.completion->cancel();
+    record(TaskOutcome::cancelled);
+  }
+  if (wait) join_io();
+}
+
+void ProcessPool::join_io() {
+  std::lock_guard lock(join_mutex_);
+  for (auto& worker : workers_) {
+    if (worker->io.joinable() && worker->io.get_id() != std::this_thread::get_id()) worker->io.join();
+  }
+  for (auto& worker : workers_) retire_worker(*worker);
+}
+
+std::vector<pid_t> ProcessPool::worker_pids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<pid_t> pids;
+  for (const auto& worker : workers_) pids.push_back(worker->process ? worker->process->pid() : -1);
+  return pids;
+}
+
+}  // namespace poolbench

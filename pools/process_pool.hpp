@@ -1,0 +1,69 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "pools/cpu_set.hpp"
+#include "pools/executor.hpp"
+#include "pools/subprocess.hpp"
+
+namespace poolbench {
+
+/// N long-lived worker processes — `ProcessPoolExecutor(N)`. Workers are this executable
+/// re-executed in worker mode (see worker_main.hpp), so they run only RegisteredTasks;
+/// arguments, results and fds cross a UNIX socket. A worker that dies fails only the task
+/// it was running, with an error naming the signal or exit code, and is replaced.
+class ProcessPool final : public Executor {
+ public:
+  /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
+  explicit ProcessPool(std::size_t workers, Placement placement = {});
+  ~ProcessPool() override;
+
+  std::string_view name() const noexcept override { return "process-pool"; }
+  std::size_t worker_count() const noexcept override { return workers_.size(); }
+  bool runs_in_process() const noexcept override { return false; }
+  void shutdown(bool wait = true, bool cancel_pending = false) override;
+
+  /// The PIDs of the live workers, one per slot (-1 while a slot has none).
+  std::vector<pid_t> worker_pids() const;
+  /// How many worker processes were started, replacements included.
+  std::uint64_t processes_created() const noexcept { return created_.load(std::memory_order_relaxed); }
+
+ protected:
+  void enqueue(Job job) override;
+  void enqueue_remote(RemoteCall call) override;
+
+ private:
+  struct Worker {
+    std::optional<Subprocess> process;
+    UniqueFd channel;
+    std::thread io;
+  };
+
+  void serve(std::size_t index);
+  TaskOutcome execute(Worker& worker, std::size_t index, RemoteCall& call);
+  void start_worker(Worker& worker, std::size_t index);
+  std::string retire_worker(Worker& worker);
+  std::optional<RemoteCall> next_call();
+  void join_io();
+
+  std::string executable_;
+  Placement placement_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<RemoteCall> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> created_{0};
+  std::mutex join_mutex_;
+};
+
+}  // namespace poolbench

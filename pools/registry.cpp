@@ -1,0 +1,72 @@
+#include "pools/registry.hpp"
+
+#include <functional>
+
+#include "pools/asio_executor.hpp"
+#include "pools/process_pool.hpp"
+#include "pools/sync_executor.hpp"
+#include "pools/tbb_executor.hpp"
+#include "pools/thread_per_task.hpp"
+#include "pools/thread_pool.hpp"
+
+namespace poolbench {
+namespace {
+
+struct Entry {
+  std::string name;
+  std::string description;
+  std::function<std::unique_ptr<Executor>(const ExecutorOptions&)> make;
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table{
+      {"sync", "runs each task inline in submit (the baseline)",
+       [](const ExecutorOptions&) { return std::make_unique<SyncExecutor>(); }},
+      {"thread-per-task", "a new OS thread for every task, joined when it ends",
+       [](const ExecutorOptions&) { return std::make_unique<ThreadPerTask>(); }},
+      {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)",
+       [](const ExecutorOptions& o) { return std::make_unique<ThreadPool>(o.workers, o.placement); }},
+      {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)",
+       [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement); }},
+      {"tbb", "oneTBB task_arena of N slots (yardstick)",
+       [](const ExecutorOptions& o) { return std::make_unique<TbbExecutor>(o.workers); }},
+      {"asio", "Boost.Asio thread_pool of N threads (yardstick)",
+       [](const ExecutorOptions& o) { return std::make_unique<AsioExecutor>(o.workers); }},
+  };
+  return table;
+}
+
+const Entry* find(std::string_view name) {
+  for (const auto& e : entries())
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string>& executor_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& e : entries()) out.push_back(e.name);
+    return out;
+  }();
+  return names;
+}
+
+std::string_view executor_description(std::string_view name) {
+  const Entry* e = find(name);
+  return e ? std::string_view(e->description) : std::string_view();
+}
+
+std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options) {
+  const Entry* e = find(name);
+  if (!e) {
+    std::string allowed;
+    for (const auto& n : executor_names()) allowed += (allowed.empty() ? "" : ", ") + n;
+    throw ConfigError("unknown executor '" + std::string(name) + "' (allowed: " + allowed + ")");
+  }
+  require_workers(options.workers, name);
+  return e->make(options);
+}
+
+}  // namespace poolbench

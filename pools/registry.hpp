@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pools/cpu_set.hpp"
+#include "pools/executor.hpp"
+
+namespace poolbench {
+
+/// What every executor is built from: its size and where its workers run.
+struct ExecutorOptions {
+  std::size_t workers = 1;
+  Placement placement;
+};
+
+/// The names of every executor, in the order `poolbench list` prints them.
+const std::vector<std::string>& executor_names();
+
+/// A one-line description of executor `name` for `poolbench list`.
+std::string_view executor_description(std::string_view name);
+
+/// Builds the executor called `name`; throws ConfigError naming the allowed names when
+/// there is none, or when the size is out of range.
+std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options);
+
+}  // namespace poolbench

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "pools/cpu_set.hpp"
+#include "pools/executor.hpp"
+
+namespace poolbench {
+
+/// N long-lived worker threads sharing one task queue — `ThreadPoolExecutor(N)`. The
+/// threads are created once in the constructor and reused for every task.
+class ThreadPool final : public Executor {
+ public:
+  /// Starts `workers` threads (at least 1), each bound per `placement`; throws
+  /// ResourceError when the OS refuses a thread.
+  explicit ThreadPool(std::size_t workers, Placement placement = {});
+  ~ThreadPool() override;
+
+  std::string_view name() const noexcept override { return "thread-pool"; }
+  std::size_t worker_count() const noexcept override { return workers_.size(); }
+  void shutdown(bool wait = true, bool cancel_pending = false) override;
+
+ protected:
+  void enqueue(Job job) override;
+
+ private:
+  void work(std::size_t index, const CpuSet* cpus);
+  void join_workers();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  std::size_t idle_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+  std::mutex join_mutex_;
+  Placement placement_;
+};
+
+}  // namespace poolbench

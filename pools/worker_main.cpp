@@ -1,0 +1,73 @@
+#include "pools/worker_main.hpp"
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <typeinfo>
+
+#include "pools/channel.hpp"
+#include "pools/errors.hpp"
+#include "pools/task_registry.hpp"
+#include "pools/worker_protocol.hpp"
+
+namespace poolbench {
+namespace {
+
+std::string demangled(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
+                                                  &std::free);
+  return status == 0 && name ? name.get() : type.name();
+}
+
+WireWriter error_reply(const std::string& type, const std::string& message) {
+  WireWriter out;
+  out.put(ReplyStatus::error);
+  out.put(type);
+  out.put(message);
+  return out;
+}
+
+WireWriter run_one(Frame& request) {
+  WireReader in(request.bytes, std::move(request.fds));
+  try {
+    const auto id = in.get<std::uint64_t>();
+    const TaskEntry* task = TaskRegistry::instance().find(id);
+    if (!task)
+      return error_reply("poolbench::NotTransferableError",
+                         "the worker does not know this task: register it in the executable that runs the pool");
+    WireWriter out;
+    out.put(ReplyStatus::ok);
+    task->call(in, out);
+    return out;
+  } catch (const std::exception& e) {
+    return error_reply(demangled(typeid(e)), e.what());
+  } catch (...) {
+    return error_reply("unknown", "the task threw something that is not a std::exception");
+  }
+}
+
+}  // namespace
+
+std::optional<int> run_worker_if_requested(int argc, char** argv) {
+  if (argc < 3 || std::strcmp(argv[1], worker_flag) != 0) return std::nullopt;
+  const int channel = std::atoi(argv[2]);
+  try {
+    while (auto request = recv_frame(channel)) {
+      WireWriter reply = run_one(*request);
+      send_frame(channel, reply.bytes(), reply.fds());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "poolbench worker %d: %s\n", static_cast<int>(::getpid()), e.what());
+    return 1;
+  }
+}
+
+}  // namespace poolbench

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <optional>
+
+namespace poolbench {
+
+/// The flag that starts an executable as a process-pool worker.
+inline constexpr const char* worker_flag = "--poolbench-worker";
+
+/// Call first thing in `main` of every executable that uses a process pool: when the
+/// process was started as a worker, serves registered tasks until the pool closes the
+/// channel and returns the exit code; otherwise returns nullopt at once.
+///   if (auto code = poolbench::run_worker_if_requested(argc, argv)) return *code;
+std::optional<int> run_worker_if_requested(int argc, char** argv);
+
+}  // namespace poolbench
