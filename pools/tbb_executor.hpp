@@ -27,7 +27,7 @@ class TbbExecutor final : public Executor {
 
  private:
   std::size_t workers_;
-  // oneTBB starts as many threads as the machine has PUs; more workers need a higher cap.
+  // oneTBB starts one thread fewer than the machine has PUs; N workers need a higher cap.
   std::unique_ptr<oneapi::tbb::global_control> parallelism_;
   oneapi::tbb::task_arena arena_;
   // Shared with queued tasks: the last one may release it after shutdown has returned.

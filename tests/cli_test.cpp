@@ -1,0 +1,103 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/run_command.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string poolbench = POOLBENCH_BINARY;
+
+CommandResult run(const std::string& args) { return run_command(shell_quote(poolbench) + " " + args); }
+
+int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+/// Bad input: exit code 2, one line on stderr that names the bad value, nothing on stdout.
+void expect_rejected(const std::string& args, const std::string& named) {
+  SCOPED_TRACE("poolbench " + args);
+  const auto r = run(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(named));
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(Cli, InfoJsonHasEveryContextKey) {
+  const auto r = run("info --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"poolbench_version", "hwloc_version", "topology_packages", "topology_numa_nodes",
+                          "topology_cores", "topology_pus", "allowed_pus", "cgroup_cpu_limit", "usable_cpus",
+                          "sizing_rule", "default_workers", "workers_by_rule"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  const int usable = j["usable_cpus"];
+  EXPECT_GE(usable, 1);
+  EXPECT_EQ(j["default_workers"], usable * 5);
+  EXPECT_EQ(j["workers_by_rule"]["auto"], usable * 5);
+  EXPECT_EQ(j["workers_by_rule"]["cpus"], usable);
+  EXPECT_EQ(j["workers_by_rule"]["py38"], std::min(32, usable + 4));
+  EXPECT_EQ(j["sizing_rule"], "auto");
+}
+
+TEST(Cli, InfoUnderTasksetReportsOneUsableCpu) {
+  const auto r = run_command("taskset -c 0 " + shell_quote(poolbench) + " info --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["usable_cpus"], 1);
+  EXPECT_EQ(j["default_workers"], 5);
+  EXPECT_EQ(j["cpu_binding"], "0");
+}
+
+TEST(Cli, InfoInsideAHalfCpuCgroupReportsOneUsableCpu) {
+  const fs::path v1 = "/sys/fs/cgroup/cpu";
+  const fs::path group = v1 / ("poolbench-test-" + std::to_string(::getpid()));
+  std::error_code ec;
+  if (!fs::exists(v1 / "cpu.cfs_quota_us") || !fs::create_directory(group, ec))
+    GTEST_SKIP() << "needs a writable cgroup v1 cpu hierarchy at " << v1 << " (root on a cgroup v1 host)";
+  std::ofstream(group / "cpu.cfs_quota_us") << "50000";
+  const auto r = run_command("sh -c " + shell_quote("echo $$ > " + (group / "cgroup.procs").string() + " && exec " +
+                                                    shell_quote(poolbench) + " info --json"));
+  fs::remove(group, ec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["cgroup_cpu_limit"], "0.5");
+  EXPECT_EQ(j["usable_cpus"], 1);
+  EXPECT_EQ(j["default_workers"], 5);
+}
+
+TEST(Cli, InfoForPeopleNamesTheMachine) {
+  const auto r = run("info --pinning compact --sizing cpus");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("usable CPUs:"));
+  EXPECT_THAT(r.out, HasSubstr("cgroup limit:"));
+  EXPECT_THAT(r.out, HasSubstr("worker 0 -> PU"));
+}
+
+TEST(Cli, ListNamesAllSixExecutors) {
+  const auto r = run("list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"sync", "thread-per-task", "thread-pool", "process-pool", "tbb", "asio"})
+    EXPECT_THAT(r.out, HasSubstr(std::string("executor  ") + name + " ")) << name;
+}
+
+TEST(Cli, HelpExitsZero) { EXPECT_EQ(run("--help").exit_code, 0); }
+
+TEST(Cli, UnknownCommandIsRejected) { expect_rejected("frobnicate", "'frobnicate'"); }
+TEST(Cli, MissingCommandIsRejected) { expect_rejected("", "subcommand"); }
+TEST(Cli, ZeroWorkersIsRejected) { expect_rejected("info --sizing 0", "'0'"); }
+TEST(Cli, NegativeWorkersIsRejected) { expect_rejected("info --sizing=-4", "'-4'"); }
+TEST(Cli, AbsurdWorkersIsRejected) { expect_rejected("info --sizing 5000", "'5000'"); }
+TEST(Cli, UnknownSizingRuleIsRejected) { expect_rejected("info --sizing lots", "'lots'"); }
+TEST(Cli, UnknownPinningIsRejected) { expect_rejected("info --pinning diagonal", "'diagonal'"); }
+TEST(Cli, UnknownFlagIsRejected) { expect_rejected("info --bogus", "--bogus"); }
+
+}  // namespace
+}  // namespace poolbench::testing

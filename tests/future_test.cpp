@@ -1,0 +1,82 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pools/thread_pool.hpp"
+#include "tests/test_tasks.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Future, ResultWithTimeoutThrowsTimeoutErrorWhileRunning) {
+  ThreadPool pool(1);
+  Gate gate;
+  auto f = pool.submit(gate_task, gate.reader());
+  EXPECT_THROW(f.result(20ms), TimeoutError);
+  EXPECT_FALSE(f.wait_for(1ms));
+  gate.open();
+  EXPECT_EQ(f.result(30s), 0);
+}
+
+TEST(Future, ExceptionIsNullOnSuccess) {
+  ThreadPool pool(1);
+  auto f = pool.submit(square_task, 9);
+  EXPECT_EQ(f.exception(), nullptr);
+  EXPECT_EQ(f.get(), 81);
+  EXPECT_EQ(f.get(), 81) << "get() may be called again";
+}
+
+TEST(Future, CopiesShareOneState) {
+  ThreadPool pool(1);
+  Gate gate;
+  auto running = pool.submit(gate_task, gate.reader());
+  auto queued = pool.submit(square_task, 2);
+  Future<int> copy = queued;
+  EXPECT_TRUE(copy.cancel());
+  EXPECT_TRUE(queued.cancelled());
+  gate.open();
+  running.get();
+}
+
+TEST(Future, VoidTasksSignalCompletion) {
+  ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  auto f = pool.submit([&] { ++ran; });
+  f.get();
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(Future, AsCompletedYieldsInCompletionOrder) {
+  ThreadPool pool(2);
+  Gate first_gate;
+  auto slow = pool.submit(gate_task, first_gate.reader());
+  auto fast = pool.submit(square_task, 3);
+  fast.wait();
+  auto completed = as_completed(std::vector<Future<int>>{slow, fast});
+  EXPECT_EQ(completed.next()->get(), 9) << "the task that ended first comes first";
+  first_gate.open();
+  EXPECT_EQ(completed.next()->get(), 0);
+  EXPECT_FALSE(completed.next().has_value());
+}
+
+TEST(Future, AsCompletedTimesOut) {
+  ThreadPool pool(1);
+  Gate gate;
+  auto completed = as_completed(std::vector<Future<int>>{pool.submit(gate_task, gate.reader())});
+  EXPECT_THROW(completed.next_for(10ms), TimeoutError);
+  gate.open();
+  EXPECT_TRUE(completed.next_for(30s).has_value());
+}
+
+TEST(Future, WaitAllWithTimeout) {
+  ThreadPool pool(2);
+  Gate gate;
+  std::vector<Future<int>> futures{pool.submit(square_task, 1), pool.submit(gate_task, gate.reader())};
+  EXPECT_FALSE(wait_all(futures, 10ms));
+  gate.open();
+  EXPECT_TRUE(wait_all(futures, 30s));
+}
+
+}  // namespace
+}  // namespace poolbench::testing

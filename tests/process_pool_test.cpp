@@ -1,0 +1,165 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "pools/process_pool.hpp"
+#include "tests/test_tasks.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string failure_of(Future<int>& future) {
+  try {
+    future.get();
+  } catch (const WorkerDiedError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("unexpected error type: ") + e.what();
+  }
+  return "no error";
+}
+
+void expect_pool_still_serves(ProcessPool& pool) {
+  std::vector<Future<int>> next;
+  for (int i = 0; i < 20; ++i) next.push_back(pool.submit(square_task, i));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(next[i].get(), i * i);
+}
+
+bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
+
+/// A process that has exited but not been reaped shows state 'Z' in /proc/<pid>/stat.
+bool process_is_zombie(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+}
+
+TEST(ProcessPool, WorkersAreOtherProcessesWithStablePids) {
+  ProcessPool pool(5);
+  std::vector<Future<pid_t>> futures;
+  for (int i = 0; i < 200; ++i) futures.push_back(pool.submit(pid_task));
+  std::set<pid_t> seen;
+  for (auto& f : futures) seen.insert(f.get());
+  EXPECT_LE(seen.size(), 5u) << "5 workers serve every task: at most 5 distinct PIDs";
+  EXPECT_EQ(seen.count(::getpid()), 0u);
+  const auto workers = pool.worker_pids();
+  for (pid_t pid : seen) EXPECT_NE(std::find(workers.begin(), workers.end(), pid), workers.end());
+  EXPECT_EQ(pool.processes_created(), 5u);
+}
+
+TEST(ProcessPool, WorkerCrashFailsOnlyItsTask) {
+  ProcessPool pool(2);
+  auto crash = pool.submit(segfault_task);
+  EXPECT_THAT(failure_of(crash), HasSubstr("SIGSEGV"));
+  EXPECT_THAT(failure_of(crash), HasSubstr("tests.crash_segfault"));
+  expect_pool_still_serves(pool);
+  pool.shutdown();
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.failed, 1u);
+  EXPECT_EQ(c.completed, 20u);
+  EXPECT_EQ(pool.processes_created(), 3u) << "the dead worker was replaced once";
+}
+
+TEST(ProcessPool, AbortFailsOnlyItsTaskAndNamesSigabrt) {
+  ProcessPool pool(2);
+  auto crash = pool.submit(abort_task);
+  EXPECT_THAT(failure_of(crash), HasSubstr("SIGABRT"));
+  expect_pool_still_serves(pool);
+}
+
+TEST(ProcessPool, ExitFailsOnlyItsTaskAndNamesTheCode) {
+  ProcessPool pool(2);
+  auto crash = pool.submit(exit_task, 3);
+  EXPECT_THAT(failure_of(crash), HasSubstr("exited with code 3"));
+  expect_pool_still_serves(pool);
+}
+
+TEST(ProcessPool, KillFromOutsideFailsTheRunningTaskAndNamesSigkill) {
+  ProcessPool pool(1);
+  Gate gate;
+  auto victim = pool.submit(gate_task, gate.reader());
+  ASSERT_TRUE(eventually([&] { return victim.running(); }));
+  const pid_t pid = pool.worker_pids().at(0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  EXPECT_THAT(failure_of(victim), HasSubstr("SIGKILL"));
+  expect_pool_still_serves(pool);
+  EXPECT_NE(pool.worker_pids().at(0), pid);
+}
+
+TEST(ProcessPool, IdleWorkerDeathFailsNoTask) {
+  ProcessPool pool(1);
+  const pid_t pid = pool.worker_pids().at(0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
+  expect_pool_still_serves(pool);
+  pool.shutdown();
+  EXPECT_EQ(pool.counts().failed, 0u);
+}
+
+TEST(ProcessPool, DestroyingLeavesNoZombieOrOrphan) {
+  std::vector<pid_t> pids;
+  {
+    ProcessPool pool(3);
+    auto crash = pool.submit(abort_task);
+    crash.wait();
+    for (int i = 0; i < 10; ++i) pool.submit(square_task, i).get();
+    pids = pool.worker_pids();
+  }
+  ASSERT_EQ(pids.size(), 3u);
+  for (pid_t pid : pids) EXPECT_TRUE(process_is_gone(pid)) << "worker " << pid << " outlived its pool";
+}
+
+TEST(ProcessPool, RejectsClosuresWithAClearError) {
+  ProcessPool pool(1);
+  try {
+    pool.submit([] { return 1; });
+    FAIL() << "a closure was accepted";
+  } catch (const NotTransferableError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("RegisteredTask"));
+  }
+  EXPECT_EQ(pool.counts().submitted, 0u);
+}
+
+TEST(ProcessPool, RemoteErrorKeepsTypeAndMessage) {
+  ProcessPool pool(1);
+  auto f = pool.submit(throw_task, std::string("disk full"));
+  try {
+    f.get();
+    FAIL();
+  } catch (const RemoteTaskError& e) {
+    EXPECT_STREQ(e.what(), "disk full");
+    EXPECT_EQ(e.remote_type(), "std::runtime_error");
+  }
+}
+
+TEST(ProcessPool, LargeBytesCrossBothWays) {
+  ProcessPool pool(2);
+  std::string text(3 << 20, 'a');
+  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  const std::string expected(text.rbegin(), text.rend());
+  EXPECT_EQ(pool.submit(reverse_task, text).get(), expected);
+}
+
+TEST(ProcessPool, FdCrossesIntoTheWorker) {
+  ProcessPool pool(1);
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]);
+  EXPECT_EQ(pool.submit(write_text_task, UniqueFd(fds[1]), std::string("through SCM_RIGHTS")).get(), 18);
+  char buffer[64] = {};
+  EXPECT_EQ(::read(read_end.get(), buffer, sizeof buffer), 18);
+  EXPECT_STREQ(buffer, "through SCM_RIGHTS");
+}
+
+}  // namespace
+}  // namespace poolbench::testing

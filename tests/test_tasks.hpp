@@ -1,0 +1,71 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "pools/task_registry.hpp"
+#include "pools/unique_fd.hpp"
+
+namespace poolbench::testing {
+
+int square(int x);
+/// Sleeps a few milliseconds that depend on `x`, so tasks end out of input order.
+int jitter_square(int x);
+int throw_runtime_error(std::string message);
+/// Blocks until the write end of the pipe `read_end` is closed: a gate the test opens.
+int wait_for_eof(UniqueFd read_end);
+int sleep_ms(int ms);
+pid_t current_pid();
+std::uint64_t current_thread();
+int crash_segfault();
+int crash_abort();
+int crash_exit(int code);
+int write_text(UniqueFd fd, std::string text);
+std::string reverse_text(std::string text);
+
+extern const RegisteredTask<&square> square_task;
+extern const RegisteredTask<&jitter_square> jitter_square_task;
+extern const RegisteredTask<&throw_runtime_error> throw_task;
+extern const RegisteredTask<&wait_for_eof> gate_task;
+extern const RegisteredTask<&sleep_ms> sleep_task;
+extern const RegisteredTask<&current_pid> pid_task;
+extern const RegisteredTask<&current_thread> thread_task;
+extern const RegisteredTask<&crash_segfault> segfault_task;
+extern const RegisteredTask<&crash_abort> abort_task;
+extern const RegisteredTask<&crash_exit> exit_task;
+extern const RegisteredTask<&write_text> write_text_task;
+extern const RegisteredTask<&reverse_text> reverse_task;
+
+/// A pipe whose read end gates tasks (see wait_for_eof) until `open()` closes the write end.
+class Gate {
+ public:
+  Gate();
+  /// A new fd for the read end, to pass to one gated task.
+  UniqueFd reader() const;
+  void open() { write_.reset(); }
+
+ private:
+  UniqueFd read_;
+  UniqueFd write_;
+};
+
+/// Polls `condition` every millisecond for up to `seconds`; true once it holds.
+template <class F>
+bool eventually(F condition, int seconds = 20);
+
+}  // namespace poolbench::testing
+
+#include <chrono>
+#include <thread>
+
+template <class F>
+bool poolbench::testing::eventually(F condition, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
