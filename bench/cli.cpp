@@ -9,6 +9,9 @@
 #include <string>
 
 #include "bench/machine_info.hpp"
+#include "bench/run_command.hpp"
+#include "bench/tune_command.hpp"
+#include "scenarios/scenario.hpp"
 #include "pools/errors.hpp"
 #include "pools/registry.hpp"
 #include "pools/sizing.hpp"
@@ -47,7 +50,30 @@ int print_info(bool json, const SizingRule& rule, Pinning pinning) {
 int print_list() {
   for (const auto& name : executor_names())
     std::cout << fmt::format("executor  {:<16}{}\n", name, executor_description(name));
+  for (const auto& name : scenarios::scenario_names())
+    std::cout << fmt::format("scenario  {:<16}{}\n", name, scenarios::scenario_description(name));
   return 0;
+}
+
+void add_run_options(CLI::App& run, RunRequest& r) {
+  run.add_option("--pools", r.pools, "Executors to measure (default: all)")->delimiter(',');
+  run.add_option("--scenarios", r.scenarios, "Scenarios to run (default: all)")->delimiter(',');
+  run.add_option("--workers", r.workers, "Sizes: numbers or rules (auto, cpus, cores, py38)")->delimiter(',');
+  run.add_flag("--quick", r.quick, "Small knobs and sizes {1, usable CPUs, auto}: a few minutes at most");
+  run.add_option("--out", r.out, "Write Google Benchmark JSON here (atomically)");
+  run.add_option("--pinning", r.pinning, "Bind workers: none, compact or scatter")->capture_default_str();
+  add_knob_options(run, r.knobs);
+  run.allow_extras();
+}
+
+void add_tune_options(CLI::App& tune, TuneRequest& r) {
+  tune.add_option("--scenario", r.scenario, "The workload to size a pool for: cpu, sleep or socket")->required();
+  tune.add_option("--pool", r.pool, "The executor to size")->capture_default_str();
+  tune.add_option("--max-workers", r.max_workers, "Largest size to try (default: as many as the run has tasks)");
+  tune.add_option("--repetitions", r.repetitions, "Measured runs per size (default 5, or 3 with --quick)");
+  tune.add_flag("--quick", r.quick, "Small knobs and 3 repetitions");
+  tune.add_option("--out", r.out, "Write the sweep and the verdict as JSON here (atomically)");
+  add_knob_options(tune, r.knobs);
 }
 
 std::string subcommand_names(const CLI::App& app) {
@@ -78,6 +104,12 @@ int run_cli(int argc, char** argv) {
   info->add_option("--pinning", pinning_text, "Show where workers would run: none, compact or scatter")
       ->capture_default_str();
   auto* list = app.add_subcommand("list", "Print the executors and scenarios, one per line");
+  RunRequest run_request;
+  auto* run = app.add_subcommand("run", "Measure executors on scenarios across worker counts");
+  add_run_options(*run, run_request);
+  TuneRequest tune_request;
+  auto* tune = app.add_subcommand("tune", "Find the best pool size for a scenario on this machine");
+  add_tune_options(*tune, tune_request);
 
   try {
     if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1]))
@@ -85,6 +117,11 @@ int run_cli(int argc, char** argv) {
     app.parse(argc, argv);
     if (info->parsed()) return print_info(json, parse_sizing_rule(rule_text), parse_pinning(pinning_text));
     if (list->parsed()) return print_list();
+    if (run->parsed()) {
+      run_request.benchmark_flags = run->remaining();
+      return run_benchmarks(run_request);
+    }
+    if (tune->parsed()) return tune_pool_size(tune_request);
     return exit_bad_input;
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();

@@ -52,6 +52,12 @@ class Executor {
   /// process-pool, which runs only RegisteredTasks.
   virtual bool runs_in_process() const noexcept { return true; }
 
+  /// Threads and processes started so far: the creation cost a pool amortises.
+  virtual std::uint64_t threads_created() const noexcept { return 0; }
+  virtual std::uint64_t processes_created() const noexcept { return 0; }
+  /// The PIDs of live worker processes, for measuring their memory; empty for in-process executors.
+  virtual std::vector<int> worker_processes() const { return {}; }
+
   /// Schedules `fn(args...)` and returns its future. Throws ExecutorShutdownError after
   /// shutdown, NotTransferableError on an executor that cannot run closures.
   template <class F, class... A>

@@ -187,4 +187,11 @@ std::vector<pid_t> ProcessPool::worker_pids() const {
   return pids;
 }
 
+std::vector<int> ProcessPool::worker_processes() const {
+  std::vector<int> live;
+  for (pid_t pid : worker_pids())
+    if (pid > 0) live.push_back(pid);
+  return live;
+}
+
 }  // namespace poolbench

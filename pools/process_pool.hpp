@@ -34,8 +34,11 @@ class ProcessPool final : public Executor {
 
   /// The PIDs of the live workers, one per slot (-1 while a slot has none).
   std::vector<pid_t> worker_pids() const;
-  /// How many worker processes were started, replacements included.
-  std::uint64_t processes_created() const noexcept { return created_.load(std::memory_order_relaxed); }
+  std::vector<int> worker_processes() const override;
+  /// Worker processes started, replacements included.
+  std::uint64_t processes_created() const noexcept override { return created_.load(std::memory_order_relaxed); }
+  /// One I/O thread per worker in this process.
+  std::uint64_t threads_created() const noexcept override { return workers_.size(); }
 
  protected:
   void enqueue(Job job) override;

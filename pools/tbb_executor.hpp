@@ -20,6 +20,7 @@ class TbbExecutor final : public Executor {
 
   std::string_view name() const noexcept override { return "tbb"; }
   std::size_t worker_count() const noexcept override { return workers_; }
+  std::uint64_t threads_created() const noexcept override { return workers_; }
   void shutdown(bool wait = true, bool cancel_pending = false) override;
 
  protected:

@@ -22,8 +22,7 @@ class ThreadPerTask final : public Executor {
   std::size_t worker_count() const noexcept override { return 0; }
   void shutdown(bool wait = true, bool cancel_pending = false) override;
 
-  /// How many threads this executor has created so far.
-  std::uint64_t threads_created() const noexcept;
+  std::uint64_t threads_created() const noexcept override;
 
  protected:
   void enqueue(Job job) override;

@@ -1,0 +1,63 @@
+#include "bench/benchmark_grid.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+
+#include "bench/measurement.hpp"
+
+namespace poolbench::bench {
+
+std::string Cell::name() const { return scenario + "/" + pool + "/workers:" + std::to_string(workers); }
+
+std::vector<std::size_t> quick_sizes(const MachineSize& machine) {
+  std::vector<std::size_t> sizes{1, workers_for(parse_sizing_rule("cpus"), machine),
+                                 workers_for(parse_sizing_rule("auto"), machine)};
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
+std::vector<std::size_t> sweep_sizes(const MachineSize& machine) {
+  const std::size_t automatic = workers_for(parse_sizing_rule("auto"), machine);
+  std::vector<std::size_t> sizes{automatic};
+  for (std::size_t n = 1; n <= std::min<std::size_t>(4 * automatic, max_workers); n *= 2) sizes.push_back(n);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
+std::vector<Cell> expand_grid(const GridOptions& options,
+                              const std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios) {
+  std::vector<Cell> cells;
+  for (const auto& scenario : scenarios) {
+    const std::string name(scenario->name());
+    for (const auto& pool : options.pools) {
+      if (pool == "sync") {
+        cells.push_back({name, pool, 1});
+      } else if (pool == "thread-per-task") {
+        cells.push_back({name, pool, static_cast<std::size_t>(scenario->tasks_per_run())});
+      } else {
+        for (std::size_t workers : options.workers) cells.push_back({name, pool, workers});
+      }
+    }
+  }
+  return cells;
+}
+
+void register_grid(const GridOptions& options, std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
+                   const Topology& topology, bool& any_failed) {
+  const std::vector<Cell> cells = expand_grid(options, scenarios);
+  for (const Cell& cell : cells) {
+    scenarios::Scenario* scenario = nullptr;
+    for (auto& s : scenarios)
+      if (s->name() == cell.scenario) scenario = s.get();
+    auto* b = benchmark::RegisterBenchmark(
+        cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, &any_failed](benchmark::State& state) {
+          measure(state, cell, *scenario, topology, pinning, any_failed);
+        });
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+}
+
+}  // namespace poolbench::bench

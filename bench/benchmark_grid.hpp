@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pools/sizing.hpp"
+#include "pools/topology.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace poolbench::bench {
+
+/// One benchmark: a scenario on one executor at one size.
+struct Cell {
+  std::string scenario;
+  std::string pool;
+  std::size_t workers;  ///< for thread-per-task: tasks per run (it runs them all at once)
+
+  /// `<scenario>/<pool>/workers:<n>`, the name Google Benchmark reports.
+  std::string name() const;
+};
+
+/// What `poolbench run` measures: which scenarios, executors and sizes, with which knobs.
+struct GridOptions {
+  std::vector<std::string> scenarios;
+  std::vector<std::string> pools;
+  std::vector<std::size_t> workers;  ///< resolved sizes, ascending, no repeats
+  scenarios::ScenarioOptions knobs;
+  Pinning pinning = Pinning::none;
+};
+
+/// Every cell of the grid: each scenario × pool × size, with `sync` at 1 worker and
+/// `thread-per-task` once (its size is the task count), as they have no size to sweep.
+std::vector<Cell> expand_grid(const GridOptions& options,
+                              const std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios);
+
+/// The sizes `--quick` and a full run sweep: {1, usable CPUs, auto}, or powers of two up
+/// to 4 × auto plus auto.
+std::vector<std::size_t> quick_sizes(const MachineSize& machine);
+std::vector<std::size_t> sweep_sizes(const MachineSize& machine);
+
+/// Registers one Google Benchmark per cell; `any_failed` is set when a run errors.
+void register_grid(const GridOptions& options, std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
+                   const Topology& topology, bool& any_failed);
+
+}  // namespace poolbench::bench

@@ -1,0 +1,44 @@
+#include "bench/knobs.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "pools/errors.hpp"
+
+namespace poolbench::bench {
+namespace {
+
+std::uint64_t in_range(const char* flag, long long value, long long low, long long high) {
+  if (value < low || value > high)
+    throw ConfigError(fmt::format("{} {} is out of range (allowed: {} to {})", flag, value, low, high));
+  return static_cast<std::uint64_t>(value);
+}
+
+}  // namespace
+
+void add_knob_options(CLI::App& app, KnobFlags& f) {
+  app.add_option("--tasks", f.tasks, "Tasks per run (cpu, sleep)");
+  app.add_option("--iterations", f.iterations, "Hash-chain steps per cpu task; 0 = empty tasks");
+  app.add_option("--sleep-ms", f.sleep_ms, "How long each sleep task blocks, in ms");
+  app.add_option("--connections", f.connections, "Concurrent connections (socket)");
+  app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
+  app.add_option("--io-timeout-ms", f.io_timeout_ms, "Longest wait on one socket send or receive (default 10000)");
+}
+
+scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
+  scenarios::ScenarioOptions o;
+  o.tasks = f.tasks ? in_range("--tasks", *f.tasks, 1, 100'000'000) : (quick ? 200 : 1000);
+  o.iterations = f.iterations ? in_range("--iterations", *f.iterations, 0, 10'000'000'000LL) : 200'000;
+  if (f.sleep_ms) {
+    if (!(*f.sleep_ms >= 0 && *f.sleep_ms <= 60'000))
+      throw ConfigError(fmt::format("--sleep-ms {} is out of range (allowed: 0 to 60000)", *f.sleep_ms));
+    o.sleep = std::chrono::microseconds(static_cast<std::int64_t>(*f.sleep_ms * 1000.0));
+  }
+  o.connections = f.connections ? in_range("--connections", *f.connections, 1, 1'000'000) : (quick ? 8 : 32);
+  o.round_trips = f.round_trips ? in_range("--round-trips", *f.round_trips, 1, 100'000'000) : (quick ? 200 : 1000);
+  if (f.io_timeout_ms) o.io_timeout = std::chrono::milliseconds(in_range("--io-timeout-ms", *f.io_timeout_ms, 1, 600'000));
+  return o;
+}
+
+}  // namespace poolbench::bench

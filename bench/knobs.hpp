@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+
+#include "scenarios/scenario.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace poolbench::bench {
+
+/// The scenario knobs as typed on the command line (unset = the default).
+struct KnobFlags {
+  std::optional<long long> tasks;
+  std::optional<long long> iterations;
+  std::optional<double> sleep_ms;
+  std::optional<long long> connections;
+  std::optional<long long> round_trips;
+  std::optional<long long> io_timeout_ms;
+};
+
+/// Adds --tasks, --iterations, --sleep-ms, --connections, --round-trips, --io-timeout-ms.
+void add_knob_options(CLI::App& app, KnobFlags& flags);
+
+/// The scenario options: the quick or full defaults, overridden by what was typed.
+/// Throws ConfigError naming a value out of range.
+scenarios::ScenarioOptions resolve_knobs(const KnobFlags& flags, bool quick);
+
+}  // namespace poolbench::bench

@@ -1,0 +1,34 @@
+#include "bench/measurement.hpp"
+
+#include "bench/metrics.hpp"
+#include "pools/registry.hpp"
+
+namespace poolbench::bench {
+
+void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& scenario, const Topology& topology,
+             Pinning pinning, bool& failed) {
+  Measurement measurement(cell, scenario, topology.usable_cpus());
+  std::unique_ptr<Executor> executor;
+  try {
+    executor = make_executor(cell.pool, {cell.workers, topology.placement(pinning, cell.workers)});
+  } catch (const std::exception& e) {
+    failed = true;
+    state.SkipWithError((std::string("cannot build the executor: ") + e.what()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    scenarios::RunRecord record = scenario.run(*executor);
+    if (!record.ok()) {
+      failed = true;
+      const std::string reason = std::to_string(record.failures) + " failure(s); first: " + record.first_error;
+      state.SkipWithError(reason.c_str());
+      break;
+    }
+    measurement.add(record);
+  }
+  measurement.before_shutdown(*executor);
+  executor.reset();
+  for (const auto& [name, value] : measurement.counters()) state.counters[name] = value;
+}
+
+}  // namespace poolbench::bench

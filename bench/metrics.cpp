@@ -1,0 +1,75 @@
+#include "bench/metrics.hpp"
+
+#include <algorithm>
+
+namespace poolbench::bench {
+namespace {
+
+double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+}  // namespace
+
+Measurement::Measurement(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus)
+    : cell_(std::move(cell)), scenario_(scenario), usable_cpus_(usable_cpus) {
+  reset_peak_rss();
+  start_usage_ = ResourceUsage::now();
+  start_ns_ = scenarios::now_ns();
+}
+
+void Measurement::add(const scenarios::RunRecord& record) {
+  for (auto v : record.latency_ns) latency_.record(v);
+  for (auto v : record.queue_wait_ns) queue_wait_.record(v);
+  for (auto v : record.rtt_ns) rtt_.record(v);
+  tasks_ += record.tasks;
+  requests_ += record.requests;
+  run_ns_ += record.wall_ns;
+  ++runs_;
+  const auto done = cell_.scenario == "socket" ? record.requests : record.tasks;
+  run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns) : 0);
+}
+
+void Measurement::before_shutdown(const Executor& executor) {
+  for (int pid : executor.worker_processes()) worker_rss_ += peak_rss_bytes(pid);
+  threads_ = executor.threads_created();
+  processes_ = executor.processes_created();
+}
+
+Counters Measurement::counters() const {
+  const ResourceUsage now = ResourceUsage::now();
+  const double wall = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
+  const double run_seconds = static_cast<double>(run_ns_) * 1e-9;
+  const double tasks = static_cast<double>(std::max<std::uint64_t>(tasks_, 1));
+  const double ideal = scenario_.ideal_seconds(cell_.workers, usable_cpus_) * static_cast<double>(runs_);
+  Counters c{
+      {"workers", static_cast<double>(cell_.workers)},
+      {"tasks", static_cast<double>(runs_ ? tasks_ / runs_ : 0)},
+      {"tasks_per_second", run_seconds > 0 ? static_cast<double>(tasks_) / run_seconds : 0},
+      {"latency_p50_us", us(latency_.percentile(50))},
+      {"latency_p90_us", us(latency_.percentile(90))},
+      {"latency_p99_us", us(latency_.percentile(99))},
+      {"latency_max_us", us(latency_.max())},
+      {"queue_wait_p50_us", us(queue_wait_.percentile(50))},
+      {"queue_wait_p99_us", us(queue_wait_.percentile(99))},
+      {"cpu_utilization", wall > 0 ? (now.cpu_seconds - start_usage_.cpu_seconds) / wall / usable_cpus_ : 0},
+      {"ctx_switches_per_task", static_cast<double>(now.context_switches - start_usage_.context_switches) / tasks},
+      {"peak_rss_mib", static_cast<double>(peak_rss_bytes() + worker_rss_) / (1024.0 * 1024.0)},
+      {"threads_created", static_cast<double>(threads_)},
+      {"processes_created", static_cast<double>(processes_)},
+      {"efficiency", ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
+  };
+  if (cell_.scenario == "socket") {
+    c.emplace_back("connections", static_cast<double>(scenario_.tasks_per_run()));
+    c.emplace_back("requests_per_second", run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);
+    c.emplace_back("rtt_p50_us", us(rtt_.percentile(50)));
+    c.emplace_back("rtt_p99_us", us(rtt_.percentile(99)));
+  }
+  return c;
+}
+
+double counter(const Counters& counters, std::string_view name) {
+  for (const auto& [key, value] : counters)
+    if (key == name) return value;
+  return 0;
+}
+
+}  // namespace poolbench::bench

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/benchmark_grid.hpp"
+#include "bench/histogram.hpp"
+#include "bench/resource_usage.hpp"
+#include "pools/executor.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace poolbench::bench {
+
+/// Named counters in DESIGN.md's order, as they go into the JSON.
+using Counters = std::vector<std::pair<std::string, double>>;
+
+/// Everything measured while one executor ran one scenario some number of times:
+/// started before the executor is built, fed every run, told about the executor before it
+/// shuts down, and turned into counters once it has been destroyed (so worker processes
+/// have been reaped and their CPU time counts).
+class Measurement {
+ public:
+  Measurement(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus);
+
+  void add(const scenarios::RunRecord& record);
+  /// Reads what only a live executor can tell: threads, processes, worker memory.
+  void before_shutdown(const Executor& executor);
+  /// The counters of every run added so far.
+  Counters counters() const;
+
+  std::uint64_t runs() const noexcept { return runs_; }
+  /// Throughput of each run added: tasks per second, or requests per second for socket.
+  const std::vector<double>& run_throughputs() const noexcept { return run_throughputs_; }
+
+ private:
+  Cell cell_;
+  const scenarios::Scenario& scenario_;
+  unsigned usable_cpus_;
+  ResourceUsage start_usage_;
+  std::uint64_t start_ns_;
+  LogHistogram latency_;
+  LogHistogram queue_wait_;
+  LogHistogram rtt_;
+  std::uint64_t tasks_ = 0;
+  std::uint64_t requests_ = 0;
+  std::uint64_t runs_ = 0;
+  std::uint64_t run_ns_ = 0;
+  std::vector<double> run_throughputs_;
+  std::uint64_t threads_ = 0;
+  std::uint64_t processes_ = 0;
+  std::uint64_t worker_rss_ = 0;
+};
+
+/// The counter `name` in `counters`, or 0.
+double counter(const Counters& counters, std::string_view name);
+
+}  // namespace poolbench::bench

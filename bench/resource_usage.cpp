@@ -1,0 +1,51 @@
+#include "bench/resource_usage.hpp"
+
+#include <sys/resource.h>
+
+#include <fstream>
+#include <string>
+
+namespace poolbench::bench {
+namespace {
+
+double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; }
+
+std::string proc_path(pid_t pid, const char* file) {
+  return pid == 0 ? std::string("/proc/self/") + file : "/proc/" + std::to_string(pid) + "/" + file;
+}
+
+}  // namespace
+
+ResourceUsage ResourceUsage::now() noexcept {
+  ResourceUsage usage;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage r{};
+    if (::getrusage(who, &r) != 0) continue;
+    usage.cpu_seconds += seconds(r.ru_utime) + seconds(r.ru_stime);
+    usage.context_switches += static_cast<std::uint64_t>(r.ru_nvcsw + r.ru_nivcsw);
+  }
+  return usage;
+}
+
+bool reset_peak_rss() noexcept {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
+std::uint64_t peak_rss_bytes(pid_t pid) noexcept {
+  std::ifstream status(proc_path(pid, "status"));
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      std::uint64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+    std::getline(status, key);
+  }
+  return 0;
+}
+
+}  // namespace poolbench::bench

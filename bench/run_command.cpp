@@ -1,0 +1,96 @@
+#include "bench/run_command.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "bench/benchmark_grid.hpp"
+#include "bench/machine_info.hpp"
+#include "bench/output_file.hpp"
+#include "bench/table_reporter.hpp"
+#include "pools/errors.hpp"
+#include "pools/registry.hpp"
+
+namespace poolbench::bench {
+namespace {
+
+std::vector<std::string> checked_names(const std::vector<std::string>& wanted, const std::vector<std::string>& known,
+                                       const char* what) {
+  if (wanted.empty()) return known;
+  for (const auto& name : wanted) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string allowed;
+      for (const auto& k : known) allowed += (allowed.empty() ? "" : ", ") + k;
+      throw ConfigError(fmt::format("unknown {} '{}' (allowed: {})", what, name, allowed));
+    }
+  }
+  return wanted;
+}
+
+void add_context(const Topology& topology, const SizingRule& rule) {
+  const auto context = machine_context(topology, rule);
+  for (const auto& [key, value] : context.items())
+    benchmark::AddCustomContext(key, value.is_string() ? value.get<std::string>() : value.dump());
+}
+
+}  // namespace
+
+int run_benchmarks(const RunRequest& request) {
+  const Topology& topology = Topology::machine();
+  GridOptions grid;
+  grid.pools = checked_names(request.pools, executor_names(), "executor");
+  grid.scenarios = checked_names(request.scenarios, scenarios::scenario_names(), "scenario");
+  grid.pinning = parse_pinning(request.pinning);
+  grid.knobs = resolve_knobs(request.knobs, request.quick);
+  if (request.workers.empty()) {
+    grid.workers = request.quick ? quick_sizes(topology.size()) : sweep_sizes(topology.size());
+  } else {
+    for (const auto& w : request.workers) grid.workers.push_back(workers_for(parse_sizing_rule(w), topology.size()));
+    std::sort(grid.workers.begin(), grid.workers.end());
+    grid.workers.erase(std::unique(grid.workers.begin(), grid.workers.end()), grid.workers.end());
+  }
+  for (const auto& flag : request.benchmark_flags)
+    if (flag.rfind("--benchmark_", 0) != 0 || flag.rfind("--benchmark_out", 0) == 0)
+      throw ConfigError(fmt::format("unknown option '{}' (Google Benchmark flags start with --benchmark_; "
+                                    "use --out for the JSON file)",
+                                    flag));
+
+  std::vector<std::unique_ptr<scenarios::Scenario>> scenarios;
+  for (const auto& name : grid.scenarios) scenarios.push_back(scenarios::make_scenario(name, grid.knobs));
+
+  OutputFile output(request.out);
+  std::vector<std::string> args{"poolbench"};
+  if (!output.temp_path().empty()) {
+    args.push_back("--benchmark_out=" + output.temp_path());
+    args.push_back("--benchmark_out_format=json");
+  }
+  // Quick runs settle for 0.2 s per benchmark; a --benchmark_min_time given later wins.
+  if (request.quick) args.push_back("--benchmark_min_time=0.2");
+  args.insert(args.end(), request.benchmark_flags.begin(), request.benchmark_flags.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (argc > 1) throw ConfigError(fmt::format("unknown Google Benchmark flag '{}' (see --benchmark_list_tests, "
+                                              "--benchmark_filter, --benchmark_repetitions, --benchmark_min_time)",
+                                              argv[1]));
+
+  add_context(topology, parse_sizing_rule("auto"));
+  bool any_failed = false;
+  register_grid(grid, scenarios, topology, any_failed);
+  TableReporter table;
+  benchmark::RunSpecifiedBenchmarks(&table);
+  benchmark::Shutdown();
+  output.commit();
+  if (!request.out.empty()) std::fprintf(stderr, "poolbench: wrote %s\n", request.out.c_str());
+  if (any_failed) {
+    std::fprintf(stderr, "poolbench: some benchmarks failed; see ERROR lines above (error_occurred in the JSON)\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace poolbench::bench

@@ -1,0 +1,44 @@
+#include "bench/table_reporter.hpp"
+
+#include <fmt/format.h>
+
+#include <ostream>
+
+namespace poolbench::bench {
+namespace {
+
+double counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
+  const auto it = run.counters.find(name);
+  return it == run.counters.end() ? 0.0 : static_cast<double>(it->second);
+}
+
+}  // namespace
+
+bool TableReporter::ReportContext(const Context&) {
+  GetOutputStream() << fmt::format("{:<44}{:>13}{:>11}{:>11}{:>11}{:>7}{:>7}\n", "benchmark", "tasks/s",
+                                   "p50 us", "p99 us", "wait p99", "eff", "cpu");
+  return true;
+}
+
+void TableReporter::ReportRuns(const std::vector<Run>& runs) {
+  auto& out = GetOutputStream();
+  for (const Run& run : runs) {
+    const std::string name = run.benchmark_name();
+    if (run.error_occurred) {
+      out << fmt::format("{:<44}ERROR: {}\n", name, run.error_message);
+      continue;
+    }
+    const double rps = counter(run, "requests_per_second");
+    const double efficiency = counter(run, "efficiency");
+    out << fmt::format("{:<44}{:>13.0f}{:>11.1f}{:>11.1f}{:>11.1f}{:>7}{:>6.0f}%{}\n", name,
+                       counter(run, "tasks_per_second"), counter(run, "latency_p50_us"),
+                       counter(run, "latency_p99_us"), counter(run, "queue_wait_p99_us"),
+                       efficiency > 0 ? fmt::format("{:.2f}", efficiency) : std::string("-"),
+                       100.0 * counter(run, "cpu_utilization"),
+                       rps > 0 ? fmt::format("  {:.0f} req/s, rtt p99 {:.0f} us", rps, counter(run, "rtt_p99_us"))
+                               : std::string());
+  }
+  out.flush();
+}
+
+}  // namespace poolbench::bench

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace poolbench::bench {
+
+/// One worker count's repeated throughput measurements (tasks/s, or requests/s for socket).
+struct SweepPoint {
+  std::size_t workers = 0;
+  std::vector<double> throughputs;
+
+  double median() const;
+  /// Median absolute deviation from the median, as a fraction of the median — the
+  /// "err%" nanobench reports; robust to one stray repetition.
+  double spread() const;
+};
+
+/// What `tune` concludes from a sweep.
+struct Tuning {
+  std::size_t best_workers = 0;
+  double best_throughput = 0;
+  double best_spread = 0;
+  std::size_t knee_workers = 0;  ///< the smallest size within 5 % of the best
+  std::size_t default_workers = 0;
+  double default_vs_best = 0;  ///< throughput at the auto size ÷ the best
+  std::size_t py38_workers = 0;
+  double py38_vs_best = 0;
+  double formula_estimate = 0;  ///< usable CPUs × utilisation × (1 + wait ÷ compute)
+  std::size_t formula_workers = 0;  ///< the estimate rounded into the sweep's range
+  double formula_vs_best = 0;
+  std::string recommendation;
+  std::vector<std::string> warnings;
+};
+
+/// Within this fraction of the best counts as "as good" (the knee) and as noise.
+inline constexpr double knee_tolerance = 0.05;
+
+/// True once two sizes in a row failed to beat the best before them by more than 5 %:
+/// throughput has clearly stopped improving. `points` are in the order measured.
+bool sweep_has_peaked(const std::vector<SweepPoint>& points);
+
+/// The classic formula's worker count: CPUs × utilisation × (1 + wait ÷ compute). With no
+/// compute time measured, wait ÷ compute is unbounded and so is the estimate.
+double formula_estimate(unsigned usable_cpus, double utilisation, double wait_ns, double compute_ns);
+
+/// Best, knee, the rules' and the formula's distance from the best, a recommendation, and
+/// warnings for unstable sizes. Every named size must be in `points`.
+Tuning analyse_sweep(const std::vector<SweepPoint>& points, std::size_t default_workers, std::size_t py38_workers,
+                     double formula, std::size_t formula_workers);
+
+}  // namespace poolbench::bench

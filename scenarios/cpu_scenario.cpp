@@ -1,0 +1,67 @@
+#include "scenarios/cpu_scenario.hpp"
+
+#include <algorithm>
+
+#include "pools/task_registry.hpp"
+#include "scenarios/task_sample.hpp"
+#include "scenarios/task_tracker.hpp"
+
+namespace poolbench::scenarios {
+namespace {
+
+TaskSample cpu_task(std::uint64_t seed, std::uint64_t iterations) {
+  const TaskClock clock;
+  return clock.finish(hash_chain(seed, iterations));
+}
+
+const RegisteredTask<&cpu_task> cpu_task_ref{"scenarios.cpu"};
+
+}  // namespace
+
+std::uint64_t hash_chain(std::uint64_t seed, std::uint64_t iterations) noexcept {
+  std::uint64_t x = seed ^ 0x9E3779B97F4A7C15ull;
+  for (std::uint64_t i = 0; i < iterations; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    x ^= x >> 29;
+  }
+  return x;
+}
+
+CpuScenario::CpuScenario(const ScenarioOptions& options)
+    : tasks_(options.tasks), iterations_(options.iterations), expected_(options.tasks) {
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t start = now_ns();
+    for (std::uint64_t i = 0; i < tasks_; ++i) expected_[i] = hash_chain(i, iterations_);
+    const double seconds = static_cast<double>(now_ns() - start) * 1e-9;
+    best = round == 0 ? seconds : std::min(best, seconds);
+  }
+  single_thread_seconds_ = best;
+}
+
+RunRecord CpuScenario::run(Executor& executor) {
+  RunRecord record;
+  TaskTracker tracker(tasks_);
+  std::vector<Future<TaskSample>> futures;
+  futures.reserve(tasks_);
+  const std::uint64_t start = now_ns();
+  for (std::uint64_t i = 0; i < tasks_; ++i) {
+    tracker.submitting(i);
+    futures.push_back(executor.submit(cpu_task_ref, i, iterations_));
+    tracker.track(i, futures.back());
+  }
+  wait_all(futures);
+  record.wall_ns = now_ns() - start;
+  tracker.collect(futures, record, [&](std::size_t i, std::uint64_t value) -> std::string {
+    if (value == expected_[i]) return {};
+    return "task " + std::to_string(i) + " returned a wrong hash";
+  });
+  return record;
+}
+
+double CpuScenario::ideal_seconds(std::size_t workers, unsigned usable_cpus) const {
+  const std::size_t parallel = std::max<std::size_t>(1, std::min<std::size_t>(workers, usable_cpus));
+  return single_thread_seconds_ / static_cast<double>(parallel);
+}
+
+}  // namespace poolbench::scenarios

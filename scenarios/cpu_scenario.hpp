@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "scenarios/scenario.hpp"
+
+namespace poolbench::scenarios {
+
+/// A deterministic integer hash chain: `iterations` dependent multiply-xor-shift steps
+/// from `seed`. Pure CPU work that no compiler can skip or vectorise.
+std::uint64_t hash_chain(std::uint64_t seed, std::uint64_t iterations) noexcept;
+
+/// CPU-bound tasks: each computes a hash chain. Every result is checked against the value
+/// computed single-threaded up front, whose time is also the base of the ideal.
+class CpuScenario final : public Scenario {
+ public:
+  explicit CpuScenario(const ScenarioOptions& options);
+
+  std::string_view name() const noexcept override { return "cpu"; }
+  RunRecord run(Executor& executor) override;
+  double ideal_seconds(std::size_t workers, unsigned usable_cpus) const override;
+  std::uint64_t tasks_per_run() const noexcept override { return tasks_; }
+
+  /// The single-threaded time of all tasks, in seconds (best of three).
+  double single_thread_seconds() const noexcept { return single_thread_seconds_; }
+
+ private:
+  std::uint64_t tasks_;
+  std::uint64_t iterations_;
+  std::vector<std::uint64_t> expected_;
+  double single_thread_seconds_ = 0;
+};
+
+}  // namespace poolbench::scenarios

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pools/executor.hpp"
+#include "pools/unique_fd.hpp"
+#include "scenarios/task_sample.hpp"
+
+namespace poolbench::scenarios {
+
+/// Serves one connection as the seed's `conn_communication` does: receive, upper-case,
+/// send back, until the peer closes. Returns the bytes echoed; throws when the peer is
+/// silent for `idle_timeout_ms` or the connection breaks. Bounded, so it always ends.
+TaskSample serve_connection(UniqueFd connection, std::int64_t idle_timeout_ms);
+
+/// The seed's echo server on 127.0.0.1, port chosen by the OS. Its accept loop runs on a
+/// thread of its own and hands each accepted connection to the executor under test as
+/// one task; it stops after `connections` accepts or when no client comes for `timeout`.
+class EchoServer {
+ public:
+  EchoServer(Executor& executor, std::uint64_t connections, std::chrono::milliseconds timeout);
+  ~EchoServer();
+  EchoServer(const EchoServer&) = delete;
+  EchoServer& operator=(const EchoServer&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// One accepted connection: when it was handed over and its task's future.
+  struct Connection {
+    std::uint64_t submit_ns;
+    Future<TaskSample> future;
+  };
+
+  /// Waits for the accept loop to end and returns every connection it handed over, plus
+  /// the accept loop's own error, if any (empty when all `connections` were accepted).
+  std::vector<Connection> finish(std::string& accept_error);
+
+ private:
+  void accept_loop();
+
+  Executor& executor_;
+  std::uint64_t expected_;
+  std::chrono::milliseconds timeout_;
+  UniqueFd listener_;
+  std::uint16_t port_ = 0;
+  std::vector<Connection> connections_;
+  std::string accept_error_;
+  std::thread thread_;
+};
+
+}  // namespace poolbench::scenarios

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pools/executor.hpp"
+
+namespace poolbench::scenarios {
+
+/// The knobs of every scenario; each scenario reads the ones it uses.
+struct ScenarioOptions {
+  std::uint64_t tasks = 200;             ///< cpu, sleep
+  std::uint64_t iterations = 200'000;    ///< cpu: hash-chain steps per task (0 = empty tasks)
+  std::chrono::microseconds sleep{10'000};  ///< sleep: how long each task blocks
+  std::uint64_t connections = 8;         ///< socket: concurrent client connections
+  std::uint64_t round_trips = 200;       ///< socket: request/reply pairs per connection
+  std::string message = "hello world";   ///< socket: the request; the reply is its upper case
+  std::chrono::milliseconds io_timeout{10'000};  ///< socket: longest wait on one send or receive
+};
+
+/// What one run of a scenario measured: per-task timestamps turned into durations, and
+/// the first error, if any task or check failed. Times are nanoseconds.
+struct RunRecord {
+  std::uint64_t wall_ns = 0;
+  std::uint64_t tasks = 0;                 ///< tasks that ended (connections, for socket)
+  std::vector<std::uint64_t> latency_ns;   ///< submit → done, one per task
+  std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per task
+  std::uint64_t failures = 0;
+  std::string first_error;
+  std::uint64_t task_busy_ns = 0;  ///< summed over tasks, when profiling (see task_sample.hpp)
+  std::uint64_t task_cpu_ns = 0;
+  // socket only
+  std::uint64_t requests = 0;
+  std::vector<std::uint64_t> rtt_ns;
+
+  bool ok() const noexcept { return failures == 0; }
+  /// Counts a failure, keeping the first message.
+  void fail(std::string message);
+};
+
+/// One workload: what each task does, how results are checked, and what the ideal time is.
+class Scenario {
+ public:
+  virtual ~Scenario() = default;
+  virtual std::string_view name() const noexcept = 0;
+
+  /// Runs the whole workload once on `executor` and checks every result.
+  virtual RunRecord run(Executor& executor) = 0;
+
+  /// The best possible wall time with `workers` running at once on `usable_cpus` CPUs,
+  /// in seconds; 0 when the scenario has no meaningful ideal (socket).
+  virtual double ideal_seconds(std::size_t workers, unsigned usable_cpus) const = 0;
+
+  /// How many tasks one run submits (socket: one per connection).
+  virtual std::uint64_t tasks_per_run() const noexcept = 0;
+};
+
+/// Scenario names, in the order `poolbench list` prints them.
+const std::vector<std::string>& scenario_names();
+std::string_view scenario_description(std::string_view name);
+
+/// Checks the knobs (ConfigError naming the bad value) and builds scenario `name`.
+std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options);
+
+/// Nanoseconds on CLOCK_MONOTONIC: one clock for the parent and its worker processes.
+std::uint64_t now_ns() noexcept;
+
+}  // namespace poolbench::scenarios

@@ -1,0 +1,45 @@
+#include "scenarios/socket_scenario.hpp"
+
+#include "scenarios/echo_server.hpp"
+#include "scenarios/load_client.hpp"
+
+namespace poolbench::scenarios {
+
+SocketScenario::SocketScenario(const ScenarioOptions& options) : options_(options) {}
+
+RunRecord SocketScenario::run(Executor& executor) {
+  RunRecord record;
+  const std::uint64_t start = now_ns();
+  EchoServer server(executor, options_.connections, options_.io_timeout);
+  LoadResult load =
+      run_load(server.port(), options_.connections, options_.round_trips, options_.message, options_.io_timeout);
+  std::string accept_error;
+  auto connections = server.finish(accept_error);
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    auto& connection = connections[i];
+    TaskSample sample;
+    try {
+      sample = connection.future.get();
+    } catch (const std::exception& e) {
+      record.fail("server task for connection " + std::to_string(i) + " failed: " + e.what());
+      continue;
+    }
+    const std::uint64_t done = now_ns();
+    ++record.tasks;
+    record.task_busy_ns += sample.busy_ns;
+    record.task_cpu_ns += sample.cpu_ns;
+    record.latency_ns.push_back(done - connection.submit_ns);
+    record.queue_wait_ns.push_back(sample.start_ns > connection.submit_ns ? sample.start_ns - connection.submit_ns : 0);
+  }
+  record.wall_ns = now_ns() - start;
+  if (!accept_error.empty()) record.fail(accept_error);
+  if (load.failures > 0) {
+    record.failures += load.failures - 1;
+    record.fail("client " + load.first_error);
+  }
+  record.requests = load.round_trips;
+  record.rtt_ns = std::move(load.rtt_ns);
+  return record;
+}
+
+}  // namespace poolbench::scenarios

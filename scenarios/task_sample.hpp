@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+
+namespace poolbench::scenarios {
+
+/// What a scenario task returns: its value and when it started (CLOCK_MONOTONIC ns), so
+/// queue wait can be measured even when the task ran in another process; with profiling
+/// on, also how long it ran and how much of that was CPU time (the rest was waiting).
+struct TaskSample {
+  std::uint64_t value = 0;
+  std::uint64_t start_ns = 0;
+  std::uint64_t busy_ns = 0;
+  std::uint64_t cpu_ns = 0;
+};
+
+/// Turns per-task wall/CPU profiling on or off for tasks run in this process (`tune`
+/// profiles on the sync executor). Off by default: it costs a syscall per task.
+void set_task_profiling(bool on) noexcept;
+
+/// Measures one task body: a sample with its start time and, when profiling, its busy
+/// and CPU time.
+class TaskClock {
+ public:
+  TaskClock() noexcept;
+  TaskSample finish(std::uint64_t value) const noexcept;
+
+ private:
+  std::uint64_t start_ns_;
+  std::uint64_t start_cpu_ns_;
+};
+
+}  // namespace poolbench::scenarios

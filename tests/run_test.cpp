@@ -1,0 +1,198 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/run_command.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string poolbench = POOLBENCH_BINARY;
+
+/// A fresh directory for one test's output files, removed afterwards.
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("poolbench-run-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CommandResult run(const std::string& args) { return run_command(shell_quote(poolbench) + " run " + args); }
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+    return names;
+  }
+
+  fs::path dir_;
+};
+
+constexpr const char* tiny_knobs =
+    " --tasks 12 --iterations 1000 --sleep-ms 1 --connections 2 --round-trips 3 --benchmark_min_time=0.001";
+
+const char* const every_counter[] = {"workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us",
+                                     "latency_p99_us", "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us",
+                                     "cpu_utilization", "ctx_switches_per_task", "peak_rss_mib", "threads_created",
+                                     "processes_created", "efficiency"};
+
+TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
+  const auto out = dir_ / "run.json";
+  const auto r = run("--workers 1,2 --out " + shell_quote(out.string()) + tiny_knobs);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cpu/thread-pool/workers:2"));
+  EXPECT_EQ(files(), std::vector<std::string>{"run.json"}) << "no temporary file is left behind";
+
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  for (const char* key : {"poolbench_version", "hwloc_version", "topology_packages", "topology_numa_nodes",
+                          "topology_cores", "topology_pus", "allowed_pus", "cgroup_cpu_limit", "usable_cpus",
+                          "sizing_rule", "default_workers"})
+    EXPECT_TRUE(j["context"].contains(key)) << key;
+
+  const auto& benchmarks = j["benchmarks"];
+  // Per scenario: sync once, thread-per-task once, four pools at two sizes.
+  EXPECT_EQ(benchmarks.size(), 3u * (2 + 4 * 2));
+  const std::regex name_pattern(R"((cpu|sleep|socket)/(sync|thread-per-task|thread-pool|process-pool|tbb|asio)/workers:\d+/.*)");
+  std::set<std::string> seen;
+  for (const auto& b : benchmarks) {
+    const std::string name = b["name"];
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(std::regex_match(name, name_pattern));
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    for (const char* counter : every_counter) EXPECT_TRUE(b.contains(counter) && b[counter].is_number()) << counter;
+    const bool socket = name.rfind("socket/", 0) == 0;
+    for (const char* counter : {"connections", "requests_per_second", "rtt_p50_us", "rtt_p99_us"})
+      EXPECT_EQ(b.contains(counter), socket) << counter;
+    if (socket) EXPECT_EQ(b["connections"], 2);
+    if (!socket) EXPECT_EQ(b["tasks"], 12);
+    EXPECT_GT(b["tasks_per_second"].get<double>(), 0);
+    if (name.find("/process-pool/") != std::string::npos) EXPECT_GE(b["processes_created"].get<double>(), 1);
+    if (name.find("/thread-per-task/") != std::string::npos) EXPECT_GE(b["threads_created"].get<double>(), 2);
+    seen.insert(name.substr(0, name.find("/workers:")));
+  }
+  EXPECT_EQ(seen.size(), 18u) << "3 scenarios x 6 executors";
+}
+
+TEST_F(RunTest, TimedOutConnectionMarksItsBenchmarkErroredAndTheRunGoesOn) {
+  // One worker serves one connection at a time: the second client waits for its first
+  // reply longer than the 100 ms timeout allows.
+  const auto out = dir_ / "run.json";
+  const auto r = run("--scenarios socket --pools thread-pool --workers 1,4 --connections 2 --round-trips 20000 "
+                     "--io-timeout-ms 100 --benchmark_min_time=0.001 --out " +
+                     shell_quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("some benchmarks failed"));
+  EXPECT_THAT(r.out, HasSubstr("ERROR:"));
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["benchmarks"].size(), 2u) << "the run went on to the next benchmark";
+  const auto& failed = j["benchmarks"][0];
+  EXPECT_TRUE(failed.value("error_occurred", false));
+  EXPECT_THAT(failed.value("error_message", ""), HasSubstr("timed out"));
+  EXPECT_FALSE(j["benchmarks"][1].value("error_occurred", false)) << j["benchmarks"][1].value("error_message", "");
+}
+
+/// Bad input: exit 2, one line naming the value, and no file at all in the output folder.
+void expect_rejected(RunTest& test, const CommandResult& r, const std::string& named) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(named));
+  (void)test;
+}
+
+TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
+  const std::string out = " --out " + shell_quote((dir_ / "x.json").string());
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--pools bogus", "'bogus'"},
+      {"--scenarios disk", "'disk'"},
+      {"--workers 0", "'0'"},
+      {"--workers 5000", "'5000'"},
+      {"--workers=-2", "'-2'"},
+      {"--workers lots", "'lots'"},
+      {"--tasks 0", "--tasks 0"},
+      {"--tasks 200000000", "--tasks 200000000"},
+      {"--sleep-ms 70000", "--sleep-ms 70000"},
+      {"--connections 900000", "--connections 900000"},
+      {"--round-trips 0", "--round-trips 0"},
+      {"--pinning diagonal", "'diagonal'"},
+      {"--frobnicate", "--frobnicate"},
+      {"--benchmark_no_such_flag=1", "--benchmark_"},
+  };
+  for (const auto& [args, named] : cases) {
+    SCOPED_TRACE(args);
+    expect_rejected(*this, run(args + out), named);
+  }
+  EXPECT_TRUE(files().empty()) << "no file is written for bad input";
+}
+
+TEST_F(RunTest, UnwritableOutputIsRejected) {
+  const auto r = run("--scenarios cpu --pools sync --out /nonexistent-dir/run.json");
+  expect_rejected(*this, r, "/nonexistent-dir/run.json");
+}
+
+TEST_F(RunTest, TuneRecommendsASizeAndWritesItsJson) {
+  const auto out = dir_ / "tune.json";
+  const auto r = run_command(shell_quote(poolbench) + " tune --scenario sleep --tasks 8 --sleep-ms 2 --repetitions 2 --out " +
+                             shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("recommendation: use "));
+  EXPECT_THAT(r.out, HasSubstr("knee:"));
+  EXPECT_THAT(r.out, HasSubstr("formula:"));
+  EXPECT_THAT(r.err, HasSubstr("tune: sleep on thread-pool, 1 workers")) << "progress goes to stderr";
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("tune: sleep on"))) << "stdout holds only the result";
+
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_TRUE(j["context"].contains("usable_cpus"));
+  const auto& t = j["tuning"];
+  for (const char* key : {"scenario", "pool", "best_workers", "knee_workers", "default_workers", "default_vs_best",
+                          "formula_workers", "recommendation"})
+    EXPECT_TRUE(t.contains(key)) << key;
+  EXPECT_EQ(t["scenario"], "sleep");
+  EXPECT_EQ(t["pool"], "thread-pool");
+  EXPECT_LE(t["knee_workers"].get<int>(), t["best_workers"].get<int>());
+  std::set<int> sizes;
+  for (const auto& entry : j["sweep"]) {
+    for (const char* counter : every_counter) EXPECT_TRUE(entry.contains(counter)) << counter;
+    EXPECT_EQ(entry["throughput_runs"].size(), 2u);
+    sizes.insert(entry["workers"].get<int>());
+  }
+  EXPECT_TRUE(sizes.count(1));
+  EXPECT_TRUE(sizes.count(t["default_workers"].get<int>())) << "the auto size is always measured";
+  EXPECT_TRUE(sizes.count(t["best_workers"].get<int>()));
+}
+
+TEST_F(RunTest, TuneRejectsBadInput) {
+  const std::string tune = shell_quote(poolbench) + " tune ";
+  const std::string out = " --out " + shell_quote((dir_ / "t.json").string());
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--pool thread-pool", "--scenario"},
+      {"--scenario disk", "'disk'"},
+      {"--scenario cpu --pool sync", "'sync'"},
+      {"--scenario cpu --pool fibers", "'fibers'"},
+      {"--scenario cpu --max-workers 0", "--max-workers 0"},
+      {"--scenario cpu --max-workers 5000", "--max-workers 5000"},
+      {"--scenario cpu --repetitions 0", "--repetitions 0"},
+      {"--scenario sleep --sleep-ms 90000", "--sleep-ms 90000"},
+  };
+  for (const auto& [args, named] : cases) {
+    SCOPED_TRACE(args);
+    expect_rejected(*this, run_command(tune + args + out), named);
+  }
+  expect_rejected(*this, run_command(tune + "--scenario cpu --out /nonexistent-dir/t.json"), "/nonexistent-dir/t.json");
+  EXPECT_TRUE(files().empty());
+}
+
+}  // namespace
+}  // namespace poolbench::testing

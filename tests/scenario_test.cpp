@@ -1,0 +1,193 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "pools/registry.hpp"
+#include "pools/thread_pool.hpp"
+#include "scenarios/cpu_scenario.hpp"
+#include "scenarios/echo_server.hpp"
+#include "scenarios/load_client.hpp"
+#include "scenarios/scenario.hpp"
+#include "scenarios/tcp.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+scenarios::ScenarioOptions tiny() {
+  scenarios::ScenarioOptions o;
+  o.tasks = 24;
+  o.iterations = 2000;
+  o.sleep = 1ms;
+  o.connections = 3;
+  o.round_trips = 5;
+  o.io_timeout = 20s;
+  return o;
+}
+
+class EveryScenarioOnEveryExecutor
+    : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(EveryScenarioOnEveryExecutor, RunsCorrectlyAndCountsEveryTask) {
+  const auto& [scenario_name, pool] = GetParam();
+  auto scenario = scenarios::make_scenario(scenario_name, tiny());
+  auto executor = make_executor(pool, {3, {}});
+  for (int run = 0; run < 2; ++run) {
+    const scenarios::RunRecord r = scenario->run(*executor);
+    ASSERT_TRUE(r.ok()) << r.first_error;
+    EXPECT_EQ(r.tasks, scenario->tasks_per_run());
+    EXPECT_EQ(r.latency_ns.size(), r.tasks);
+    EXPECT_EQ(r.queue_wait_ns.size(), r.tasks);
+    EXPECT_GT(r.wall_ns, 0u);
+    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.queue_wait_ns[i], r.latency_ns[i]);
+    if (scenario_name == "socket") {
+      EXPECT_EQ(r.requests, tiny().connections * tiny().round_trips);
+      EXPECT_EQ(r.rtt_ns.size(), r.requests);
+    }
+  }
+  executor->shutdown();
+  const TaskCounts c = executor->counts();
+  EXPECT_EQ(c.submitted, 2 * scenario->tasks_per_run());
+  EXPECT_EQ(c.completed, c.submitted);
+}
+
+INSTANTIATE_TEST_SUITE_P(Grid, EveryScenarioOnEveryExecutor,
+                         ::testing::Combine(::testing::Values("cpu", "sleep", "socket"),
+                                            ::testing::Values("sync", "thread-per-task", "thread-pool",
+                                                              "process-pool", "tbb", "asio")),
+                         [](const auto& info) {
+                           std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(CpuScenario, EmptyTasksMeasurePureOverhead) {
+  auto o = tiny();
+  o.iterations = 0;
+  auto scenario = scenarios::make_scenario("cpu", o);
+  ThreadPool pool(2);
+  const auto r = scenario->run(pool);
+  ASSERT_TRUE(r.ok()) << r.first_error;
+  EXPECT_EQ(r.tasks, o.tasks);
+}
+
+TEST(CpuScenario, HashChainIsDeterministicAndDependsOnEveryInput) {
+  EXPECT_EQ(scenarios::hash_chain(7, 1000), scenarios::hash_chain(7, 1000));
+  EXPECT_NE(scenarios::hash_chain(7, 1000), scenarios::hash_chain(8, 1000));
+  EXPECT_NE(scenarios::hash_chain(7, 1000), scenarios::hash_chain(7, 1001));
+}
+
+TEST(Scenarios, IdealTimesFollowThePhysics) {
+  auto o = tiny();
+  o.tasks = 100;
+  o.sleep = 10ms;
+  auto sleep = scenarios::make_scenario("sleep", o);
+  EXPECT_DOUBLE_EQ(sleep->ideal_seconds(10, 2), 0.1);
+  EXPECT_DOUBLE_EQ(sleep->ideal_seconds(30, 2), 0.04);
+  EXPECT_DOUBLE_EQ(sleep->ideal_seconds(1, 2), 1.0);
+  auto cpu = scenarios::make_scenario("cpu", o);
+  const double one = cpu->ideal_seconds(1, 2);
+  EXPECT_GT(one, 0);
+  EXPECT_DOUBLE_EQ(cpu->ideal_seconds(2, 2), one / 2);
+  EXPECT_DOUBLE_EQ(cpu->ideal_seconds(10, 2), one / 2) << "no more parallelism than usable CPUs";
+  EXPECT_EQ(scenarios::make_scenario("socket", o)->ideal_seconds(4, 2), 0.0);
+}
+
+TEST(Scenarios, BadKnobsNameTheValue) {
+  auto o = tiny();
+  o.tasks = 0;
+  EXPECT_THROW(scenarios::make_scenario("cpu", o), ConfigError);
+  o = tiny();
+  o.sleep = std::chrono::seconds(61);
+  EXPECT_THROW(scenarios::make_scenario("sleep", o), ConfigError);
+  o = tiny();
+  o.connections = 100'000'000;
+  try {
+    scenarios::make_scenario("socket", o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("--connections 100000000"));
+    EXPECT_THAT(e.what(), HasSubstr("ulimit -n"));
+  }
+  EXPECT_THROW(scenarios::make_scenario("disk", tiny()), ConfigError);
+}
+
+TEST(EchoServer, ClientThatDisconnectsMidStreamEndsItsTask) {
+  ThreadPool pool(2);
+  scenarios::EchoServer server(pool, 1, 2s);
+  {
+    UniqueFd client = scenarios::connect_to_loopback(server.port(), 2s);
+    scenarios::send_all(client.get(), "hel");
+    char reply[3];
+    std::size_t got = 0;
+    while (got < 3) got += scenarios::receive_some(client.get(), reply + got, 3 - got);
+    EXPECT_EQ(std::string(reply, 3), "HEL");
+    scenarios::send_all(client.get(), "lo wor");
+  }  // closed mid-message
+  std::string accept_error;
+  auto connections = server.finish(accept_error);
+  EXPECT_EQ(accept_error, "");
+  ASSERT_EQ(connections.size(), 1u);
+  // Closing with a reply unread makes the kernel reset the connection, which the server
+  // may see before or after it reads the rest: either way the task ends, and a reset is
+  // a clear error for this connection alone.
+  ASSERT_TRUE(connections[0].future.wait_for(10s));
+  try {
+    EXPECT_GE(connections[0].future.get().value, 3u);
+  } catch (const ResourceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("connection dropped after"));
+  }
+}
+
+TEST(EchoServer, SilentClientFailsOnlyItsConnectionAndTheRunEnds) {
+  ThreadPool pool(2);
+  scenarios::EchoServer server(pool, 2, 300ms);
+  UniqueFd silent = scenarios::connect_to_loopback(server.port(), 2s);
+  const auto load = scenarios::run_load(server.port(), 1, 10, "hello world", 5s);
+  EXPECT_EQ(load.failures, 0u) << load.first_error;
+  std::string accept_error;
+  auto connections = server.finish(accept_error);
+  ASSERT_EQ(connections.size(), 2u);
+  int failed = 0;
+  for (auto& c : connections) {
+    try {
+      c.future.get();
+    } catch (const ResourceError& e) {
+      ++failed;
+      EXPECT_THAT(e.what(), HasSubstr("timed out"));
+      EXPECT_THAT(e.what(), HasSubstr("after 0 bytes"));
+    }
+  }
+  EXPECT_EQ(failed, 1);
+}
+
+TEST(EchoServer, MissingClientsEndTheAcceptLoopWithAClearError) {
+  ThreadPool pool(1);
+  scenarios::EchoServer server(pool, 2, 200ms);
+  const auto load = scenarios::run_load(server.port(), 1, 3, "abc", 5s);
+  EXPECT_EQ(load.failures, 0u) << load.first_error;
+  std::string accept_error;
+  auto connections = server.finish(accept_error);
+  EXPECT_EQ(connections.size(), 1u);
+  EXPECT_THAT(accept_error, HasSubstr("accepted 1 of 2 connections"));
+}
+
+TEST(LoadClient, WrongReplyByteIsReported) {
+  // A server that answers in lower case: every reply byte is checked.
+  UniqueFd listener = scenarios::listen_on_loopback(4);
+  std::thread server([&] {
+    UniqueFd c(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    char buffer[16];
+    const auto n = scenarios::receive_some(c.get(), buffer, sizeof buffer);
+    scenarios::send_all(c.get(), std::string_view(buffer, n));
+  });
+  const auto load = scenarios::run_load(scenarios::local_port(listener.get()), 1, 1, "hi", 5s);
+  server.join();
+  EXPECT_EQ(load.failures, 1u);
+  EXPECT_THAT(load.first_error, HasSubstr("wrong reply byte 0"));
+}
+
+}  // namespace
+}  // namespace poolbench::testing
