@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The one command for a new user: installs what is missing, builds the release preset,
-# and runs the quick suite (3 scenarios x 6 executors x {1, usable CPUs, auto} workers)
-# into results/<hostname>/run.json.
+# The one command for a new user. From a fresh Debian machine: installs what is missing,
+# builds the release preset, then writes into results/<hostname>/:
+#   run.json              poolbench run --quick: 3 scenarios x 6 executors x {1, CPUs, auto}
+#   tune_<scenario>.json  poolbench tune --quick for sleep, cpu and socket (+ .txt tables)
+#   py_baseline*.json     the same scenarios with Python's concurrent.futures
+#   *.png, summary.md     plots and the C++ / Python table from scripts/plot.py
 # Extra arguments go to `poolbench run` (e.g. --benchmark_repetitions=3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +15,22 @@ bin=build/release/bench/poolbench
 out="results/$(hostname)"
 mkdir -p "$out"
 
-"$bin" info
+"$bin" info | tee "$out/info.txt"
 echo
-"$bin" run --quick --out "$out/run.json" "$@"
+"$bin" run --quick --out "$out/run.json" "$@" | tee "$out/run.txt"
+for scenario in sleep cpu socket; do
+  echo
+  "$bin" tune --quick --scenario "$scenario" --out "$out/tune_$scenario.json" | tee "$out/tune_$scenario.txt"
+done
 echo
-echo "poolbench: results in $out/run.json"
+# Python runs the same knobs; only its cpu runs use 40 tasks instead of 200 (the same
+# work per task, which is what tasks/s compares) to keep them short.
+/usr/bin/python3 scripts/py_baseline.py --quick --scenarios sleep,socket --out "$out/py_baseline.json" \
+  | tee "$out/py_baseline.txt"
+/usr/bin/python3 scripts/py_baseline.py --quick --scenarios cpu --tasks 40 --out "$out/py_baseline_cpu.json" \
+  | tee "$out/py_baseline_cpu.txt"
+echo
+/usr/bin/python3 scripts/plot.py "$out"/run.json "$out"/tune_*.json "$out"/py_baseline*.json \
+  --out-dir "$out" --summary "$out/summary.md"
+echo
+echo "poolbench: results in $out/"

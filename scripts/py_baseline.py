@@ -1,0 +1,503 @@
+#!/usr/bin/python3
+"""The Python side of poolbench: the same three scenarios (cpu, sleep, socket) run with
+Python's own tools, as the seed tutorial does it — inline calls, a threading.Thread per
+task, concurrent.futures.ThreadPoolExecutor and ProcessPoolExecutor — with the same
+knobs, the same checks (every result, every reply byte) and the same JSON schema as
+`poolbench run`, executor names prefixed `py-`, so plot.py can overlay both worlds.
+
+It shares nothing with the C++ side but the protocol: it never runs poolbench's code.
+"""
+
+import argparse
+import concurrent.futures as cf
+import json
+import math
+import multiprocessing
+import os
+import platform
+import resource
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+MASK = (1 << 64) - 1
+POOLS = ["py-sync", "py-thread-per-task", "py-thread-pool", "py-process-pool"]
+SCENARIOS = ["cpu", "sleep", "socket"]
+MAX_WORKERS = 4096
+
+
+class BadInput(Exception):
+    """Bad user input: one line on stderr, exit code 2, no file written."""
+
+
+def hash_chain(seed, iterations):
+    """The same integer hash chain as the C++ cpu scenario, in 64-bit arithmetic."""
+    x = seed ^ 0x9E3779B97F4A7C15
+    for _ in range(iterations):
+        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
+        x ^= x >> 29
+    return x
+
+
+def cpu_task(seed, iterations):
+    start = time.monotonic_ns()
+    return hash_chain(seed, iterations), start
+
+
+def sleep_task(index, seconds):
+    start = time.monotonic_ns()
+    time.sleep(seconds)
+    return index, start
+
+
+def serve_connection(conn, timeout):
+    """The seed's conn_communication: receive, upper-case, send back, until EOF."""
+    start = time.monotonic_ns()
+    conn.settimeout(timeout)
+    echoed = 0
+    try:
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                return echoed, start
+            conn.sendall(data.upper())
+            echoed += len(data)
+    finally:
+        conn.close()
+
+
+# ---- machine facts ---------------------------------------------------------------------
+
+def cgroup_cpu_limit():
+    """The CPU quota of this process's own cgroup (v2 cpu.max or v1 cfs files), or None."""
+    try:
+        lines = open("/proc/self/cgroup").read().splitlines()
+    except OSError:
+        return None
+    best = None
+    for line in lines:
+        ident, controllers, path = line.split(":", 2)
+        candidates = []
+        if ident == "0" and controllers == "":
+            candidates.append(("v2", "/sys/fs/cgroup" + path))
+        elif "cpu" in controllers.split(","):
+            candidates.append(("v1", "/sys/fs/cgroup/cpu" + path))
+            candidates.append(("v1", "/sys/fs/cgroup/cpu,cpuacct" + path))
+        for kind, directory in candidates:
+            try:
+                if kind == "v2":
+                    quota, period = open(os.path.join(directory, "cpu.max")).read().split()[:2]
+                    if quota == "max":
+                        continue
+                else:
+                    quota = open(os.path.join(directory, "cpu.cfs_quota_us")).read().strip()
+                    period = open(os.path.join(directory, "cpu.cfs_period_us")).read().strip()
+                quota, period = int(quota), int(period)
+            except (OSError, ValueError):
+                continue
+            if quota > 0 and period > 0:
+                cpus = quota / period
+                best = cpus if best is None else min(best, cpus)
+    return best
+
+
+def machine_context():
+    bound = len(os.sched_getaffinity(0))
+    limit = cgroup_cpu_limit()
+    usable = bound if limit is None else max(1, min(bound, math.ceil(limit)))
+    return {
+        "executable": "py_baseline.py",
+        "python_version": platform.python_version(),
+        "host_name": platform.node(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "allowed_pus": str(os.cpu_count()),
+        "cgroup_cpu_limit": "none" if limit is None else f"{limit:g}",
+        "usable_cpus": str(usable),
+        "sizing_rule": "auto",
+        "default_workers": str(usable * 5),
+    }
+
+
+def resolve_workers(text, usable):
+    rules = {"auto": usable * 5, "cpus": usable, "cores": usable, "py38": min(32, usable + 4)}
+    if text in rules:
+        return rules[text]
+    try:
+        n = int(text)
+    except ValueError:
+        raise BadInput(f"unknown sizing rule '{text}' (allowed: auto, cpus, cores, py38, or a number from 1 to 4096)")
+    if not 1 <= n <= MAX_WORKERS:
+        raise BadInput(f"worker count '{text}' is out of range (allowed: 1 to {MAX_WORKERS})")
+    return n
+
+
+# ---- executors -------------------------------------------------------------------------
+
+class InlineExecutor:
+    """Runs each call inside submit, like the seed's synchronous submit."""
+
+    def submit(self, fn, *args):
+        future = cf.Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:  # the task's error belongs in its future
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait=True):
+        pass
+
+
+class ThreadPerTaskExecutor:
+    """A new threading.Thread for every call, joined at shutdown (the seed's server)."""
+
+    def __init__(self):
+        self.threads = []
+        self.created = 0
+
+    def submit(self, fn, *args):
+        future = cf.Future()
+
+        def run():
+            try:
+                future.set_result(fn(*args))
+            except BaseException as error:
+                future.set_exception(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.created += 1
+        self.threads.append(thread)
+        return future
+
+    def shutdown(self, wait=True):
+        for thread in self.threads:
+            thread.join()
+
+
+def make_executor(pool, workers):
+    if pool == "py-sync":
+        return InlineExecutor()
+    if pool == "py-thread-per-task":
+        return ThreadPerTaskExecutor()
+    if pool == "py-thread-pool":
+        return cf.ThreadPoolExecutor(max_workers=workers)
+    # Python 3.11 forks workers lazily by default, so they would inherit whatever the
+    # parent has open then — a load-client socket, say, whose close then never reaches
+    # the server. forkserver starts workers clean, as poolbench's exec-based pool does.
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+# ---- scenarios -------------------------------------------------------------------------
+
+class Record:
+    def __init__(self):
+        self.wall_ns = 0
+        self.tasks = 0
+        self.latency = []
+        self.queue_wait = []
+        self.requests = 0
+        self.rtt = []
+        self.errors = []
+
+
+def run_tasks(executor, calls, check):
+    record = Record()
+    futures, submitted, done = [], [], {}
+    start = time.monotonic_ns()
+    for index, (fn, args) in enumerate(calls):
+        submitted.append(time.monotonic_ns())
+        future = executor.submit(fn, *args)
+        future.add_done_callback(lambda _, i=index: done.__setitem__(i, time.monotonic_ns()))
+        futures.append(future)
+    cf.wait(futures)
+    record.wall_ns = time.monotonic_ns() - start
+    for index, future in enumerate(futures):
+        try:
+            value, task_start = future.result()
+        except Exception as error:
+            record.errors.append(f"task {index} failed: {error}")
+            continue
+        problem = check(index, value)
+        if problem:
+            record.errors.append(problem)
+            continue
+        record.tasks += 1
+        record.latency.append(done.get(index, time.monotonic_ns()) - submitted[index])
+        record.queue_wait.append(max(0, task_start - submitted[index]))
+    return record
+
+
+def load_client(port, connections, round_trips, message, timeout, record):
+    reply = message.upper()
+    lock = threading.Lock()
+
+    def drive(c):
+        rtts = []
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                for trip in range(round_trips):
+                    t0 = time.monotonic_ns()
+                    s.sendall(message)
+                    got = b""
+                    while len(got) < len(reply):
+                        chunk = s.recv(len(reply) - len(got))
+                        if not chunk:
+                            raise ConnectionError(f"the server closed the connection after {trip} round trips")
+                        got += chunk
+                    rtts.append(time.monotonic_ns() - t0)
+                    if got != reply:
+                        raise ValueError(f"wrong reply in round trip {trip}: expected {reply!r}, got {got!r}")
+        except Exception as error:
+            with lock:
+                record.errors.append(f"client connection {c}: {error}")
+        with lock:
+            record.rtt.extend(rtts)
+            record.requests += len(rtts)
+
+    clients = [threading.Thread(target=drive, args=(c,)) for c in range(connections)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+
+
+def run_socket(executor, knobs):
+    record = Record()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(knobs.connections + 16)
+    listener.settimeout(knobs.io_timeout)
+    port = listener.getsockname()[1]
+    accepted = []
+
+    def accept_loop():
+        try:
+            for _ in range(knobs.connections):
+                conn, _ = listener.accept()
+                conn.settimeout(None)
+                submitted = time.monotonic_ns()
+                future = executor.submit(serve_connection, conn, knobs.io_timeout)
+                # A process pool pickles (dups) the socket later, in its feeder thread: this
+                # process's copy may close only once the task has ended.
+                future.add_done_callback(lambda _, c=conn: c.close())
+                accepted.append((submitted, future))
+        except OSError as error:
+            record.errors.append(f"accept loop: {error}")
+
+    start = time.monotonic_ns()
+    server = threading.Thread(target=accept_loop)
+    server.start()
+    load_client(port, knobs.connections, knobs.round_trips, knobs.message.encode(), knobs.io_timeout, record)
+    server.join()
+    listener.close()
+    for index, (submitted, future) in enumerate(accepted):
+        try:
+            _, task_start = future.result(timeout=knobs.io_timeout * 2)
+        except Exception as error:
+            record.errors.append(f"server task for connection {index} failed: {error}")
+            continue
+        record.tasks += 1
+        record.latency.append(time.monotonic_ns() - submitted)
+        record.queue_wait.append(max(0, task_start - submitted))
+    record.wall_ns = time.monotonic_ns() - start
+    return record
+
+
+class Scenario:
+    def __init__(self, name, knobs):
+        self.name, self.knobs = name, knobs
+        if name == "cpu":
+            t0 = time.perf_counter()
+            self.expected = [hash_chain(i, knobs.iterations) for i in range(knobs.tasks)]
+            self.single_thread = time.perf_counter() - t0
+
+    def tasks_per_run(self):
+        return self.knobs.connections if self.name == "socket" else self.knobs.tasks
+
+    def run(self, executor):
+        k = self.knobs
+        if self.name == "cpu":
+            return run_tasks(executor, [(cpu_task, (i, k.iterations)) for i in range(k.tasks)],
+                             lambda i, v: "" if v == self.expected[i] else f"task {i} returned a wrong hash")
+        if self.name == "sleep":
+            return run_tasks(executor, [(sleep_task, (i, k.sleep_ms / 1000)) for i in range(k.tasks)],
+                             lambda i, v: "" if v == i else f"sleep task {i} returned {v}")
+        return run_socket(executor, k)
+
+    def ideal_seconds(self, workers, usable):
+        if self.name == "cpu":
+            return self.single_thread / max(1, min(workers, usable))
+        if self.name == "sleep":
+            return math.ceil(self.knobs.tasks / max(1, workers)) * self.knobs.sleep_ms / 1000
+        return 0.0
+
+
+# ---- measurement -----------------------------------------------------------------------
+
+def percentile(values, percent):
+    if not values:
+        return 0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def usage():
+    total_cpu, switches, rss = 0.0, 0, 0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total_cpu += r.ru_utime + r.ru_stime
+        switches += r.ru_nvcsw + r.ru_nivcsw
+        rss += r.ru_maxrss
+    return total_cpu, switches, rss
+
+
+def measure(scenario, pool, workers, usable, min_time):
+    """Runs the scenario until `min_time` seconds have been measured (at least once),
+    after one warm-up run, and returns a Google-Benchmark-style entry."""
+    cpu0, switches0, _ = usage()
+    wall0 = time.monotonic_ns()
+    executor = make_executor(pool, workers)
+    records = []
+    error = ""
+    warm = scenario.run(executor)
+    if warm.errors:
+        error = f"{len(warm.errors)} failure(s); first: {warm.errors[0]}"
+    measured = 0
+    while not error and (not records or measured < min_time * 1e9):
+        record = scenario.run(executor)
+        if record.errors:
+            error = f"{len(record.errors)} failure(s); first: {record.errors[0]}"
+            break
+        records.append(record)
+        measured += record.wall_ns
+    executor.shutdown(wait=True)
+    cpu1, switches1, rss = usage()
+    wall = (time.monotonic_ns() - wall0) / 1e9
+    effective = scenario.tasks_per_run() if pool == "py-thread-per-task" else (1 if pool == "py-sync" else workers)
+    name = f"{scenario.name}/{pool}/workers:{effective}/real_time"
+    entry = {"name": name, "run_name": name, "run_type": "iteration", "repetitions": 1, "repetition_index": 0,
+             "threads": 1, "iterations": len(records), "time_unit": "ms"}
+    if error:
+        entry.update({"error_occurred": True, "error_message": error})
+        return entry
+    run_s = sum(r.wall_ns for r in records) / 1e9
+    tasks = sum(r.tasks for r in records)
+    latency = [v for r in records for v in r.latency]
+    queue_wait = [v for r in records for v in r.queue_wait]
+    ideal = scenario.ideal_seconds(effective, usable) * len(records)
+    entry.update({
+        "real_time": run_s * 1000 / len(records), "cpu_time": run_s * 1000 / len(records),
+        "workers": effective, "tasks": tasks // len(records),
+        "tasks_per_second": tasks / run_s if run_s else 0,
+        "latency_p50_us": percentile(latency, 50) / 1000, "latency_p90_us": percentile(latency, 90) / 1000,
+        "latency_p99_us": percentile(latency, 99) / 1000, "latency_max_us": max(latency, default=0) / 1000,
+        "queue_wait_p50_us": percentile(queue_wait, 50) / 1000, "queue_wait_p99_us": percentile(queue_wait, 99) / 1000,
+        "cpu_utilization": (cpu1 - cpu0) / wall / usable if wall else 0,
+        "ctx_switches_per_task": (switches1 - switches0) / max(1, tasks),
+        "peak_rss_mib": rss / 1024,
+        "threads_created": executor.created if pool == "py-thread-per-task" else (workers if pool == "py-thread-pool" else 0),
+        "processes_created": workers if pool == "py-process-pool" else 0,
+        "efficiency": ideal / run_s if ideal and run_s else 0,
+    })
+    if scenario.name == "socket":
+        requests = sum(r.requests for r in records)
+        rtt = [v for r in records for v in r.rtt]
+        entry.update({"connections": scenario.tasks_per_run(), "requests_per_second": requests / run_s,
+                      "rtt_p50_us": percentile(rtt, 50) / 1000, "rtt_p99_us": percentile(rtt, 99) / 1000})
+    return entry
+
+
+# ---- command line ----------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenarios", default=",".join(SCENARIOS))
+    p.add_argument("--pools", default=",".join(POOLS))
+    p.add_argument("--workers", default="")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", default="")
+    p.add_argument("--tasks", type=int)
+    p.add_argument("--iterations", type=int)
+    p.add_argument("--sleep-ms", type=float)
+    p.add_argument("--connections", type=int)
+    p.add_argument("--round-trips", type=int)
+    p.add_argument("--io-timeout-ms", type=int, default=10000)
+    p.add_argument("--min-time", type=float, default=None, help="seconds measured per benchmark")
+
+    def error(message):
+        raise BadInput(message)
+
+    p.error = error
+    args = p.parse_args(argv)
+    knobs = argparse.Namespace(
+        tasks=args.tasks if args.tasks is not None else (200 if args.quick else 1000),
+        iterations=args.iterations if args.iterations is not None else 200_000,
+        sleep_ms=args.sleep_ms if args.sleep_ms is not None else 10.0,
+        connections=args.connections if args.connections is not None else (8 if args.quick else 32),
+        round_trips=args.round_trips if args.round_trips is not None else (200 if args.quick else 1000),
+        io_timeout=args.io_timeout_ms / 1000, message="hello world")
+    for flag, value, low, high in (("--tasks", knobs.tasks, 1, 10**8), ("--iterations", knobs.iterations, 0, 10**10),
+                                   ("--sleep-ms", knobs.sleep_ms, 0, 60000), ("--connections", knobs.connections, 1, 10**6),
+                                   ("--round-trips", knobs.round_trips, 1, 10**8), ("--io-timeout-ms", args.io_timeout_ms, 1, 600000)):
+        if not low <= value <= high:
+            raise BadInput(f"{flag} {value:g} is out of range (allowed: {low} to {high})")
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    pools = [p for p in args.pools.split(",") if p]
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise BadInput(f"unknown scenario '{s}' (allowed: {', '.join(SCENARIOS)})")
+    for p_ in pools:
+        if p_ not in POOLS:
+            raise BadInput(f"unknown executor '{p_}' (allowed: {', '.join(POOLS)})")
+    if args.out:
+        directory = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK) or os.path.isdir(args.out):
+            raise BadInput(f"cannot write --out '{args.out}'")
+    min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 0.5)
+    return args, knobs, scenarios, pools, min_time
+
+
+def main(argv):
+    try:
+        args, knobs, scenario_names, pools, min_time = parse_args(argv)
+        context = machine_context()
+        usable = int(context["usable_cpus"])
+        if args.workers:
+            sizes = sorted({resolve_workers(w, usable) for w in args.workers.split(",") if w})
+        else:
+            sizes = sorted({1, usable, usable * 5})
+    except BadInput as error:
+        print(f"py_baseline: {error}", file=sys.stderr)
+        return 2
+
+    entries, failed = [], False
+    print(f"{'benchmark':<44}{'tasks/s':>13}{'p50 us':>11}{'p99 us':>11}{'eff':>7}")
+    for name in scenario_names:
+        scenario = Scenario(name, knobs)
+        for pool in pools:
+            for workers in ([1] if pool in ("py-sync", "py-thread-per-task") else sizes):
+                entry = measure(scenario, pool, workers, usable, min_time)
+                entries.append(entry)
+                if entry.get("error_occurred"):
+                    failed = True
+                    print(f"{entry['name']:<44}ERROR: {entry['error_message']}", flush=True)
+                else:
+                    eff = f"{entry['efficiency']:.2f}" if entry["efficiency"] else "-"
+                    print(f"{entry['name']:<44}{entry['tasks_per_second']:>13.0f}{entry['latency_p50_us']:>11.1f}"
+                          f"{entry['latency_p99_us']:>11.1f}{eff:>7}", flush=True)
+    if args.out:
+        directory = os.path.dirname(os.path.abspath(args.out))
+        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as tmp:
+            json.dump({"context": context, "benchmarks": entries}, tmp, indent=2)
+        os.replace(tmp.name, args.out)
+        print(f"py_baseline: wrote {args.out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,172 @@
+"""CTest checks of the Python scripts: plot.py on fixtures written from a tiny real run
+(plus a hand-made file with a missing counter), py_baseline.py --quick and its JSON, and
+bad input to both (one line, exit 2, no file). POOLBENCH_BINARY names the binary."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+PLOT = os.path.join(ROOT, "scripts", "plot.py")
+BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
+COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
+            "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us", "cpu_utilization", "ctx_switches_per_task",
+            "peak_rss_mib", "threads_created", "processes_created", "efficiency"]
+SOCKET_COUNTERS = ["connections", "requests_per_second", "rtt_p50_us", "rtt_p99_us"]
+
+
+def run(*args, timeout=600):
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+
+
+class Fixtures:
+    """Result files written once, by real runs of poolbench and py_baseline.py."""
+    dir = None
+
+    @classmethod
+    def make(cls):
+        if cls.dir:
+            return cls
+        cls.dir = tempfile.mkdtemp(prefix="poolbench-scripts-")
+        cls.run_json = os.path.join(cls.dir, "run.json")
+        r = run(POOLBENCH, "run", "--workers", "1,2", "--tasks", "8", "--iterations", "500", "--sleep-ms", "1",
+                "--connections", "2", "--round-trips", "3", "--benchmark_min_time=0.001", "--out", cls.run_json)
+        assert r.returncode == 0, r.stderr
+        cls.tune_json = os.path.join(cls.dir, "tune.json")
+        r = run(POOLBENCH, "tune", "--scenario", "sleep", "--tasks", "6", "--sleep-ms", "1", "--repetitions", "2",
+                "--out", cls.tune_json)
+        assert r.returncode == 0, r.stderr
+        cls.baseline_json = os.path.join(cls.dir, "baseline.json")
+        cls.baseline = run(PYTHON, BASELINE, "--quick", "--workers", "1,2", "--tasks", "6", "--iterations", "300",
+                           "--sleep-ms", "1", "--connections", "2", "--round-trips", "3", "--min-time", "0.001",
+                           "--out", cls.baseline_json)
+        # A hand-made file: one benchmark lacks its latency counters.
+        cls.partial_json = os.path.join(cls.dir, "partial.json")
+        with open(cls.run_json) as f:
+            data = json.load(f)
+        entry = data["benchmarks"][0]
+        for key in ("latency_p50_us", "latency_p99_us"):
+            entry.pop(key)
+        data["benchmarks"] = [entry]
+        with open(cls.partial_json, "w") as f:
+            json.dump(data, f)
+        return cls
+
+    @classmethod
+    def remove(cls):
+        if cls.dir:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+
+def tearDownModule():
+    Fixtures.remove()
+
+
+class PlotTest(unittest.TestCase):
+    def setUp(self):
+        self.f = Fixtures.make()
+        self.out = tempfile.mkdtemp(prefix="poolbench-plots-")
+
+    def tearDown(self):
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def plot(self, *files, extra=()):
+        return run(PYTHON, PLOT, *files, "--out-dir", self.out, *extra)
+
+    def test_writes_every_picture_from_run_tune_and_baseline(self):
+        r = self.plot(self.f.run_json, self.f.tune_json, self.f.baseline_json, extra=["--svg"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        expected = []
+        for scenario in ("cpu", "sleep", "socket"):
+            expected += [f"throughput_{scenario}", f"latency_{scenario}"]
+        expected += ["efficiency_cpu", "efficiency_sleep", "socket_connections", "tune_sleep_thread-pool",
+                     "cpp_vs_python"]
+        for name in expected:
+            for ext in ("png", "svg"):
+                path = os.path.join(self.out, f"{name}.{ext}")
+                self.assertTrue(os.path.isfile(path), path)
+                self.assertGreater(os.path.getsize(path), 1000, path)
+        with open(os.path.join(self.out, "throughput_cpu.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        self.assertFalse([n for n in os.listdir(self.out) if n.endswith(".tmp") or n.startswith("tmp")])
+
+    def test_missing_counter_is_left_out_with_a_warning(self):
+        r = self.plot(self.f.partial_json)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no 'latency_p50_us'", r.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(self.out, "throughput_cpu.png")))
+
+    def test_bad_inputs_get_one_line_exit_2_and_no_file(self):
+        bad = os.path.join(self.out, "inputs")
+        os.makedirs(bad)
+        cases = {"empty.json": "", "broken.json": "{\"benchmarks\": [", "other.json": "{\"hello\": 1}",
+                 "list.json": "[1, 2]"}
+        for name, text in cases.items():
+            with open(os.path.join(bad, name), "w") as f:
+                f.write(text)
+        pictures = os.path.join(self.out, "pictures")
+        for name in list(cases) + ["missing.json"]:
+            with self.subTest(name):
+                r = run(PYTHON, PLOT, self.f.run_json, os.path.join(bad, name), "--out-dir", pictures)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn(name, r.stderr)
+                self.assertFalse(os.path.exists(pictures) and os.listdir(pictures))
+        r = run(PYTHON, PLOT, "--out-dir", pictures)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no result files", r.stderr)
+
+
+class BaselineTest(unittest.TestCase):
+    def setUp(self):
+        self.f = Fixtures.make()
+
+    def test_quick_run_checks_every_result_and_writes_the_same_schema(self):
+        self.assertEqual(self.f.baseline.returncode, 0, self.f.baseline.stderr + self.f.baseline.stdout)
+        with open(self.f.baseline_json) as f:
+            data = json.load(f)
+        self.assertIn("usable_cpus", data["context"])
+        names = set()
+        pattern = re.compile(r"(cpu|sleep|socket)/py-(sync|thread-per-task|thread-pool|process-pool)/workers:\d+/.*")
+        for entry in data["benchmarks"]:
+            with self.subTest(entry["name"]):
+                self.assertRegex(entry["name"], pattern)
+                self.assertFalse(entry.get("error_occurred"), entry.get("error_message"))
+                for counter in COUNTERS:
+                    self.assertIsInstance(entry.get(counter), (int, float), counter)
+                socket = entry["name"].startswith("socket/")
+                for counter in SOCKET_COUNTERS:
+                    self.assertEqual(counter in entry, socket, counter)
+                self.assertGreater(entry["tasks_per_second"], 0)
+                names.add(entry["name"].split("/workers:")[0])
+        self.assertEqual(len(names), 12, "3 scenarios x 4 Python executors")
+
+    def test_bad_input_gets_one_line_exit_2_and_no_file(self):
+        out_dir = tempfile.mkdtemp(prefix="poolbench-baseline-")
+        try:
+            out = os.path.join(out_dir, "b.json")
+            for args, named in ((["--pools", "py-fibers"], "'py-fibers'"), (["--scenarios", "disk"], "'disk'"),
+                                (["--workers", "0"], "'0'"), (["--workers", "lots"], "'lots'"),
+                                (["--tasks", "0"], "--tasks"), (["--sleep-ms", "70000"], "--sleep-ms"),
+                                (["--bogus"], "--bogus")):
+                with self.subTest(args):
+                    r = run(PYTHON, BASELINE, *args, "--out", out)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                    self.assertIn(named, r.stderr)
+            r = run(PYTHON, BASELINE, "--out", "/nonexistent-dir/b.json")
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(os.listdir(out_dir), [])
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
