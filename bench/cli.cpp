@@ -77,10 +77,9 @@ void add_tune_options(CLI::App& tune, TuneRequest& r) {
 }
 
 std::string subcommand_names(const CLI::App& app) {
-  std::string names;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    names += (names.empty() ? "" : ", ") + sub->get_name();
-  return names;
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return join_names(names);
 }
 
 bool is_subcommand(const CLI::App& app, const std::string& name) {

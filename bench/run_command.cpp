@@ -21,11 +21,8 @@ std::vector<std::string> checked_names(const std::vector<std::string>& wanted, c
                                        const char* what) {
   if (wanted.empty()) return known;
   for (const auto& name : wanted) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string allowed;
-      for (const auto& k : known) allowed += (allowed.empty() ? "" : ", ") + k;
-      throw ConfigError(fmt::format("unknown {} '{}' (allowed: {})", what, name, allowed));
-    }
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw ConfigError(fmt::format("unknown {} '{}' (allowed: {})", what, name, join_names(known)));
   }
   return wanted;
 }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace poolbench {
 
@@ -64,6 +65,9 @@ class NotTransferableError : public Error {
  public:
   using Error::Error;
 };
+
+/// "a, b, c": the allowed names, for an error message.
+std::string join_names(const std::vector<std::string>& names);
 
 /// A system call failed: the message names the call and errno's text.
 [[noreturn]] void throw_system_error(const std::string& what, int err);

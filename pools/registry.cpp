@@ -60,11 +60,7 @@ std::string_view executor_description(std::string_view name) {
 
 std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options) {
   const Entry* e = find(name);
-  if (!e) {
-    std::string allowed;
-    for (const auto& n : executor_names()) allowed += (allowed.empty() ? "" : ", ") + n;
-    throw ConfigError("unknown executor '" + std::string(name) + "' (allowed: " + allowed + ")");
-  }
+  if (!e) throw ConfigError("unknown executor '" + std::string(name) + "' (allowed: " + join_names(executor_names()) + ")");
   require_workers(options.workers, name);
   return e->make(options);
 }

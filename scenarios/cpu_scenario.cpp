@@ -40,23 +40,12 @@ CpuScenario::CpuScenario(const ScenarioOptions& options)
 }
 
 RunRecord CpuScenario::run(Executor& executor) {
-  RunRecord record;
-  TaskTracker tracker(tasks_);
-  std::vector<Future<TaskSample>> futures;
-  futures.reserve(tasks_);
-  const std::uint64_t start = now_ns();
-  for (std::uint64_t i = 0; i < tasks_; ++i) {
-    tracker.submitting(i);
-    futures.push_back(executor.submit(cpu_task_ref, i, iterations_));
-    tracker.track(i, futures.back());
-  }
-  wait_all(futures);
-  record.wall_ns = now_ns() - start;
-  tracker.collect(futures, record, [&](std::size_t i, std::uint64_t value) -> std::string {
-    if (value == expected_[i]) return {};
-    return "task " + std::to_string(i) + " returned a wrong hash";
-  });
-  return record;
+  return run_tracked(
+      tasks_, [&](std::uint64_t i) { return executor.submit(cpu_task_ref, i, iterations_); },
+      [&](std::size_t i, std::uint64_t value) -> std::string {
+        if (value == expected_[i]) return {};
+        return "task " + std::to_string(i) + " returned a wrong hash";
+      });
 }
 
 double CpuScenario::ideal_seconds(std::size_t workers, unsigned usable_cpus) const {

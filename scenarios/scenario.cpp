@@ -85,9 +85,7 @@ std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOpt
   if (name == "cpu") return std::make_unique<CpuScenario>(options);
   if (name == "sleep") return std::make_unique<SleepScenario>(options);
   if (name == "socket") return std::make_unique<SocketScenario>(options);
-  std::string allowed;
-  for (const auto& n : scenario_names()) allowed += (allowed.empty() ? "" : ", ") + n;
-  throw ConfigError("unknown scenario '" + std::string(name) + "' (allowed: " + allowed + ")");
+  throw ConfigError("unknown scenario '" + std::string(name) + "' (allowed: " + join_names(scenario_names()) + ")");
 }
 
 std::uint64_t now_ns() noexcept {

@@ -22,23 +22,13 @@ const RegisteredTask<&sleep_task> sleep_task_ref{"scenarios.sleep"};
 SleepScenario::SleepScenario(const ScenarioOptions& options) : tasks_(options.tasks), sleep_(options.sleep) {}
 
 RunRecord SleepScenario::run(Executor& executor) {
-  RunRecord record;
-  TaskTracker tracker(tasks_);
-  std::vector<Future<TaskSample>> futures;
-  futures.reserve(tasks_);
-  const std::uint64_t start = now_ns();
-  for (std::uint64_t i = 0; i < tasks_; ++i) {
-    tracker.submitting(i);
-    futures.push_back(executor.submit(sleep_task_ref, i, static_cast<std::int64_t>(sleep_.count())));
-    tracker.track(i, futures.back());
-  }
-  wait_all(futures);
-  record.wall_ns = now_ns() - start;
-  tracker.collect(futures, record, [](std::size_t i, std::uint64_t value) -> std::string {
-    if (value == i) return {};
-    return "sleep task " + std::to_string(i) + " returned the result of task " + std::to_string(value);
-  });
-  return record;
+  const auto microseconds = static_cast<std::int64_t>(sleep_.count());
+  return run_tracked(
+      tasks_, [&](std::uint64_t i) { return executor.submit(sleep_task_ref, i, microseconds); },
+      [](std::size_t i, std::uint64_t value) -> std::string {
+        if (value == i) return {};
+        return "sleep task " + std::to_string(i) + " returned the result of task " + std::to_string(value);
+      });
 }
 
 double SleepScenario::ideal_seconds(std::size_t workers, unsigned) const {

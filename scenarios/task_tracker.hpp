@@ -36,6 +36,26 @@ class TaskTracker {
   std::unique_ptr<std::atomic<std::uint64_t>[]> done_ns_;
 };
 
+/// One run of `tasks` tasks: submits task i with `submit(i)` (which returns its future),
+/// times every task, waits for all, and checks each value with `check(i, value)`.
+template <class Submit, class Check>
+RunRecord run_tracked(std::uint64_t tasks, Submit submit, Check check) {
+  RunRecord record;
+  TaskTracker tracker(tasks);
+  std::vector<Future<TaskSample>> futures;
+  futures.reserve(tasks);
+  const std::uint64_t start = now_ns();
+  for (std::uint64_t i = 0; i < tasks; ++i) {
+    tracker.submitting(i);
+    futures.push_back(submit(i));
+    tracker.track(i, futures.back());
+  }
+  wait_all(futures);
+  record.wall_ns = now_ns() - start;
+  tracker.collect(futures, record, check);
+  return record;
+}
+
 template <class Check>
 void TaskTracker::collect(std::vector<Future<TaskSample>>& futures, RunRecord& record, Check check) {
   record.latency_ns.reserve(record.latency_ns.size() + futures.size());
