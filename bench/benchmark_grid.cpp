@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bench/measurement.hpp"
+#include "bench/probes.hpp"
 
 namespace poolbench::bench {
 
@@ -43,6 +44,27 @@ std::vector<Cell> expand_grid(const GridOptions& options,
     }
   }
   return cells;
+}
+
+void register_probes(bool& any_failed) {
+  for (const auto& name : probe_names()) {
+    auto* b = benchmark::RegisterBenchmark(("probe/" + name).c_str(), [name, &any_failed](benchmark::State& state) {
+      ProbeResult result;
+      for (auto _ : state) {
+        try {
+          result = run_probe(name);
+        } catch (const std::exception& e) {
+          any_failed = true;
+          state.SkipWithError(e.what());
+          break;
+        }
+      }
+      state.counters["ns_per_op"] = result.ns_per_op;
+      state.counters["spread"] = result.spread;
+      state.counters["operations"] = static_cast<double>(result.operations);
+    });
+    b->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+  }
 }
 
 void register_grid(const GridOptions& options, std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,

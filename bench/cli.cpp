@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bench/machine_info.hpp"
+#include "bench/probes.hpp"
 #include "bench/run_command.hpp"
 #include "bench/tune_command.hpp"
 #include "scenarios/scenario.hpp"
@@ -52,6 +53,23 @@ int print_list() {
     std::cout << fmt::format("executor  {:<16}{}\n", name, executor_description(name));
   for (const auto& name : scenarios::scenario_names())
     std::cout << fmt::format("scenario  {:<16}{}\n", name, scenarios::scenario_description(name));
+  return 0;
+}
+
+int print_probes(const std::vector<std::string>& wanted, bool json) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  if (!json) std::cout << fmt::format("{:<24}{:>14}{:>9}  {}\n", "probe", "ns per op", "spread", "one operation");
+  for (const auto& name : wanted.empty() ? probe_names() : wanted) {
+    const ProbeResult r = run_probe(name);
+    if (json) {
+      out.push_back({{"name", r.name}, {"ns_per_op", r.ns_per_op}, {"spread", r.spread},
+                     {"operations", r.operations}, {"description", r.description}});
+    } else {
+      std::cout << fmt::format("{:<24}{:>14.0f}{:>8.1f}%  {}\n", r.name, r.ns_per_op, 100 * r.spread, r.description)
+                << std::flush;
+    }
+  }
+  if (json) std::cout << out.dump(2) << '\n';
   return 0;
 }
 
@@ -106,6 +124,11 @@ int run_cli(int argc, char** argv) {
   RunRequest run_request;
   auto* run = app.add_subcommand("run", "Measure executors on scenarios across worker counts");
   add_run_options(*run, run_request);
+  std::vector<std::string> probe_request;
+  bool probe_json = false;
+  auto* probe = app.add_subcommand("probe", "Measure the primitives executors are built from, on this machine now");
+  probe->add_option("--probes", probe_request, "Which probes (default: all)")->delimiter(',');
+  probe->add_flag("--json", probe_json, "Print JSON");
   TuneRequest tune_request;
   auto* tune = app.add_subcommand("tune", "Find the best pool size for a scenario on this machine");
   add_tune_options(*tune, tune_request);
@@ -121,6 +144,12 @@ int run_cli(int argc, char** argv) {
       return run_benchmarks(run_request);
     }
     if (tune->parsed()) return tune_pool_size(tune_request);
+    if (probe->parsed()) {
+      for (const auto& name : probe_request)
+        if (std::find(probe_names().begin(), probe_names().end(), name) == probe_names().end())
+          throw ConfigError(fmt::format("unknown probe '{}' (allowed: {})", name, join_names(probe_names())));
+      return print_probes(probe_request, probe_json);
+    }
     return exit_bad_input;
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();

@@ -77,6 +77,7 @@ int run_benchmarks(const RunRequest& request) {
 
   add_context(topology, parse_sizing_rule("auto"));
   bool any_failed = false;
+  register_probes(any_failed);
   register_grid(grid, scenarios, topology, any_failed);
   TableReporter table;
   benchmark::RunSpecifiedBenchmarks(&table);

@@ -28,6 +28,11 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
       out << fmt::format("{:<44}ERROR: {}\n", name, run.error_message);
       continue;
     }
+    if (name.rfind("probe/", 0) == 0) {
+      out << fmt::format("{:<44}{:>13.0f} ns per operation (spread {:.1f}%)\n", name, counter(run, "ns_per_op"),
+                         100 * counter(run, "spread"));
+      continue;
+    }
     const double rps = counter(run, "requests_per_second");
     const double efficiency = counter(run, "efficiency");
     out << fmt::format("{:<44}{:>13.0f}{:>11.1f}{:>11.1f}{:>11.1f}{:>7}{:>6.0f}%{}\n", name,

@@ -15,22 +15,23 @@ namespace {
 struct Entry {
   std::string name;
   std::string description;
+  bool sized;  ///< takes a worker count (sync and thread-per-task do not)
   std::function<std::unique_ptr<Executor>(const ExecutorOptions&)> make;
 };
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table{
-      {"sync", "runs each task inline in submit (the baseline)",
+      {"sync", "runs each task inline in submit (the baseline)", false,
        [](const ExecutorOptions&) { return std::make_unique<SyncExecutor>(); }},
-      {"thread-per-task", "a new OS thread for every task, joined when it ends",
+      {"thread-per-task", "a new OS thread for every task, joined when it ends", false,
        [](const ExecutorOptions&) { return std::make_unique<ThreadPerTask>(); }},
-      {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)",
+      {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)", true,
        [](const ExecutorOptions& o) { return std::make_unique<ThreadPool>(o.workers, o.placement); }},
-      {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)",
+      {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true,
        [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement); }},
-      {"tbb", "oneTBB task_arena of N slots (yardstick)",
+      {"tbb", "oneTBB task_arena of N slots (yardstick)", true,
        [](const ExecutorOptions& o) { return std::make_unique<TbbExecutor>(o.workers); }},
-      {"asio", "Boost.Asio thread_pool of N threads (yardstick)",
+      {"asio", "Boost.Asio thread_pool of N threads (yardstick)", true,
        [](const ExecutorOptions& o) { return std::make_unique<AsioExecutor>(o.workers); }},
   };
   return table;
@@ -61,7 +62,7 @@ std::string_view executor_description(std::string_view name) {
 std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options) {
   const Entry* e = find(name);
   if (!e) throw ConfigError("unknown executor '" + std::string(name) + "' (allowed: " + join_names(executor_names()) + ")");
-  require_workers(options.workers, name);
+  if (e->sized) require_workers(options.workers, name);
   return e->make(options);
 }
 

@@ -23,7 +23,8 @@ const std::vector<std::string>& executor_names();
 std::string_view executor_description(std::string_view name);
 
 /// Builds the executor called `name`; throws ConfigError naming the allowed names when
-/// there is none, or when the size is out of range.
+/// there is none, or when a sized executor's worker count is out of range (sync and
+/// thread-per-task ignore the count).
 std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options);
 
 }  // namespace poolbench

@@ -5,6 +5,7 @@
 #   tune_<scenario>.json  poolbench tune --quick for sleep, cpu and socket (+ .txt tables)
 #   py_baseline*.json     the same scenarios with Python's concurrent.futures
 #   *.png, summary.md     plots and the C++ / Python table from scripts/plot.py
+#   perf_*.json, performance.md   issue 5's targets: probes and per-task costs, as ratios
 # Extra arguments go to `poolbench run` (e.g. --benchmark_repetitions=3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +33,23 @@ echo
 echo
 /usr/bin/python3 scripts/plot.py "$out"/run.json "$out"/tune_*.json "$out"/py_baseline*.json \
   --out-dir "$out" --summary "$out/summary.md"
+
+# The performance report: empty tasks (per-task cost, with the machine probes), sleep and
+# ~2 ms cpu efficiency, socket at 8, 32 and 64 connections, and Python's process pool.
+"$bin" run --scenarios cpu --iterations 0 --tasks 20000 --pools thread-per-task,thread-pool,process-pool,tbb,asio \
+  --workers cpus,auto --out "$out/perf_overhead.json"
+"$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools thread-pool --workers 1,2,4,10,20,100 \
+  --out "$out/perf_sleep.json"
+"$bin" run --scenarios cpu --iterations 1200000 --tasks 100 --pools thread-pool --workers cpus,auto \
+  --out "$out/perf_cpu.json"
+for c in 8 32 64; do
+  "$bin" run --scenarios socket --pools thread-pool,thread-per-task --workers "$c" --connections "$c" \
+    --round-trips 200 --out "$out/perf_socket_$c.json"
+done
+/usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \
+  --workers cpus --out "$out/perf_py.json"
+/usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_sleep.json "$out"/perf_cpu.json \
+  "$out"/perf_socket_*.json "$out"/perf_py.json --command "scripts/bench.sh (its performance stage)" \
+  --out "$out/performance.md"
 echo
-echo "poolbench: results in $out/"
+echo "poolbench: results in $out/ (performance report: $out/performance.md)"

@@ -88,6 +88,17 @@ TEST(Cli, ListNamesAllSixExecutors) {
     EXPECT_THAT(r.out, HasSubstr(std::string("executor  ") + name + " ")) << name;
 }
 
+TEST(Cli, ProbeMeasuresThePrimitives) {
+  const auto r = run("probe --probes pipe_round_trip,condvar_round_trip --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["name"], "pipe_round_trip");
+  EXPECT_GT(j[0]["ns_per_op"].get<double>(), 0);
+}
+
+TEST(Cli, UnknownProbeIsRejected) { expect_rejected("probe --probes teleport", "'teleport'"); }
+
 TEST(Cli, HelpExitsZero) { EXPECT_EQ(run("--help").exit_code, 0); }
 
 TEST(Cli, UnknownCommandIsRejected) { expect_rejected("frobnicate", "'frobnicate'"); }

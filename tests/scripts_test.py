@@ -14,6 +14,7 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 PLOT = os.path.join(ROOT, "scripts", "plot.py")
+PERF_REPORT = os.path.join(ROOT, "scripts", "perf_report.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
@@ -51,7 +52,7 @@ class Fixtures:
         cls.partial_json = os.path.join(cls.dir, "partial.json")
         with open(cls.run_json) as f:
             data = json.load(f)
-        entry = data["benchmarks"][0]
+        entry = next(e for e in data["benchmarks"] if not e["name"].startswith("probe/"))
         for key in ("latency_p50_us", "latency_p99_us"):
             entry.pop(key)
         data["benchmarks"] = [entry]
@@ -122,6 +123,30 @@ class PlotTest(unittest.TestCase):
         r = run(PYTHON, PLOT, "--out-dir", pictures)
         self.assertEqual(r.returncode, 2)
         self.assertIn("no result files", r.stderr)
+
+
+class PerfReportTest(unittest.TestCase):
+    def setUp(self):
+        self.f = Fixtures.make()
+
+    def test_report_lists_every_target_with_the_probes(self):
+        r = run(PYTHON, PERF_REPORT, self.f.run_json, self.f.baseline_json)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("| what | target | measured | status |", r.stdout)
+        statuses = sum(r.stdout.count(f" | {s} | ") for s in ("met", "short", "not measured"))
+        self.assertEqual(statuses, 18, r.stdout)
+        self.assertRegex(r.stdout, r"\d+ of 18 targets met")
+        self.assertIn("| pipe_round_trip |", r.stdout)
+        self.assertIn("not measured", r.stdout)
+
+    def test_bad_input_gets_one_line_and_exit_2(self):
+        empty = os.path.join(self.f.dir, "empty.json")
+        open(empty, "w").close()
+        for args in ([empty], [], ["/nonexistent.json"], [self.f.run_json, "--out", "/nonexistent-dir/p.md"]):
+            with self.subTest(args):
+                r = run(PYTHON, PERF_REPORT, *args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
 
 class BaselineTest(unittest.TestCase):

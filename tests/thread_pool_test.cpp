@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "pools/registry.hpp"
 #include "pools/thread_per_task.hpp"
 #include "pools/thread_pool.hpp"
 #include "pools/topology.hpp"
@@ -49,6 +50,13 @@ TEST(ThreadPool, CompactPinningBindsWorkerZeroToTheFirstPu) {
 TEST(ThreadPool, RejectsZeroAndAbsurdSizes) {
   EXPECT_THROW(ThreadPool(0), ConfigError);
   EXPECT_THROW(ThreadPool(max_workers + 1), ConfigError);
+}
+
+TEST(Registry, UnsizedExecutorsIgnoreTheWorkerCount) {
+  EXPECT_EQ(make_executor("thread-per-task", {20'000, {}})->name(), "thread-per-task");
+  EXPECT_EQ(make_executor("sync", {0, {}})->name(), "sync");
+  EXPECT_THROW(make_executor("thread-pool", {20'000, {}}), ConfigError);
+  EXPECT_THROW(make_executor("fibers", {1, {}}), ConfigError);
 }
 
 TEST(ThreadPerTask, CreatesOneThreadPerTask) {
