@@ -5,27 +5,49 @@
 namespace poolbench {
 
 void ThreadPerTask::enqueue(Job job) {
-  std::unique_lock lock(mutex_);
-  if (stopping_) throw ExecutorShutdownError("cannot submit to thread-per-task: it has been shut down");
-  join_finished(lock);
-  const auto slot = running_.insert(running_.end(), Slot{std::move(job), {}});
+  Slots::iterator slot;
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_) throw ExecutorShutdownError("cannot submit to thread-per-task: it has been shut down");
+    join_finished(lock);
+    slot = running_.insert(running_.end(), Slot{std::move(job), {}, false});
+    ++creating_;
+  }
+  // Creating a thread takes tens of microseconds: never under the lock that every
+  // finishing thread needs.
+  std::thread thread;
   try {
-    slot->thread = std::thread([this, slot] { run(slot); });
-    ++created_;
+    thread = std::thread([this, slot] { run(slot); });
   } catch (const std::system_error& e) {
-    Job refused = std::move(slot->job);
-    running_.erase(slot);
-    lock.unlock();
+    Job refused;
+    {
+      std::lock_guard lock(mutex_);
+      refused = std::move(slot->job);
+      running_.erase(slot);
+      --creating_;
+      if (all_ended()) all_ended_.notify_all();
+    }
     record(refused.fail(std::make_exception_ptr(
         ResourceError(std::string("thread-per-task could not create a thread: ") + e.what()))));
+    return;
   }
+  std::lock_guard lock(mutex_);
+  slot->thread = std::move(thread);
+  ++created_;
+  --creating_;
+  finish_if_ready(slot);
 }
 
 void ThreadPerTask::run(Slots::iterator slot) {
   record(slot->job.run());
   std::lock_guard lock(mutex_);
-  finished_.push_back(slot);
-  if (finished_.size() == running_.size()) all_ended_.notify_all();
+  slot->ended = true;
+  finish_if_ready(slot);
+}
+
+void ThreadPerTask::finish_if_ready(Slots::iterator slot) {
+  if (slot->ended && slot->thread.joinable()) finished_.push_back(slot);
+  if (all_ended()) all_ended_.notify_all();
 }
 
 void ThreadPerTask::join_finished(std::unique_lock<std::mutex>& lock) {
@@ -44,7 +66,7 @@ void ThreadPerTask::shutdown(bool wait, bool) {
   stopping_ = true;
   if (!wait) return;
   // Tasks start the moment their thread exists, so there is nothing pending to cancel.
-  all_ended_.wait(lock, [&] { return finished_.size() == running_.size(); });
+  all_ended_.wait(lock, [&] { return all_ended(); });
   join_finished(lock);
 }
 

@@ -30,18 +30,23 @@ class ThreadPerTask final : public Executor {
  private:
   struct Slot {
     Job job;
-    std::thread thread;
+    std::thread thread;  ///< set by the creator once the thread exists
+    bool ended = false;  ///< set by the thread when its task has ended
   };
   using Slots = std::list<Slot>;
 
   void run(Slots::iterator slot);
+  /// Queues `slot` for joining once both its thread object is set and its task has ended.
+  void finish_if_ready(Slots::iterator slot);
   void join_finished(std::unique_lock<std::mutex>& lock);
+  bool all_ended() const { return creating_ == 0 && finished_.size() == running_.size(); }
 
   mutable std::mutex mutex_;
   std::condition_variable all_ended_;
   Slots running_;
   std::vector<Slots::iterator> finished_;
   std::uint64_t created_ = 0;
+  std::size_t creating_ = 0;  ///< threads being created outside the lock
   bool stopping_ = false;
 };
 

@@ -23,9 +23,31 @@ void ThreadPool::enqueue(Job job) {
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to thread-pool: it has been shut down");
   queue_.push_back(std::move(job));
-  const bool wake = idle_ > 0;
+  queued_.store(queue_.size(), std::memory_order_release);
+  wake_one_if_needed(lock);
+}
+
+void ThreadPool::wake_one_if_needed(std::unique_lock<std::mutex>& lock) {
+  // A searching or already-woken worker will find the job; one that takes a job while
+  // more are queued wakes the next. So a burst of submits costs a few wake-ups, not one each.
+  if (searching_ > 0 || wake_tokens_ > 0 || sleeping_ == 0) return;
+  ++wake_tokens_;
   lock.unlock();
-  if (wake) wake_.notify_one();
+  wake_.notify_one();
+  lock.lock();
+}
+
+void ThreadPool::spin_for_work(std::unique_lock<std::mutex>& lock) {
+  if (spinning_) return;
+  spinning_ = true;
+  lock.unlock();
+  for (int i = 0; i < 2000 && queued_.load(std::memory_order_acquire) == 0; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  lock.lock();
+  spinning_ = false;
 }
 
 void ThreadPool::work(std::size_t, const CpuSet* cpus) {
@@ -37,19 +59,38 @@ void ThreadPool::work(std::size_t, const CpuSet* cpus) {
     }
   }
   std::unique_lock lock(mutex_);
+  ++searching_;
+  bool spun = false;
   for (;;) {
-    if (queue_.empty()) {
-      if (stopping_) return;
-      ++idle_;
-      wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      --idle_;
+    if (!queue_.empty()) {
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      queued_.store(queue_.size(), std::memory_order_release);
+      --searching_;
+      if (!queue_.empty()) wake_one_if_needed(lock);
+      lock.unlock();
+      record(job.run());
+      lock.lock();
+      ++searching_;
+      spun = false;
       continue;
     }
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    record(job.run());
-    lock.lock();
+    if (stopping_) {
+      --searching_;
+      return;
+    }
+    if (!spun) {
+      spin_for_work(lock);
+      spun = true;
+      continue;
+    }
+    --searching_;
+    ++sleeping_;
+    wake_.wait(lock, [&] { return wake_tokens_ > 0 || stopping_; });
+    --sleeping_;
+    if (wake_tokens_ > 0) --wake_tokens_;
+    ++searching_;
+    spun = false;
   }
 }
 
@@ -58,7 +99,10 @@ void ThreadPool::shutdown(bool wait, bool cancel_pending) {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    if (cancel_pending) dropped.swap(queue_);
+    if (cancel_pending) {
+      dropped.swap(queue_);
+      queued_.store(0, std::memory_order_release);
+    }
   }
   wake_.notify_all();
   for (auto& job : dropped) record(job.cancel());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -31,11 +32,21 @@ class ThreadPool final : public Executor {
  private:
   void work(std::size_t index, const CpuSet* cpus);
   void join_workers();
+  /// Wakes one sleeping worker unless one is already awake to take queued work.
+  void wake_one_if_needed(std::unique_lock<std::mutex>& lock);
+  /// Spins briefly, unlocked, for work to arrive before the caller goes to sleep: a task
+  /// submitted within that window then costs no wake-up. At most one worker spins.
+  void spin_for_work(std::unique_lock<std::mutex>& lock);
 
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
-  std::size_t idle_ = 0;
+  std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
+  // Worker states, under mutex_: looking for work, asleep, or woken but not yet running.
+  std::size_t searching_ = 0;
+  std::size_t sleeping_ = 0;
+  std::size_t wake_tokens_ = 0;
+  bool spinning_ = false;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::mutex join_mutex_;

@@ -88,11 +88,18 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
     const bool socket = name.rfind("socket/", 0) == 0;
     for (const char* counter : {"connections", "requests_per_second", "rtt_p50_us", "rtt_p99_us"})
       EXPECT_EQ(b.contains(counter), socket) << counter;
-    if (socket) EXPECT_EQ(b["connections"], 2);
-    if (!socket) EXPECT_EQ(b["tasks"], 12);
+    if (socket) {
+      EXPECT_EQ(b["connections"], 2);
+    } else {
+      EXPECT_EQ(b["tasks"], 12);
+    }
     EXPECT_GT(b["tasks_per_second"].get<double>(), 0);
-    if (name.find("/process-pool/") != std::string::npos) EXPECT_GE(b["processes_created"].get<double>(), 1);
-    if (name.find("/thread-per-task/") != std::string::npos) EXPECT_GE(b["threads_created"].get<double>(), 2);
+    if (name.find("/process-pool/") != std::string::npos) {
+      EXPECT_GE(b["processes_created"].get<double>(), 1);
+    }
+    if (name.find("/thread-per-task/") != std::string::npos) {
+      EXPECT_GE(b["threads_created"].get<double>(), 2);
+    }
     seen.insert(name.substr(0, name.find("/workers:")));
   }
   EXPECT_EQ(seen.size(), 18u) << "3 scenarios x 6 executors";
