@@ -7,15 +7,10 @@ where nothing measures a row yet, it says so.
     /usr/bin/python3 scripts/perf_report.py results/vm/perf_*.json --out results/vm/performance.md
 """
 
-import argparse
 import json
-import os
 import sys
-import tempfile
 
-
-class BadInput(Exception):
-    """A file that cannot be read: one line on stderr, exit 2, no file written."""
+from result_files import BadInput, check_writable, strict_parser, write_atomically
 
 
 def load_entries(paths):
@@ -149,24 +144,19 @@ class Report:
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = strict_parser(__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*")
     parser.add_argument("--out", default="", help="Markdown file to write (default: stdout)")
     parser.add_argument("--overhead-tasks", type=int, default=20000,
                         help="task count of the empty-task cpu run that measures per-task cost")
     parser.add_argument("--command", default="scripts/bench.sh", help="the command to name in the report")
-
-    def error(message):
-        raise BadInput(message)
-
-    parser.error = error
     try:
         args = parser.parse_args(argv)
         if not args.files:
             raise BadInput("no result files given")
         entries, context = load_entries(args.files)
-        if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-            raise BadInput(f"cannot write --out '{args.out}'")
+        if args.out:
+            check_writable(args.out)
     except BadInput as e:
         print(f"perf_report.py: {e}", file=sys.stderr)
         return 2
@@ -174,10 +164,7 @@ def main(argv):
     report.build(args.overhead_tasks)
     text = report.markdown(args.command)
     if args.out:
-        with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(os.path.abspath(args.out)), suffix=".tmp",
-                                         delete=False) as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, args.out)
+        write_atomically(args.out, text)
     else:
         sys.stdout.write(text)
     return 0

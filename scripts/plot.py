@@ -10,9 +10,7 @@ the auto default marked; and C++ against Python when baseline results are given.
     /usr/bin/python3 scripts/plot.py results/vm/*.json --out-dir results/vm
 """
 
-import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -23,12 +21,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
+from result_files import BadInput, strict_parser, write_atomically  # noqa: E402
+
 SCENARIO_UNITS = {"cpu": "tasks/s", "sleep": "tasks/s", "socket": "requests/s"}
 REFERENCE_POOLS = ("sync", "thread-per-task", "py-sync", "py-thread-per-task")
-
-
-class BadInput(Exception):
-    """A file that cannot be plotted: one line on stderr, exit code 2, nothing written."""
 
 
 def load(path):
@@ -281,16 +277,11 @@ def summary_table(results):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = strict_parser(__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", help="result files from poolbench run, poolbench tune, py_baseline.py")
     parser.add_argument("--out-dir", default="plots", help="folder for the pictures (created if missing)")
     parser.add_argument("--svg", action="store_true", help="also write SVG")
     parser.add_argument("--summary", default="", help="also write a Markdown table of best throughputs and ratios")
-
-    def error(message):
-        raise BadInput(message)
-
-    parser.error = error
     try:
         args = parser.parse_args(argv)
         if not args.files:
@@ -339,10 +330,7 @@ def main(argv):
         print(f"plot.py: {e}", file=sys.stderr)
         return 2
     if args.summary:
-        directory = os.path.dirname(os.path.abspath(args.summary))
-        with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".tmp", delete=False) as tmp:
-            tmp.write(summary_table(results))
-        os.replace(tmp.name, args.summary)
+        write_atomically(args.summary, summary_table(results))
         written.append(args.summary)
     for warning in sorted(set(results.warnings)):
         print(f"plot.py: warning: {warning}", file=sys.stderr)

@@ -18,18 +18,15 @@ import platform
 import resource
 import socket
 import sys
-import tempfile
 import threading
 import time
+
+from result_files import BadInput, check_writable, strict_parser, write_atomically
 
 MASK = (1 << 64) - 1
 POOLS = ["py-sync", "py-thread-per-task", "py-thread-pool", "py-process-pool"]
 SCENARIOS = ["cpu", "sleep", "socket"]
 MAX_WORKERS = 4096
-
-
-class BadInput(Exception):
-    """Bad user input: one line on stderr, exit code 2, no file written."""
 
 
 def hash_chain(seed, iterations):
@@ -415,7 +412,7 @@ def measure(scenario, pool, workers, usable, min_time):
 # ---- command line ----------------------------------------------------------------------
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = strict_parser(__doc__.split("\n\n")[0])
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--pools", default=",".join(POOLS))
     p.add_argument("--workers", default="")
@@ -429,10 +426,6 @@ def parse_args(argv):
     p.add_argument("--io-timeout-ms", type=int, default=10000)
     p.add_argument("--min-time", type=float, default=None, help="seconds measured per benchmark")
 
-    def error(message):
-        raise BadInput(message)
-
-    p.error = error
     args = p.parse_args(argv)
     knobs = argparse.Namespace(
         tasks=args.tasks if args.tasks is not None else (200 if args.quick else 1000),
@@ -455,9 +448,7 @@ def parse_args(argv):
         if p_ not in POOLS:
             raise BadInput(f"unknown executor '{p_}' (allowed: {', '.join(POOLS)})")
     if args.out:
-        directory = os.path.dirname(os.path.abspath(args.out))
-        if not os.path.isdir(directory) or not os.access(directory, os.W_OK) or os.path.isdir(args.out):
-            raise BadInput(f"cannot write --out '{args.out}'")
+        check_writable(args.out)
     min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 0.5)
     return args, knobs, scenarios, pools, min_time
 
@@ -491,10 +482,7 @@ def main(argv):
                     print(f"{entry['name']:<44}{entry['tasks_per_second']:>13.0f}{entry['latency_p50_us']:>11.1f}"
                           f"{entry['latency_p99_us']:>11.1f}{eff:>7}", flush=True)
     if args.out:
-        directory = os.path.dirname(os.path.abspath(args.out))
-        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as tmp:
-            json.dump({"context": context, "benchmarks": entries}, tmp, indent=2)
-        os.replace(tmp.name, args.out)
+        write_atomically(args.out, json.dumps({"context": context, "benchmarks": entries}, indent=2))
         print(f"py_baseline: wrote {args.out}", file=sys.stderr)
     return 1 if failed else 0
 
