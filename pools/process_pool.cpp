@@ -133,12 +133,14 @@ TaskOutcome ProcessPool::execute(Worker& worker, std::size_t index, RemoteCall& 
   }
   if (!reply) {
     const std::string death = retire_worker(worker);
-    call.completion->fail(std::make_exception_ptr(WorkerDiedError(death + " while running task '" + task + "'")));
+    // Replace the worker before the failure becomes visible, so whoever sees the error
+    // finds the pool whole again.
     try {
       start_worker(worker, index);
     } catch (const Error&) {
       // The next task retries and reports the failure in its own future.
     }
+    call.completion->fail(std::make_exception_ptr(WorkerDiedError(death + " while running task '" + task + "'")));
     return TaskOutcome::failed;
   }
 

@@ -84,6 +84,17 @@ TEST(ProcessPool, ExitFailsOnlyItsTaskAndNamesTheCode) {
   expect_pool_still_serves(pool);
 }
 
+TEST(ProcessPool, DeadWorkerIsReplacedBeforeItsFailureIsSeen) {
+  ProcessPool pool(1);
+  const pid_t before = pool.worker_pids().at(0);
+  auto crash = pool.submit(abort_task);
+  crash.wait();
+  const pid_t after = pool.worker_pids().at(0);
+  EXPECT_GT(after, 0);
+  EXPECT_NE(after, before);
+  EXPECT_EQ(pool.processes_created(), 2u);
+}
+
 TEST(ProcessPool, KillFromOutsideFailsTheRunningTaskAndNamesSigkill) {
   ProcessPool pool(1);
   Gate gate;
@@ -116,7 +127,10 @@ TEST(ProcessPool, DestroyingLeavesNoZombieOrOrphan) {
     pids = pool.worker_pids();
   }
   ASSERT_EQ(pids.size(), 3u);
-  for (pid_t pid : pids) EXPECT_TRUE(process_is_gone(pid)) << "worker " << pid << " outlived its pool";
+  for (pid_t pid : pids) {
+    ASSERT_GT(pid, 0) << "every slot has a live worker, the replaced one included";
+    EXPECT_TRUE(process_is_gone(pid)) << "worker " << pid << " outlived its pool";
+  }
 }
 
 TEST(ProcessPool, RejectsClosuresWithAClearError) {
