@@ -20,6 +20,8 @@ std::uint64_t in_range(const char* flag, long long value, long long low, long lo
 void add_knob_options(CLI::App& app, KnobFlags& f) {
   app.add_option("--tasks", f.tasks, "Tasks per run (cpu, sleep)");
   app.add_option("--iterations", f.iterations, "Hash-chain steps per cpu task; 0 = empty tasks");
+  app.add_option("--in-flight", f.in_flight,
+                 "Most tasks outstanding at once (cpu, sleep); 1 = submit then wait, a round trip; default all");
   app.add_option("--sleep-ms", f.sleep_ms, "How long each sleep task blocks, in ms");
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
   app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
@@ -30,6 +32,7 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   scenarios::ScenarioOptions o;
   o.tasks = f.tasks ? in_range("--tasks", *f.tasks, 1, 100'000'000) : (quick ? 200 : 1000);
   o.iterations = f.iterations ? in_range("--iterations", *f.iterations, 0, 10'000'000'000LL) : 200'000;
+  if (f.in_flight) o.in_flight = in_range("--in-flight", *f.in_flight, 1, 100'000'000);
   if (f.sleep_ms) {
     if (!(*f.sleep_ms >= 0 && *f.sleep_ms <= 60'000))
       throw ConfigError(fmt::format("--sleep-ms {} is out of range (allowed: 0 to 60000)", *f.sleep_ms));

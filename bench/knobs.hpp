@@ -14,13 +14,14 @@ namespace poolbench::bench {
 struct KnobFlags {
   std::optional<long long> tasks;
   std::optional<long long> iterations;
+  std::optional<long long> in_flight;
   std::optional<double> sleep_ms;
   std::optional<long long> connections;
   std::optional<long long> round_trips;
   std::optional<long long> io_timeout_ms;
 };
 
-/// Adds --tasks, --iterations, --sleep-ms, --connections, --round-trips, --io-timeout-ms.
+/// Adds --tasks, --iterations, --in-flight, --sleep-ms, --connections, --round-trips, --io-timeout-ms.
 void add_knob_options(CLI::App& app, KnobFlags& flags);
 
 /// The scenario options: the quick or full defaults, overridden by what was typed.

@@ -57,6 +57,7 @@ Counters Measurement::counters() const {
       {"processes_created", static_cast<double>(processes_)},
       {"efficiency", ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
   };
+  if (const auto limit = scenario_.in_flight(); limit > 0) c.emplace_back("in_flight", static_cast<double>(limit));
   if (cell_.scenario == "socket") {
     c.emplace_back("connections", static_cast<double>(scenario_.tasks_per_run()));
     c.emplace_back("requests_per_second", run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);

@@ -28,7 +28,7 @@ std::uint64_t hash_chain(std::uint64_t seed, std::uint64_t iterations) noexcept 
 }
 
 CpuScenario::CpuScenario(const ScenarioOptions& options)
-    : tasks_(options.tasks), iterations_(options.iterations), expected_(options.tasks) {
+    : tasks_(options.tasks), in_flight_(options.in_flight), iterations_(options.iterations), expected_(options.tasks) {
   double best = 0;
   for (int round = 0; round < 3; ++round) {
     const std::uint64_t start = now_ns();
@@ -41,7 +41,7 @@ CpuScenario::CpuScenario(const ScenarioOptions& options)
 
 RunRecord CpuScenario::run(Executor& executor) {
   return run_tracked(
-      tasks_, [&](std::uint64_t i) { return executor.submit(cpu_task_ref, i, iterations_); },
+      tasks_, in_flight_, [&](std::uint64_t i) { return executor.submit(cpu_task_ref, i, iterations_); },
       [&](std::size_t i, std::uint64_t value) -> std::string {
         if (value == expected_[i]) return {};
         return "task " + std::to_string(i) + " returned a wrong hash";

@@ -15,6 +15,7 @@ namespace poolbench::scenarios {
 struct ScenarioOptions {
   std::uint64_t tasks = 200;             ///< cpu, sleep
   std::uint64_t iterations = 200'000;    ///< cpu: hash-chain steps per task (0 = empty tasks)
+  std::uint64_t in_flight = 0;           ///< cpu, sleep: most tasks outstanding at once (0 = all; 1 = round trips)
   std::chrono::microseconds sleep{10'000};  ///< sleep: how long each task blocks
   std::uint64_t connections = 8;         ///< socket: concurrent client connections
   std::uint64_t round_trips = 200;       ///< socket: request/reply pairs per connection
@@ -57,6 +58,9 @@ class Scenario {
 
   /// How many tasks one run submits (socket: one per connection).
   virtual std::uint64_t tasks_per_run() const noexcept = 0;
+
+  /// The most tasks a run keeps outstanding (0 = no limit).
+  virtual std::uint64_t in_flight() const noexcept { return 0; }
 };
 
 /// Scenario names, in the order `poolbench list` prints them.

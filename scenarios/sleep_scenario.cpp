@@ -19,12 +19,13 @@ const RegisteredTask<&sleep_task> sleep_task_ref{"scenarios.sleep"};
 
 }  // namespace
 
-SleepScenario::SleepScenario(const ScenarioOptions& options) : tasks_(options.tasks), sleep_(options.sleep) {}
+SleepScenario::SleepScenario(const ScenarioOptions& options)
+    : tasks_(options.tasks), in_flight_(options.in_flight), sleep_(options.sleep) {}
 
 RunRecord SleepScenario::run(Executor& executor) {
   const auto microseconds = static_cast<std::int64_t>(sleep_.count());
   return run_tracked(
-      tasks_, [&](std::uint64_t i) { return executor.submit(sleep_task_ref, i, microseconds); },
+      tasks_, in_flight_, [&](std::uint64_t i) { return executor.submit(sleep_task_ref, i, microseconds); },
       [](std::size_t i, std::uint64_t value) -> std::string {
         if (value == i) return {};
         return "sleep task " + std::to_string(i) + " returned the result of task " + std::to_string(value);

@@ -37,15 +37,17 @@ class TaskTracker {
 };
 
 /// One run of `tasks` tasks: submits task i with `submit(i)` (which returns its future),
-/// times every task, waits for all, and checks each value with `check(i, value)`.
+/// keeping at most `in_flight` outstanding (0 = no limit), times every task, waits for
+/// all, and checks each value with `check(i, value)`.
 template <class Submit, class Check>
-RunRecord run_tracked(std::uint64_t tasks, Submit submit, Check check) {
+RunRecord run_tracked(std::uint64_t tasks, std::uint64_t in_flight, Submit submit, Check check) {
   RunRecord record;
   TaskTracker tracker(tasks);
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   const std::uint64_t start = now_ns();
   for (std::uint64_t i = 0; i < tasks; ++i) {
+    if (in_flight > 0 && i >= in_flight) futures[i - in_flight].wait();
     tracker.submitting(i);
     futures.push_back(submit(i));
     tracker.track(i, futures.back());

@@ -38,6 +38,8 @@ echo
 # ~2 ms cpu efficiency, socket at 8, 32 and 64 connections, and Python's process pool.
 "$bin" run --scenarios cpu --iterations 0 --tasks 20000 --pools thread-per-task,thread-pool,process-pool,tbb,asio \
   --workers cpus,auto --out "$out/perf_overhead.json"
+"$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
+  --out "$out/perf_round_trip.json"
 "$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools thread-pool --workers 1,2,4,10,20,100 \
   --out "$out/perf_sleep.json"
 "$bin" run --scenarios cpu --iterations 1200000 --tasks 100 --pools thread-pool --workers cpus,auto \
@@ -48,7 +50,8 @@ for c in 8 32 64; do
 done
 /usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \
   --workers cpus --out "$out/perf_py.json"
-/usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_sleep.json "$out"/perf_cpu.json \
+/usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_round_trip.json \
+  "$out"/perf_sleep.json "$out"/perf_cpu.json \
   "$out"/perf_socket_*.json "$out"/perf_py.json --command "scripts/bench.sh (its performance stage)" \
   --out "$out/performance.md"
 echo

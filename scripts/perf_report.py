@@ -14,6 +14,9 @@ from result_files import BadInput, check_writable, strict_parser, write_atomical
 
 
 def load_entries(paths):
+    """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight),
+    probes by ("probe", name) from the first file that has them; each entry remembers its
+    file's probes as "_probes", so a ratio can use the probe of its own run."""
     entries, context = {}, {}
     for path in paths:
         try:
@@ -26,7 +29,10 @@ def load_entries(paths):
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
             raise BadInput(f"{path}: not a run file (no 'benchmarks' list)")
         context = context or data.get("context", {})
+        file_probes = {str(e.get("name", "")).split("/")[1]: e.get("ns_per_op") for e in data["benchmarks"]
+                       if str(e.get("name", "")).startswith("probe/") and not e.get("error_occurred")}
         for entry in data["benchmarks"]:
+            entry["_probes"] = file_probes
             if entry.get("error_occurred") or entry.get("run_type", "iteration") != "iteration":
                 continue
             parts = str(entry.get("name", "")).split("/")
@@ -35,7 +41,7 @@ def load_entries(paths):
                 entries.setdefault(("probe", parts[1]), entry)
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
                 key = (parts[0], parts[1], int(parts[2].split(":")[1]), entry.get("connections"),
-                       entry.get("tasks"))
+                       entry.get("tasks"), entry.get("in_flight"))
                 entries[key] = entry
     return entries, context
 
@@ -67,7 +73,8 @@ class Report:
     def build(self, overhead_tasks):
         cpus, auto = self.cpus, self.auto
         empty = lambda pool, w: next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == pool
-                                      and k[2] == w and e.get("tasks") == overhead_tasks), None)
+                                      and k[2] == w and e.get("tasks") == overhead_tasks
+                                      and not e.get("in_flight")), None)
         for workers, limit, label in ((cpus, 1.0, "usable CPUs"), (auto, 1.5, "auto, oversubscribed")):
             ours, tbb = empty("thread-pool", workers), empty("tbb", workers)
             ratio = self.per_task_ns(ours) / self.per_task_ns(tbb) if ours and tbb else None
@@ -82,8 +89,13 @@ class Report:
             self.add(f"`thread-pool` / `asio` throughput, workers = {workers}", ">= 2",
                      None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio >= 2,
                      "" if ratio is None or ratio >= 2 else self.profile(ours))
-        self.add("`process-pool` one task at a time: round trip / pipe probe", "<= 1.0", None, False,
-                 "no scenario submits one task at a time yet")
+        trip = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "process-pool"
+                     and e.get("in_flight") == 1), None)
+        pipe = trip["_probes"].get("pipe_round_trip") if trip else None
+        ratio = self.per_task_ns(trip) / pipe if trip and pipe else None
+        self.add("`process-pool` one task at a time (`--in-flight 1`): round trip / pipe probe of the same run",
+                 "<= 1.0", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.0,
+                 "" if ratio is None or ratio <= 1.0 else self.profile(trip))
         ours = empty("process-pool", cpus)
         py = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "py-process-pool"), None)
         ratio = ours["tasks_per_second"] / py["tasks_per_second"] if ours and py else None
@@ -91,7 +103,7 @@ class Report:
                  None if ratio is None else f"{ratio:.1f}", ratio is not None and ratio >= 100,
                  "" if ratio is None or ratio >= 100 else self.profile(ours))
         tpt = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "thread-per-task"
-                    and e.get("tasks") == overhead_tasks), None)
+                    and e.get("tasks") == overhead_tasks and not e.get("in_flight")), None)
         probe = self.probe("thread_create_join")
         ratio = self.per_task_ns(tpt) / probe if tpt and probe else None
         self.add("`thread-per-task` per-task cost / thread create + join probe", "<= 1.1",

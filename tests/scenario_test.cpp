@@ -73,6 +73,20 @@ TEST(CpuScenario, EmptyTasksMeasurePureOverhead) {
   EXPECT_EQ(r.tasks, o.tasks);
 }
 
+TEST(Scenarios, InFlightOneRunsTasksOneAtATime) {
+  auto o = tiny();
+  o.tasks = 5;
+  o.sleep = 20ms;
+  o.in_flight = 1;
+  auto scenario = scenarios::make_scenario("sleep", o);
+  ThreadPool pool(4);
+  const auto r = scenario->run(pool);
+  ASSERT_TRUE(r.ok()) << r.first_error;
+  EXPECT_EQ(r.tasks, 5u);
+  EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
+  EXPECT_EQ(scenario->in_flight(), 1u);
+}
+
 TEST(CpuScenario, HashChainIsDeterministicAndDependsOnEveryInput) {
   EXPECT_EQ(scenarios::hash_chain(7, 1000), scenarios::hash_chain(7, 1000));
   EXPECT_NE(scenarios::hash_chain(7, 1000), scenarios::hash_chain(8, 1000));
