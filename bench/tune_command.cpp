@@ -49,12 +49,10 @@ class Sweeper {
   Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, int repetitions)
       : scenario_(scenario), pool_(std::move(pool)), usable_(usable), repetitions_(repetitions) {}
 
-  bool has(std::size_t workers) const {
-    return std::any_of(measured_.begin(), measured_.end(), [&](const auto& m) { return m.point.workers == workers; });
-  }
-
-  void measure(std::size_t workers, std::size_t planned) {
-    if (has(workers)) return;
+  /// Measures `workers` (once; a repeat returns the earlier point).
+  SweepPoint measure(std::size_t workers, std::size_t planned) {
+    for (const auto& m : measured_)
+      if (m.point.workers == workers) return m.point;
     const double elapsed = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
     std::fprintf(stderr, "tune: %s on %s, %zu workers (%zu of at most %zu sizes), %.1f s elapsed\n",
                  std::string(scenario_.name()).c_str(), pool_.c_str(), workers, measured_.size() + 1, planned, elapsed);
@@ -69,7 +67,12 @@ class Sweeper {
     }
     measurement.before_shutdown(*executor);
     executor.reset();
-    measured_.push_back({{workers, measurement.run_throughputs()}, measurement.counters()});
+    Measured m{{workers, measurement.run_throughputs()}, measurement.counters()};
+    const SweepPoint point = m.point;
+    measured_.insert(std::upper_bound(measured_.begin(), measured_.end(), workers,
+                                      [](std::size_t w, const Measured& x) { return w < x.point.workers; }),
+                     std::move(m));
+    return point;
   }
 
   std::vector<SweepPoint> points() const {
@@ -77,6 +80,7 @@ class Sweeper {
     for (const auto& m : measured_) out.push_back(m.point);
     return out;
   }
+  /// Every size measured so far, by worker count.
   const std::vector<Measured>& measured() const { return measured_; }
 
  private:
@@ -92,8 +96,7 @@ std::string unit_of(std::string_view scenario) { return scenario == "socket" ? "
 
 void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
                  const TaskProfile& profile, int repetitions) {
-  auto measured = sweeper.measured();
-  std::sort(measured.begin(), measured.end(), [](const auto& a, const auto& b) { return a.point.workers < b.point.workers; });
+  const auto& measured = sweeper.measured();
   const std::string unit = unit_of(r.scenario);
   std::cout << fmt::format("tune {} on {}: {} usable CPU(s), cgroup limit {}, median of {} repetitions per size\n\n",
                            r.scenario, r.pool, topology.usable_cpus(), cgroup_limit_text(topology), repetitions);
@@ -129,9 +132,7 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
   nlohmann::ordered_json j;
   j["context"] = machine_context(topology, parse_sizing_rule("auto"));
   auto& sweep = j["sweep"] = nlohmann::ordered_json::array();
-  auto measured = sweeper.measured();
-  std::sort(measured.begin(), measured.end(), [](const auto& a, const auto& b) { return a.point.workers < b.point.workers; });
-  for (const auto& m : measured) {
+  for (const auto& m : sweeper.measured()) {
     nlohmann::ordered_json entry;
     entry["name"] = Cell{r.scenario, r.pool, m.point.workers}.name();
     for (const auto& [name, value] : m.counters) entry[name] = value;
@@ -197,8 +198,7 @@ int tune_pool_size(const TuneRequest& r) {
   std::vector<SweepPoint> ladder;
   std::size_t n = 1;
   for (; n <= cap; n *= 2) {
-    sweeper.measure(n, planned);
-    ladder.push_back(sweeper.points().back());
+    ladder.push_back(sweeper.measure(n, planned));
     if (sweep_has_peaked(ladder)) break;
   }
   if (n > cap && ladder.back().workers < cap) sweeper.measure(cap, planned);

@@ -151,9 +151,9 @@ class Executor {
   static RemoteCall make_remote_call(const RegisteredTask<Fn>& task, std::unique_ptr<RemoteCompletion> completion,
                                      A&&... args) {
     WireWriter writer;
+    writer.put(task.id());
     RegisteredTask<Fn>::encode(writer, std::forward<A>(args)...);
-    return RemoteCall{&task.name(), task.id(), std::move(writer.bytes()), std::move(writer.fds()),
-                      std::move(completion)};
+    return RemoteCall{&task.name(), std::move(writer.bytes()), std::move(writer.fds()), std::move(completion)};
   }
 
   void require_in_process() const;

@@ -42,11 +42,10 @@ bool StateBase::cancel() {
 }
 
 void StateBase::set_exception(std::exception_ptr error) {
-  error_ = std::move(error);
-  finish(Status::failed, /*only_if_pending=*/false);
+  finish(Status::failed, /*only_if_pending=*/false, std::move(error));
 }
 
-bool StateBase::finish(Status final_status, bool only_if_pending) {
+bool StateBase::finish(Status final_status, bool only_if_pending, std::exception_ptr error) {
   std::vector<std::function<void()>> callbacks;
   bool wake = false;
   {
@@ -55,6 +54,7 @@ bool StateBase::finish(Status final_status, bool only_if_pending) {
     do {
       if (now >= Status::completed || (only_if_pending && now != Status::pending)) return false;
     } while (!status_.compare_exchange_weak(now, final_status, std::memory_order_acq_rel));
+    if (error) error_ = std::move(error);
     callbacks.swap(callbacks_);
     wake = waiters_ > 0;
   }

@@ -60,9 +60,10 @@ class StateBase {
   void add_callback(std::function<void()> callback);
 
  protected:
-  /// Publishes a final status (the value or error is already stored) and runs the
-  /// callbacks; false when the task had already ended (or started, with only_if_pending).
-  bool finish(Status final_status, bool only_if_pending);
+  /// Publishes a final status (a value is already stored; an error is stored here, only if
+  /// this call wins) and runs the callbacks; false when the task had already ended (or
+  /// started, with only_if_pending).
+  bool finish(Status final_status, bool only_if_pending, std::exception_ptr error = nullptr);
 
  private:
   mutable std::mutex mutex_;

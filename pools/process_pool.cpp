@@ -122,10 +122,7 @@ TaskOutcome ProcessPool::execute(Worker& worker, std::size_t index, RemoteCall& 
 
   std::optional<Frame> reply;
   try {
-    WireWriter request;
-    request.put(call.task_id);
-    request.bytes() += call.arguments;
-    send_frame(worker.channel.get(), request.bytes(), call.fds);
+    send_frame(worker.channel.get(), call.request, call.fds);
     call.fds.clear();
     reply = recv_frame(worker.channel.get());
   } catch (const Error&) {

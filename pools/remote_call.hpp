@@ -24,11 +24,11 @@ class RemoteCompletion {
   virtual void cancel() noexcept = 0;
 };
 
-/// A registered task with encoded arguments, on its way to a worker process.
+/// A registered task on its way to a worker process: `request` is the whole encoded
+/// message (task id, then arguments), sent as is.
 struct RemoteCall {
   const std::string* task_name = nullptr;
-  std::uint64_t task_id = 0;
-  std::string arguments;
+  std::string request;
   std::vector<UniqueFd> fds;
   std::unique_ptr<RemoteCompletion> completion;
 };
