@@ -51,10 +51,13 @@ bool StateBase::finish(Status final_status, bool only_if_pending, std::exception
   {
     std::lock_guard lock(mutex_);
     Status now = status_.load(std::memory_order_acquire);
-    do {
-      if (now >= Status::completed || (only_if_pending && now != Status::pending)) return false;
-    } while (!status_.compare_exchange_weak(now, final_status, std::memory_order_acq_rel));
+    // Only finish() ends a future, always under this lock, so a state found unfinished
+    // here stays unfinished: the error can be stored before the status publishes it.
+    if (now >= Status::completed || (only_if_pending && now != Status::pending)) return false;
     if (error) error_ = std::move(error);
+    do {
+      if (only_if_pending && now != Status::pending) return false;
+    } while (!status_.compare_exchange_weak(now, final_status, std::memory_order_acq_rel));
     callbacks.swap(callbacks_);
     wake = waiters_ > 0;
   }
