@@ -22,6 +22,12 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
   app.add_option("--iterations", f.iterations, "Hash-chain steps per cpu task; 0 = empty tasks");
   app.add_option("--in-flight", f.in_flight,
                  "Most tasks outstanding at once (cpu, sleep); 1 = submit then wait, a round trip; default all");
+  app.add_option("--submit", f.submit,
+                 "How cpu and sleep tasks are handed over: future (submit, the default) or post (no future; "
+                 "in-process executors only)");
+  app.add_option("--instrument", f.instrument,
+                 "on (default): time every task for latency percentiles; off: time only whole runs, to measure "
+                 "what the timing costs");
   app.add_option("--sleep-ms", f.sleep_ms, "How long each sleep task blocks, in ms");
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
   app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
@@ -32,7 +38,19 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   scenarios::ScenarioOptions o;
   o.tasks = f.tasks ? in_range("--tasks", *f.tasks, 1, 100'000'000) : (quick ? 200 : 1000);
   o.iterations = f.iterations ? in_range("--iterations", *f.iterations, 0, 10'000'000'000LL) : 200'000;
-  if (f.in_flight) o.in_flight = in_range("--in-flight", *f.in_flight, 1, 100'000'000);
+  if (f.in_flight) o.flow.in_flight = in_range("--in-flight", *f.in_flight, 1, 100'000'000);
+  if (f.submit) {
+    if (*f.submit == "post") {
+      o.flow.submission = scenarios::Submission::post;
+    } else if (*f.submit != "future") {
+      throw ConfigError(fmt::format("--submit {} is not a way to hand tasks over (allowed: future, post)", *f.submit));
+    }
+  }
+  if (f.instrument) {
+    if (*f.instrument != "on" && *f.instrument != "off")
+      throw ConfigError(fmt::format("--instrument {} is not allowed (allowed: on, off)", *f.instrument));
+    o.flow.instrumented = *f.instrument == "on";
+  }
   if (f.sleep_ms) {
     if (!(*f.sleep_ms >= 0 && *f.sleep_ms <= 60'000))
       throw ConfigError(fmt::format("--sleep-ms {} is out of range (allowed: 0 to 60000)", *f.sleep_ms));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "scenarios/scenario.hpp"
 
@@ -19,9 +20,12 @@ struct KnobFlags {
   std::optional<long long> connections;
   std::optional<long long> round_trips;
   std::optional<long long> io_timeout_ms;
+  std::optional<std::string> submit;
+  std::optional<std::string> instrument;
 };
 
-/// Adds --tasks, --iterations, --in-flight, --sleep-ms, --connections, --round-trips, --io-timeout-ms.
+/// Adds --tasks, --iterations, --in-flight, --submit, --instrument, --sleep-ms, --connections,
+/// --round-trips, --io-timeout-ms.
 void add_knob_options(CLI::App& app, KnobFlags& flags);
 
 /// The scenario options: the quick or full defaults, overridden by what was typed.

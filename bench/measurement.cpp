@@ -1,5 +1,6 @@
 #include "bench/measurement.hpp"
 
+#include "bench/heap_counter.hpp"
 #include "bench/metrics.hpp"
 #include "pools/registry.hpp"
 
@@ -17,14 +18,16 @@ void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& sce
     return;
   }
   for (auto _ : state) {
+    const std::uint64_t allocations_before = heap_allocations();
     scenarios::RunRecord record = scenario.run(*executor);
+    const std::uint64_t allocations = heap_allocations() - allocations_before;
     if (!record.ok()) {
       failed = true;
       const std::string reason = std::to_string(record.failures) + " failure(s); first: " + record.first_error;
       state.SkipWithError(reason.c_str());
       break;
     }
-    measurement.add(record);
+    measurement.add(record, allocations);
   }
   measurement.before_shutdown(*executor);
   executor.reset();

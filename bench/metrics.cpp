@@ -16,7 +16,11 @@ Measurement::Measurement(Cell cell, const scenarios::Scenario& scenario, unsigne
   start_ns_ = scenarios::now_ns();
 }
 
-void Measurement::add(const scenarios::RunRecord& record) {
+void Measurement::add(const scenarios::RunRecord& record, std::uint64_t heap_allocations) {
+  if (runs_ > 0) {
+    warm_allocations_ += heap_allocations;
+    warm_tasks_ += record.tasks;
+  }
   for (auto v : record.latency_ns) latency_.record(v);
   for (auto v : record.queue_wait_ns) queue_wait_.record(v);
   for (auto v : record.rtt_ns) rtt_.record(v);
@@ -29,7 +33,11 @@ void Measurement::add(const scenarios::RunRecord& record) {
 }
 
 void Measurement::before_shutdown(const Executor& executor) {
-  for (int pid : executor.worker_processes()) worker_rss_ += peak_rss_bytes(pid);
+  for (int pid : executor.worker_processes()) {
+    worker_rss_ += peak_rss_bytes(pid);
+    idle_worker_rss_ += resident_bytes(pid);
+    ++idle_workers_;
+  }
   threads_ = executor.threads_created();
   processes_ = executor.processes_created();
 }
@@ -57,7 +65,15 @@ Counters Measurement::counters() const {
       {"processes_created", static_cast<double>(processes_)},
       {"efficiency", ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
   };
-  if (const auto limit = scenario_.in_flight(); limit > 0) c.emplace_back("in_flight", static_cast<double>(limit));
+  if (warm_tasks_ > 0)
+    c.emplace_back("heap_allocs_per_task", static_cast<double>(warm_allocations_) / static_cast<double>(warm_tasks_));
+  if (idle_workers_ > 0)
+    c.emplace_back("idle_worker_rss_mib",
+                   static_cast<double>(idle_worker_rss_) / static_cast<double>(idle_workers_) / (1024.0 * 1024.0));
+  const scenarios::TaskFlow flow = scenario_.flow();
+  if (flow.in_flight > 0) c.emplace_back("in_flight", static_cast<double>(flow.in_flight));
+  if (flow.submission == scenarios::Submission::post) c.emplace_back("posted", 1);
+  if (!flow.instrumented) c.emplace_back("instrumented", 0);
   if (cell_.scenario == "socket") {
     c.emplace_back("connections", static_cast<double>(scenario_.tasks_per_run()));
     c.emplace_back("requests_per_second", run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);

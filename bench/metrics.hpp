@@ -23,7 +23,8 @@ class Measurement {
  public:
   Measurement(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus);
 
-  void add(const scenarios::RunRecord& record);
+  /// Adds one run, during which `heap_allocations` allocations were made (all threads).
+  void add(const scenarios::RunRecord& record, std::uint64_t heap_allocations = 0);
   /// Reads what only a live executor can tell: threads, processes, worker memory.
   void before_shutdown(const Executor& executor);
   /// The counters of every run added so far.
@@ -50,6 +51,11 @@ class Measurement {
   std::uint64_t threads_ = 0;
   std::uint64_t processes_ = 0;
   std::uint64_t worker_rss_ = 0;
+  std::uint64_t idle_worker_rss_ = 0;
+  std::size_t idle_workers_ = 0;
+  // Allocations and tasks of the runs after the first, whose pools have warmed up.
+  std::uint64_t warm_allocations_ = 0;
+  std::uint64_t warm_tasks_ = 0;
 };
 
 /// The counter `name` in `counters`, or 0.

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <fstream>
+#include <string_view>
 #include <string>
 
 namespace poolbench::bench {
@@ -34,11 +35,14 @@ bool reset_peak_rss() noexcept {
   return static_cast<bool>(clear);
 }
 
-std::uint64_t peak_rss_bytes(pid_t pid) noexcept {
+namespace {
+
+/// A `/proc/<pid>/status` field given in kB, in bytes; 0 when absent.
+std::uint64_t status_bytes(pid_t pid, std::string_view field) noexcept {
   std::ifstream status(proc_path(pid, "status"));
   std::string key;
   while (status >> key) {
-    if (key == "VmHWM:") {
+    if (key == field) {
       std::uint64_t kib = 0;
       status >> kib;
       return kib * 1024;
@@ -47,5 +51,11 @@ std::uint64_t peak_rss_bytes(pid_t pid) noexcept {
   }
   return 0;
 }
+
+}  // namespace
+
+std::uint64_t peak_rss_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmHWM:"); }
+
+std::uint64_t resident_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmRSS:"); }
 
 }  // namespace poolbench::bench

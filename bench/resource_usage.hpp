@@ -23,4 +23,7 @@ bool reset_peak_rss() noexcept;
 /// The peak resident set (VmHWM) of process `pid` (0 = this process) in bytes, or 0.
 std::uint64_t peak_rss_bytes(pid_t pid = 0) noexcept;
 
+/// The resident set now (VmRSS) of process `pid` (0 = this process) in bytes, or 0.
+std::uint64_t resident_bytes(pid_t pid = 0) noexcept;
+
 }  // namespace poolbench::bench

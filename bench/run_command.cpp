@@ -42,6 +42,15 @@ int run_benchmarks(const RunRequest& request) {
   grid.scenarios = checked_names(request.scenarios, scenarios::scenario_names(), "scenario");
   grid.pinning = parse_pinning(request.pinning);
   grid.knobs = resolve_knobs(request.knobs, request.quick);
+  if (grid.knobs.flow.submission == scenarios::Submission::post) {
+    // Posted closures cannot cross into a worker process: left out unless asked for by name.
+    const auto out_of_process = std::find_if_not(grid.pools.begin(), grid.pools.end(), executor_runs_in_process);
+    if (out_of_process != grid.pools.end() && !request.pools.empty())
+      throw ConfigError(fmt::format("--submit post cannot run on {}: it runs only registered tasks in its worker "
+                                    "processes (use --submit future, or leave it out of --pools)",
+                                    *out_of_process));
+    std::erase_if(grid.pools, [](const std::string& pool) { return !executor_runs_in_process(pool); });
+  }
   if (request.workers.empty()) {
     grid.workers = request.quick ? quick_sizes(topology.size()) : sweep_sizes(topology.size());
   } else {

@@ -65,7 +65,7 @@ class Executor {
   auto submit(F&& fn, A&&... args) -> Future<std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>...>> {
     using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>...>;
     require_in_process();
-    auto state = std::make_shared<detail::State<R>>();
+    auto state = detail::make_state<R>();
     auto bound = bind(std::forward<F>(fn), std::forward<A>(args)...);
     enqueue_counted(Job(detail::FutureTask<R, decltype(bound)>(state, std::move(bound))));
     return Future<R>(std::move(state));
@@ -76,7 +76,7 @@ class Executor {
   auto submit(const RegisteredTask<Fn>& task, A&&... args) -> Future<typename RegisteredTask<Fn>::result_type> {
     using R = typename RegisteredTask<Fn>::result_type;
     if (runs_in_process()) return submit(Fn, std::forward<A>(args)...);
-    auto state = std::make_shared<detail::State<R>>();
+    auto state = detail::make_state<R>();
     enqueue_remote_counted(make_remote_call(task, std::make_unique<detail::FutureCompletion<R>>(state),
                                             std::forward<A>(args)...));
     return Future<R>(std::move(state));

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "pools/block_pool.hpp"
 #include "pools/errors.hpp"
 
 namespace poolbench {
@@ -89,6 +90,13 @@ class State final : public StateBase {
  private:
   std::optional<Stored> value_;
 };
+
+/// A new shared state from recycled memory: submitting a task allocates nothing once
+/// the pool of states has warmed up.
+template <class R>
+std::shared_ptr<State<R>> make_state() {
+  return std::allocate_shared<State<R>>(RecyclingAllocator<State<R>>{});
+}
 
 }  // namespace detail
 

@@ -15,23 +15,24 @@ namespace {
 struct Entry {
   std::string name;
   std::string description;
-  bool sized;  ///< takes a worker count (sync and thread-per-task do not)
+  bool sized;       ///< takes a worker count (sync and thread-per-task do not)
+  bool in_process;  ///< runs closures in this process (process-pool does not)
   std::function<std::unique_ptr<Executor>(const ExecutorOptions&)> make;
 };
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table{
-      {"sync", "runs each task inline in submit (the baseline)", false,
+      {"sync", "runs each task inline in submit (the baseline)", false, true,
        [](const ExecutorOptions&) { return std::make_unique<SyncExecutor>(); }},
-      {"thread-per-task", "a new OS thread for every task, joined when it ends", false,
+      {"thread-per-task", "a new OS thread for every task, joined when it ends", false, true,
        [](const ExecutorOptions&) { return std::make_unique<ThreadPerTask>(); }},
-      {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)", true,
+      {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)", true, true,
        [](const ExecutorOptions& o) { return std::make_unique<ThreadPool>(o.workers, o.placement); }},
-      {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true,
+      {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true, false,
        [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement); }},
-      {"tbb", "oneTBB task_arena of N slots (yardstick)", true,
+      {"tbb", "oneTBB task_arena of N slots (yardstick)", true, true,
        [](const ExecutorOptions& o) { return std::make_unique<TbbExecutor>(o.workers); }},
-      {"asio", "Boost.Asio thread_pool of N threads (yardstick)", true,
+      {"asio", "Boost.Asio thread_pool of N threads (yardstick)", true, true,
        [](const ExecutorOptions& o) { return std::make_unique<AsioExecutor>(o.workers); }},
   };
   return table;
@@ -57,6 +58,11 @@ const std::vector<std::string>& executor_names() {
 std::string_view executor_description(std::string_view name) {
   const Entry* e = find(name);
   return e ? std::string_view(e->description) : std::string_view();
+}
+
+bool executor_runs_in_process(std::string_view name) {
+  const Entry* e = find(name);
+  return e && e->in_process;
 }
 
 std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options) {

@@ -22,6 +22,9 @@ const std::vector<std::string>& executor_names();
 /// A one-line description of executor `name` for `poolbench list`.
 std::string_view executor_description(std::string_view name);
 
+/// True when executor `name` runs closures in this process, so tasks can be posted to it.
+bool executor_runs_in_process(std::string_view name);
+
 /// Builds the executor called `name`; throws ConfigError naming the allowed names when
 /// there is none, or when a sized executor's worker count is out of range (sync and
 /// thread-per-task ignore the count).

@@ -9,8 +9,8 @@
 namespace poolbench::scenarios {
 namespace {
 
-TaskSample cpu_task(std::uint64_t seed, std::uint64_t iterations) {
-  const TaskClock clock;
+TaskSample cpu_task(std::uint64_t seed, std::uint64_t iterations, bool timed) {
+  const TaskClock clock(timed);
   return clock.finish(hash_chain(seed, iterations));
 }
 
@@ -28,7 +28,7 @@ std::uint64_t hash_chain(std::uint64_t seed, std::uint64_t iterations) noexcept 
 }
 
 CpuScenario::CpuScenario(const ScenarioOptions& options)
-    : tasks_(options.tasks), in_flight_(options.in_flight), iterations_(options.iterations), expected_(options.tasks) {
+    : tasks_(options.tasks), flow_(options.flow), iterations_(options.iterations), expected_(options.tasks) {
   double best = 0;
   for (int round = 0; round < 3; ++round) {
     const std::uint64_t start = now_ns();
@@ -41,7 +41,8 @@ CpuScenario::CpuScenario(const ScenarioOptions& options)
 
 RunRecord CpuScenario::run(Executor& executor) {
   return run_tracked(
-      tasks_, in_flight_, [&](std::uint64_t i) { return executor.submit(cpu_task_ref, i, iterations_); },
+      executor, tasks_, flow_, [&](std::uint64_t i, bool timed) { return cpu_task(i, iterations_, timed); },
+      [&](std::uint64_t i, bool timed) { return executor.submit(cpu_task_ref, i, iterations_, timed); },
       [&](std::size_t i, std::uint64_t value) -> std::string {
         if (value == expected_[i]) return {};
         return "task " + std::to_string(i) + " returned a wrong hash";

@@ -21,14 +21,14 @@ class CpuScenario final : public Scenario {
   RunRecord run(Executor& executor) override;
   double ideal_seconds(std::size_t workers, unsigned usable_cpus) const override;
   std::uint64_t tasks_per_run() const noexcept override { return tasks_; }
-  std::uint64_t in_flight() const noexcept override { return in_flight_; }
+  TaskFlow flow() const noexcept override { return flow_; }
 
   /// The single-threaded time of all tasks, in seconds (best of three).
   double single_thread_seconds() const noexcept { return single_thread_seconds_; }
 
  private:
   std::uint64_t tasks_;
-  std::uint64_t in_flight_;
+  TaskFlow flow_;
   std::uint64_t iterations_;
   std::vector<std::uint64_t> expected_;
   double single_thread_seconds_ = 0;

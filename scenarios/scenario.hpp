@@ -11,11 +11,23 @@
 
 namespace poolbench::scenarios {
 
+/// How a scenario hands its tasks over: `future` submits each and waits on its future;
+/// `post` fires and forgets, each task counting its own end (in-process executors only).
+enum class Submission { future, post };
+
+/// How the tasks of one run flow: how they are handed over, how many may be outstanding,
+/// and whether the harness times each one (instrumented) or only the whole run.
+struct TaskFlow {
+  Submission submission = Submission::future;
+  std::uint64_t in_flight = 0;  ///< most tasks outstanding at once (0 = all; 1 = round trips)
+  bool instrumented = true;     ///< per-task timestamps and latency histograms
+};
+
 /// The knobs of every scenario; each scenario reads the ones it uses.
 struct ScenarioOptions {
   std::uint64_t tasks = 200;             ///< cpu, sleep
   std::uint64_t iterations = 200'000;    ///< cpu: hash-chain steps per task (0 = empty tasks)
-  std::uint64_t in_flight = 0;           ///< cpu, sleep: most tasks outstanding at once (0 = all; 1 = round trips)
+  TaskFlow flow;                         ///< cpu, sleep
   std::chrono::microseconds sleep{10'000};  ///< sleep: how long each task blocks
   std::uint64_t connections = 8;         ///< socket: concurrent client connections
   std::uint64_t round_trips = 200;       ///< socket: request/reply pairs per connection
@@ -23,13 +35,14 @@ struct ScenarioOptions {
   std::chrono::milliseconds io_timeout{10'000};  ///< socket: longest wait on one send or receive
 };
 
-/// What one run of a scenario measured: per-task timestamps turned into durations, and
-/// the first error, if any task or check failed. Times are nanoseconds.
+/// What one run of a scenario measured: the timed tasks' timestamps (all tasks, or a
+/// sample of big runs; see TaskTracker) turned into durations, and the first error, if
+/// any task or check failed. Times are nanoseconds.
 struct RunRecord {
   std::uint64_t wall_ns = 0;
   std::uint64_t tasks = 0;                 ///< tasks that ended (connections, for socket)
-  std::vector<std::uint64_t> latency_ns;   ///< submit → done, one per task
-  std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per task
+  std::vector<std::uint64_t> latency_ns;   ///< submit → done, one per timed task
+  std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per timed task
   std::uint64_t failures = 0;
   std::string first_error;
   std::uint64_t task_busy_ns = 0;  ///< summed over tasks, when profiling (see task_sample.hpp)
@@ -59,8 +72,8 @@ class Scenario {
   /// How many tasks one run submits (socket: one per connection).
   virtual std::uint64_t tasks_per_run() const noexcept = 0;
 
-  /// The most tasks a run keeps outstanding (0 = no limit).
-  virtual std::uint64_t in_flight() const noexcept { return 0; }
+  /// How its tasks are handed over and timed (socket: always the default).
+  virtual TaskFlow flow() const noexcept { return {}; }
 };
 
 /// Scenario names, in the order `poolbench list` prints them.

@@ -9,8 +9,8 @@
 namespace poolbench::scenarios {
 namespace {
 
-TaskSample sleep_task(std::uint64_t index, std::int64_t microseconds) {
-  const TaskClock clock;
+TaskSample sleep_task(std::uint64_t index, std::int64_t microseconds, bool timed) {
+  const TaskClock clock(timed);
   std::this_thread::sleep_for(std::chrono::microseconds(microseconds));
   return clock.finish(index);
 }
@@ -20,12 +20,13 @@ const RegisteredTask<&sleep_task> sleep_task_ref{"scenarios.sleep"};
 }  // namespace
 
 SleepScenario::SleepScenario(const ScenarioOptions& options)
-    : tasks_(options.tasks), in_flight_(options.in_flight), sleep_(options.sleep) {}
+    : tasks_(options.tasks), flow_(options.flow), sleep_(options.sleep) {}
 
 RunRecord SleepScenario::run(Executor& executor) {
   const auto microseconds = static_cast<std::int64_t>(sleep_.count());
   return run_tracked(
-      tasks_, in_flight_, [&](std::uint64_t i) { return executor.submit(sleep_task_ref, i, microseconds); },
+      executor, tasks_, flow_, [&](std::uint64_t i, bool timed) { return sleep_task(i, microseconds, timed); },
+      [&](std::uint64_t i, bool timed) { return executor.submit(sleep_task_ref, i, microseconds, timed); },
       [](std::size_t i, std::uint64_t value) -> std::string {
         if (value == i) return {};
         return "sleep task " + std::to_string(i) + " returned the result of task " + std::to_string(value);

@@ -14,11 +14,11 @@ class SleepScenario final : public Scenario {
   RunRecord run(Executor& executor) override;
   double ideal_seconds(std::size_t workers, unsigned usable_cpus) const override;
   std::uint64_t tasks_per_run() const noexcept override { return tasks_; }
-  std::uint64_t in_flight() const noexcept override { return in_flight_; }
+  TaskFlow flow() const noexcept override { return flow_; }
 
  private:
   std::uint64_t tasks_;
-  std::uint64_t in_flight_;
+  TaskFlow flow_;
   std::chrono::microseconds sleep_;
 };
 

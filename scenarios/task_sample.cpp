@@ -20,14 +20,22 @@ std::uint64_t thread_cpu_ns() noexcept {
 
 void set_task_profiling(bool on) noexcept { profiling.store(on, std::memory_order_relaxed); }
 
-TaskClock::TaskClock() noexcept
-    : start_ns_(now_ns()), start_cpu_ns_(profiling.load(std::memory_order_relaxed) ? thread_cpu_ns() : 0) {}
+TaskClock::TaskClock(bool timed) noexcept : timed_(timed) {
+  if (profiling.load(std::memory_order_relaxed)) start_cpu_ns_ = thread_cpu_ns();
+  if (timed_ || start_cpu_ns_ != 0) start_ns_ = now_ns();
+}
 
 TaskSample TaskClock::finish(std::uint64_t value) const noexcept {
-  TaskSample sample{value, start_ns_, 0, 0};
+  TaskSample sample{value, 0, 0, 0, 0};
+  if (!timed_ && start_cpu_ns_ == 0) return sample;
+  const std::uint64_t end = now_ns();
+  if (timed_) {
+    sample.start_ns = start_ns_;
+    sample.end_ns = end;
+  }
   if (start_cpu_ns_ != 0) {
     sample.cpu_ns = thread_cpu_ns() - start_cpu_ns_;
-    sample.busy_ns = now_ns() - start_ns_;
+    sample.busy_ns = end - start_ns_;
   }
   return sample;
 }

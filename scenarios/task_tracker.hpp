@@ -1,88 +1,212 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "pools/executor.hpp"
 #include "pools/future.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/task_sample.hpp"
 
 namespace poolbench::scenarios {
 
-/// Times every task of one run: submit time in the submitting thread, start time from the
-/// task itself, done time in the thread that completes its future. Slots are sized up
-/// front, so recording allocates nothing per task beyond the callback.
+/// Times a sample of the tasks of one run — every task when a run has at most
+/// `timed_per_run`, else every k-th (k a power of two) — so timing costs a few nanoseconds per task, not three
+/// clock reads. Submit time is taken in the submitting thread; start and end times by the
+/// task itself; for tasks run in another process, the done time is taken when its
+/// future ends (the reply's trip back is part of the latency). Slots are sized up front.
 class TaskTracker {
  public:
-  explicit TaskTracker(std::size_t tasks);
+  static constexpr std::size_t timed_per_run = 1024;
 
-  /// Call just before submitting task `index`.
-  void submitting(std::size_t index) noexcept { submit_ns_[index] = now_ns(); }
-  /// Records task `index`'s completion time when its future ends.
+  TaskTracker(std::size_t tasks, bool in_process);
+
+  /// Whether task `index` is one of the timed sample.
+  bool timed(std::size_t index) const noexcept { return (index & (stride_ - 1)) == 0; }
+  /// Call just before submitting task `index` (timed ones only).
+  void submitting(std::size_t index) noexcept { submit_ns_[slot(index)] = now_ns(); }
+  /// Records task `index`'s done time when its future ends (timed out-of-process tasks).
   void track(std::size_t index, const Future<TaskSample>& future);
-  /// Waits for every tracked future and fills `record`'s latencies; `check(index, value)`
-  /// returns an error message for a wrong result, or an empty string.
-  template <class Check>
-  void collect(std::vector<Future<TaskSample>>& futures, RunRecord& record, Check check);
+  /// Adds timed task `index`'s latency and queue wait to `record`.
+  void add_times(std::size_t index, const TaskSample& sample, RunRecord& record) const;
+  /// Waits until the callbacks of the first `submitted` tasks' futures have run: the
+  /// tracker must outlive them.
+  void settle(std::size_t submitted) const noexcept;
+
+  bool in_process() const noexcept { return in_process_; }
 
  private:
-  /// Waits for task `index`'s callback (it runs just after its future is published).
   std::uint64_t done_ns(std::size_t index) const noexcept;
+  std::size_t slot(std::size_t index) const noexcept { return index >> shift_; }
 
-  std::vector<std::uint64_t> submit_ns_;
+  std::size_t stride_;  ///< a power of two, so `timed` costs no division
+  int shift_;           ///< log2(stride_)
+  bool in_process_;
+  std::vector<std::uint64_t> submit_ns_;  ///< one slot per timed task
   std::unique_ptr<std::atomic<std::uint64_t>[]> done_ns_;
 };
 
-/// One run of `tasks` tasks: submits task i with `submit(i)` (which returns its future),
-/// keeping at most `in_flight` outstanding (0 = no limit), times every task, waits for
-/// all, and checks each value with `check(i, value)`.
+/// Counts posted tasks as they end, so the submitter can wait for a number of them
+/// without a future per task.
+class EndCounter {
+ public:
+  /// Called by each task as it ends (ran, or failed inside the harness's wrapper).
+  void add() noexcept;
+  std::uint64_t ended() const noexcept { return ended_.load(std::memory_order_acquire); }
+  /// Waits until `count` tasks have ended or `limit` has passed; true when they have.
+  bool wait_for(std::uint64_t count, std::chrono::milliseconds limit);
+
+ private:
+  std::atomic<std::uint64_t> ended_{0};
+  std::atomic<int> waiters_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+namespace detail {
+
+template <class Check>
+void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, RunRecord& record,
+                  Check& check) {
+  if (auto error = check(index, sample.value); !error.empty()) {
+    record.fail(std::move(error));
+    return;
+  }
+  ++record.tasks;
+  record.task_busy_ns += sample.busy_ns;
+  record.task_cpu_ns += sample.cpu_ns;
+  if (tracker && tracker->timed(index)) tracker->add_times(index, sample, record);
+}
+
 template <class Submit, class Check>
-RunRecord run_tracked(std::uint64_t tasks, std::uint64_t in_flight, Submit submit, Check check) {
+RunRecord run_submitted(Executor& executor, std::uint64_t tasks, const TaskFlow& flow, Submit& submit, Check& check) {
   RunRecord record;
-  TaskTracker tracker(tasks);
+  std::optional<TaskTracker> tracker;
+  if (flow.instrumented) tracker.emplace(tasks, executor.runs_in_process());
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   const std::uint64_t start = now_ns();
-  for (std::uint64_t i = 0; i < tasks; ++i) {
-    if (in_flight > 0 && i >= in_flight) futures[i - in_flight].wait();
-    tracker.submitting(i);
-    futures.push_back(submit(i));
-    tracker.track(i, futures.back());
+  try {
+    for (std::uint64_t i = 0; i < tasks; ++i) {
+      if (flow.in_flight > 0 && i >= flow.in_flight) futures[i - flow.in_flight].wait();
+      const bool timed = tracker && tracker->timed(i);
+      if (timed) tracker->submitting(i);
+      futures.push_back(submit(i, timed));
+      if (timed && !tracker->in_process()) tracker->track(i, futures.back());
+    }
+  } catch (const std::exception& e) {
+    record.fail("task " + std::to_string(futures.size()) + " could not be submitted: " + e.what());
   }
   wait_all(futures);
   record.wall_ns = now_ns() - start;
-  tracker.collect(futures, record, check);
+  for (std::size_t i = 0; i < futures.size(); ++i) {
+    try {
+      detail::check_sample(i, futures[i].get(), tracker ? &*tracker : nullptr, record, check);
+    } catch (const std::exception& e) {
+      record.fail("task " + std::to_string(i) + " failed: " + e.what());
+    }
+  }
+  if (tracker) tracker->settle(futures.size());
   return record;
 }
 
-template <class Check>
-void TaskTracker::collect(std::vector<Future<TaskSample>>& futures, RunRecord& record, Check check) {
-  record.latency_ns.reserve(record.latency_ns.size() + futures.size());
-  record.queue_wait_ns.reserve(record.queue_wait_ns.size() + futures.size());
-  for (std::size_t i = 0; i < futures.size(); ++i) {
-    TaskSample sample;
+/// The shared state of one posted run: every task writes only its own slot.
+template <class Body>
+struct PostedRun {
+  Body& body;
+  TaskTracker* tracker;
+  std::vector<TaskSample> samples;
+  std::unique_ptr<std::string[]> errors;
+  EndCounter ended;
+
+  void run_one(std::size_t index, bool timed) noexcept {
     try {
-      sample = futures[i].get();
+      samples[index] = body(index, timed);
     } catch (const std::exception& e) {
-      done_ns(i);
-      record.fail(std::string("task ") + std::to_string(i) + " failed: " + e.what());
-      continue;
+      errors[index] = e.what();
+    } catch (...) {
+      errors[index] = "the task threw something that is not a std::exception";
     }
-    const std::uint64_t done = done_ns(i);
-    if (auto error = check(i, sample.value); !error.empty()) {
-      record.fail(std::move(error));
-      continue;
-    }
-    ++record.tasks;
-    record.task_busy_ns += sample.busy_ns;
-    record.task_cpu_ns += sample.cpu_ns;
-    const std::uint64_t submitted = submit_ns_[i];
-    record.latency_ns.push_back(done > submitted ? done - submitted : 0);
-    record.queue_wait_ns.push_back(sample.start_ns > submitted ? sample.start_ns - submitted : 0);
+    ended.add();
   }
+};
+
+template <class Body, class Check>
+RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& flow, Body& body, Check& check) {
+  RunRecord record;
+  if (!executor.runs_in_process()) {
+    record.fail(std::string(executor.name()) + " cannot run posted closures; use --submit future");
+    return record;
+  }
+  std::optional<TaskTracker> tracker;
+  if (flow.instrumented) tracker.emplace(tasks, true);
+  PostedRun<Body> run{body, tracker ? &*tracker : nullptr, std::vector<TaskSample>(tasks),
+                      std::make_unique<std::string[]>(tasks), {}};
+  // Tasks the executor itself fails or cancels never reach run_one; its counts tell.
+  const TaskCounts before = executor.counts();
+  auto ended_by_executor = [&] {
+    const TaskCounts now = executor.counts();
+    return (now.completed + now.failed + now.cancelled) - (before.completed + before.failed + before.cancelled);
+  };
+  auto wait_until = [&](std::uint64_t count) {
+    while (!run.ended.wait_for(count, std::chrono::milliseconds(5)))
+      if (ended_by_executor() >= count) return;
+  };
+
+  std::uint64_t posted = 0;
+  const std::uint64_t start = now_ns();
+  try {
+    for (; posted < tasks; ++posted) {
+      if (flow.in_flight > 0 && posted >= flow.in_flight) wait_until(posted - flow.in_flight + 1);
+      const bool timed = tracker && tracker->timed(posted);
+      if (timed) tracker->submitting(posted);
+      executor.post([&run, index = posted, timed] { run.run_one(index, timed); });
+    }
+  } catch (const std::exception& e) {
+    record.fail("task " + std::to_string(posted) + " could not be posted: " + e.what());
+  }
+  wait_until(posted);
+  record.wall_ns = now_ns() - start;
+  // A task may still be inside run_one, waking this thread; the executor counts it only
+  // once its closure is gone, and `run` must outlive every closure.
+  while (ended_by_executor() < posted) std::this_thread::yield();
+  // Every posted task has ended; any still uncounted was failed or cancelled by the executor.
+  if (const std::uint64_t ran = run.ended.ended(); ran < posted) {
+    record.fail(std::to_string(posted - ran) + " posted task(s) were failed or cancelled by " +
+                std::string(executor.name()));
+    return record;
+  }
+  for (std::size_t i = 0; i < posted; ++i) {
+    if (!run.errors[i].empty()) {
+      record.fail("task " + std::to_string(i) + " failed: " + run.errors[i]);
+      continue;
+    }
+    detail::check_sample(i, run.samples[i], run.tracker, record, check);
+  }
+  return record;
+}
+
+}  // namespace detail
+
+/// One run of `tasks` tasks shaped by `flow`: hands task i over with `submit(i, timed)`
+/// (which returns its future) or, when posting, posts `body(i, timed)` (which returns
+/// its sample, with start and end times when `timed`),
+/// keeping at most `flow.in_flight` outstanding; waits for all, times each when
+/// instrumented (see TaskTracker), and checks each value with `check(i, value)`.
+template <class Body, class Submit, class Check>
+RunRecord run_tracked(Executor& executor, std::uint64_t tasks, const TaskFlow& flow, Body body, Submit submit,
+                      Check check) {
+  if (flow.submission == Submission::post) return detail::run_posted(executor, tasks, flow, body, check);
+  return detail::run_submitted(executor, tasks, flow, submit, check);
 }
 
 }  // namespace poolbench::scenarios

@@ -34,10 +34,16 @@ echo
 /usr/bin/python3 scripts/plot.py "$out"/run.json "$out"/tune_*.json "$out"/py_baseline*.json \
   --out-dir "$out" --summary "$out/summary.md"
 
-# The performance report: empty tasks (per-task cost, with the machine probes), sleep and
-# ~2 ms cpu efficiency, socket at 8, 32 and 64 connections, and Python's process pool.
-"$bin" run --scenarios cpu --iterations 0 --tasks 20000 --pools thread-per-task,thread-pool,process-pool,tbb,asio \
+# The performance report: empty tasks (per-task cost, with the machine probes) submitted,
+# posted and uninstrumented, medians of 3 repetitions; one-at-a-time process-pool round
+# trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; Python's
+# process pool.
+empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetitions=3)
+"$bin" run "${empty_tasks[@]}" --pools sync,thread-per-task,thread-pool,process-pool,tbb,asio \
   --workers cpus,auto --out "$out/perf_overhead.json"
+"$bin" run "${empty_tasks[@]}" --submit post --pools thread-pool,tbb --workers cpus --out "$out/perf_post.json"
+"$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool --workers cpus \
+  --out "$out/perf_uninstrumented.json"
 "$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
   --out "$out/perf_round_trip.json"
 "$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools thread-pool --workers 1,2,4,10,20,100 \
@@ -50,7 +56,8 @@ for c in 8 32 64; do
 done
 /usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \
   --workers cpus --out "$out/perf_py.json"
-/usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_round_trip.json \
+/usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_post.json \
+  "$out"/perf_uninstrumented.json "$out"/perf_round_trip.json \
   "$out"/perf_sleep.json "$out"/perf_cpu.json \
   "$out"/perf_socket_*.json "$out"/perf_py.json --command "scripts/bench.sh (its performance stage)" \
   --out "$out/performance.md"

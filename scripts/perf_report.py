@@ -13,10 +13,16 @@ import sys
 from result_files import BadInput, check_writable, strict_parser, write_atomically
 
 
+def entry_key(parts, entry):
+    return (parts[0], parts[1], int(parts[2].split(":")[1]), entry.get("connections"), entry.get("tasks"),
+            entry.get("in_flight"), bool(entry.get("posted")), entry.get("instrumented", 1) != 0)
+
+
 def load_entries(paths):
-    """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight),
-    probes by ("probe", name) from the first file that has them; each entry remembers its
-    file's probes as "_probes", so a ratio can use the probe of its own run."""
+    """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
+    posted, instrumented): the median of repetitions where a file has them, else the run
+    itself. Probes are keyed ("probe", name), from the first file that has them; each entry
+    remembers its file's probes as "_probes", so a ratio can use the probe of its own run."""
     entries, context = {}, {}
     for path in paths:
         try:
@@ -29,20 +35,28 @@ def load_entries(paths):
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
             raise BadInput(f"{path}: not a run file (no 'benchmarks' list)")
         context = context or data.get("context", {})
-        file_probes = {str(e.get("name", "")).split("/")[1]: e.get("ns_per_op") for e in data["benchmarks"]
-                       if str(e.get("name", "")).startswith("probe/") and not e.get("error_occurred")}
+        medians = {e.get("run_name") for e in data["benchmarks"] if e.get("aggregate_name") == "median"}
+        file_probes = {}
+        for entry in data["benchmarks"]:
+            name = str(entry.get("name", ""))
+            if name.startswith("probe/") and not entry.get("error_occurred") and \
+                    (entry.get("aggregate_name") == "median" or entry.get("run_name") not in medians):
+                file_probes[name.split("/")[1]] = entry.get("ns_per_op")
         for entry in data["benchmarks"]:
             entry["_probes"] = file_probes
-            if entry.get("error_occurred") or entry.get("run_type", "iteration") != "iteration":
+            if entry.get("error_occurred"):
+                continue
+            if entry.get("run_name") in medians:
+                if entry.get("aggregate_name") != "median":
+                    continue
+            elif entry.get("run_type", "iteration") != "iteration":
                 continue
             parts = str(entry.get("name", "")).split("/")
             if parts[0] == "probe" and len(parts) > 1:
                 # Probes divide the ratios of the run they came with: the first file's win.
                 entries.setdefault(("probe", parts[1]), entry)
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
-                key = (parts[0], parts[1], int(parts[2].split(":")[1]), entry.get("connections"),
-                       entry.get("tasks"), entry.get("in_flight"))
-                entries[key] = entry
+                entries[entry_key(parts, entry)] = entry
     return entries, context
 
 
@@ -52,7 +66,21 @@ class Report:
         self.cpus = int(context.get("usable_cpus", 1))
         self.auto = int(context.get("default_workers", self.cpus * 5))
 
-    def per_task_ns(self, entry):
+    def find(self, scenario, pool, workers=None, tasks=None, in_flight=None, posted=False, instrumented=True,
+             connections=None, test=lambda e: True):
+        """The first entry matching every given field (None = any)."""
+        for key, e in self.entries.items():
+            if key[0] == "probe":
+                continue
+            sc, pl, w, conn, t, fl, po, ins = key
+            if (sc, pl, po, ins) == (scenario, pool, posted, instrumented) and fl == in_flight \
+                    and (workers is None or w == workers) and (tasks is None or t == tasks) \
+                    and (connections is None or conn == connections) and test(e):
+                return e
+        return None
+
+    @staticmethod
+    def per_task_ns(entry):
         return 1e9 / entry["tasks_per_second"] if entry and entry.get("tasks_per_second") else None
 
     def probe(self, name):
@@ -61,82 +89,104 @@ class Report:
 
     def add(self, what, target, measured, ok, why=""):
         status = "not measured" if measured is None else ("met" if ok else "short")
-        self.rows.append((what, target, "-" if measured is None else measured, status, why))
+        if measured is None:
+            why = "no run among the given files measures it (bench.sh's performance stage does)"
+        self.rows.append((what, target, "-" if measured is None else measured, status, "" if ok else why))
 
     @staticmethod
-    def profile(entry):
+    def profile(entry, label=""):
+        """Context switches and CPU use per task: the figures that say where time went."""
         if not entry:
             return ""
-        return (f"{entry.get('ctx_switches_per_task', 0):.2f} context switches and "
-                f"{entry.get('cpu_utilization', 0) * 100:.0f}% CPU per task run")
+        per_task_cpu_us = entry.get("cpu_utilization", 0) * entry.get("_cpus", 1) * 1e6 / entry["tasks_per_second"] \
+            if entry.get("tasks_per_second") else 0
+        head = f"{label}: " if label else ""
+        return (f"{head}{entry.get('ctx_switches_per_task', 0):.2f} context switches, "
+                f"{per_task_cpu_us:.2f} us CPU per task, {entry.get('cpu_utilization', 0) * 100:.0f}% of the CPUs")
+
+    def ratio_row(self, what, limit, ours, ref, at_most, why_extra="", digits=2, throughput=False):
+        if ours and ref:
+            if throughput:
+                ratio = ours["tasks_per_second"] / ref["tasks_per_second"]
+            else:
+                ratio = self.per_task_ns(ours) / self.per_task_ns(ref)
+        else:
+            ratio = None
+        ok = ratio is not None and (ratio <= limit if at_most else ratio >= limit)
+        why = "; ".join(x for x in (why_extra, self.profile(ours, "ours"), self.profile(ref, "reference")) if x)
+        self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
+                 ok, why)
 
     def build(self, overhead_tasks):
         cpus, auto = self.cpus, self.auto
-        empty = lambda pool, w: next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == pool
-                                      and k[2] == w and e.get("tasks") == overhead_tasks
-                                      and not e.get("in_flight")), None)
+        for e in self.entries.values():
+            e["_cpus"] = cpus
+        empty = lambda pool, w, **kw: self.find("cpu", pool, w, tasks=overhead_tasks, **kw)
         for workers, limit, label in ((cpus, 1.0, "usable CPUs"), (auto, 1.5, "auto, oversubscribed")):
-            ours, tbb = empty("thread-pool", workers), empty("tbb", workers)
-            ratio = self.per_task_ns(ours) / self.per_task_ns(tbb) if ours and tbb else None
-            self.add(f"`thread-pool` submit, workers = {workers} ({label}): per-task cost / `tbb`", f"<= {limit}",
-                     None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
-                     "" if ratio is None or ratio <= limit else self.profile(ours))
-        self.add("`thread-pool` post (no future): per-task cost / `tbb`", "<= 0.8", None, False,
-                 "no scenario posts without futures yet")
+            self.ratio_row(f"`thread-pool` submit, workers = {workers} ({label}): per-task cost / `tbb`", limit,
+                           empty("thread-pool", workers), empty("tbb", workers), True)
+        self.ratio_row(f"`thread-pool` post (no future), workers = {cpus}: per-task cost / `tbb` posting too", 0.8,
+                       empty("thread-pool", cpus, posted=True), empty("tbb", cpus, posted=True), True)
         for workers in (cpus, auto):
-            ours, asio = empty("thread-pool", workers), empty("asio", workers)
-            ratio = ours["tasks_per_second"] / asio["tasks_per_second"] if ours and asio else None
-            self.add(f"`thread-pool` / `asio` throughput, workers = {workers}", ">= 2",
-                     None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio >= 2,
-                     "" if ratio is None or ratio >= 2 else self.profile(ours))
-        trip = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "process-pool"
-                     and e.get("in_flight") == 1), None)
+            self.ratio_row(f"`thread-pool` / `asio` throughput, workers = {workers}", 2,
+                           empty("thread-pool", workers), empty("asio", workers), False, throughput=True)
+        trip = self.find("cpu", "process-pool", in_flight=1)
         pipe = trip["_probes"].get("pipe_round_trip") if trip else None
         ratio = self.per_task_ns(trip) / pipe if trip and pipe else None
         self.add("`process-pool` one task at a time (`--in-flight 1`): round trip / pipe probe of the same run",
                  "<= 1.0", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.0,
-                 "" if ratio is None or ratio <= 1.0 else self.profile(trip))
-        ours = empty("process-pool", cpus)
-        py = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "py-process-pool"), None)
-        ratio = ours["tasks_per_second"] / py["tasks_per_second"] if ours and py else None
-        self.add("`process-pool` many in flight / `py-process-pool` throughput", ">= 100",
-                 None if ratio is None else f"{ratio:.1f}", ratio is not None and ratio >= 100,
-                 "" if ratio is None or ratio >= 100 else self.profile(ours))
-        tpt = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "thread-per-task"
-                    and e.get("tasks") == overhead_tasks and not e.get("in_flight")), None)
+                 "; ".join(x for x in (f"a pipe round trip is 2 context switches, {pipe / 1000:.1f} us" if pipe else "",
+                                       self.profile(trip, "ours")) if x))
+        py = self.find("cpu", "py-process-pool")
+        self.ratio_row("`process-pool` many in flight / `py-process-pool` throughput", 100,
+                       empty("process-pool", cpus), py, False, digits=1, throughput=True)
+        tpt = empty("thread-per-task", None)
         probe = self.probe("thread_create_join")
         ratio = self.per_task_ns(tpt) / probe if tpt and probe else None
         self.add("`thread-per-task` per-task cost / thread create + join probe", "<= 1.1",
-                 None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.1,
-                 "" if ratio is None or ratio <= 1.1 else self.profile(tpt))
-        sleeps = {k[2]: e for k, e in self.entries.items() if k[0] == "sleep" and k[1] == "thread-pool"}
-        small = [e["efficiency"] for w, e in sleeps.items() if w <= 20]
+                 None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.1, self.profile(tpt, "ours"))
+        sleeps = {k[2]: e for k, e in self.entries.items()
+                  if k[0] == "sleep" and len(k) == 8 and k[1] == "thread-pool" and not k[6] and k[7]}
+        small = sorted((e["efficiency"], w) for w, e in sleeps.items() if w <= 20)
         self.add("`sleep` 100 x 10 ms, workers <= 20: lowest efficiency", ">= 0.98",
-                 f"{min(small):.3f}" if small else None, bool(small) and min(small) >= 0.98)
+                 f"{small[0][0]:.3f} (at {small[0][1]} workers)" if small else None,
+                 bool(small) and small[0][0] >= 0.98, self.profile(sleeps[small[0][1]], "ours") if small else "")
         big = sleeps.get(100)
         self.add("`sleep` 100 x 10 ms, 100 workers: efficiency", ">= 0.95",
                  f"{big['efficiency']:.3f}" if big else None, bool(big) and big["efficiency"] >= 0.95,
-                 "" if not big or big["efficiency"] >= 0.95 else self.profile(big))
+                 self.profile(big, "ours"))
         for workers, limit in ((cpus, 0.97), (auto, 0.95)):
-            e = next((e for k, e in self.entries.items() if k[0] == "cpu" and k[1] == "thread-pool" and k[2] == workers
-                      and e.get("tasks") != overhead_tasks and e.get("latency_p50_us", 0) > 1000), None)
+            e = self.find("cpu", "thread-pool", workers,
+                          test=lambda e: e.get("tasks") != overhead_tasks and e.get("latency_p50_us", 0) > 1000)
             self.add(f"`cpu` ~2 ms tasks, workers = {workers}: efficiency", f">= {limit}",
                      f"{e['efficiency']:.3f}" if e else None, bool(e) and e["efficiency"] >= limit,
-                     "" if not e or e["efficiency"] >= limit else self.profile(e))
+                     self.profile(e, "ours"))
         for connections in (8, 32, 64):
-            pool = next((e for k, e in self.entries.items() if k[0] == "socket" and k[1] == "thread-pool"
-                         and e.get("connections") == connections and k[2] >= connections), None)
-            tpt = next((e for k, e in self.entries.items() if k[0] == "socket" and k[1] == "thread-per-task"
-                        and e.get("connections") == connections), None)
+            pool = self.find("socket", "thread-pool", connections=connections, test=lambda e: e["workers"] >= connections)
+            tpt = self.find("socket", "thread-per-task", connections=connections)
             ratio = pool["requests_per_second"] / tpt["requests_per_second"] if pool and tpt else None
             self.add(f"`socket` {connections} connections: `thread-pool` / `thread-per-task` requests/s", ">= 1.0",
                      None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio >= 1.0,
-                     "" if ratio is None or ratio >= 1.0 else self.profile(pool))
-        self.add("harness instrumentation per task (on - off)", "<= 20 ns", None, False,
-                 "the harness cannot switch its timestamps off yet")
-        self.add("heap allocations per task, callables <= 48 bytes", "0", None, False,
-                 "not counted yet; by construction one future state is allocated per submit")
-        self.add("`process-pool` RSS per idle worker", "<= 4 MiB", None, False, "idle worker RSS is not measured yet")
+                     "; ".join(x for x in (self.profile(pool, "ours"), self.profile(tpt, "thread-per-task")) if x))
+        on, off = empty("sync", 1), empty("sync", 1, instrumented=False)
+        cost = self.per_task_ns(on) - self.per_task_ns(off) if on and off else None
+        pool_on, pool_off = empty("thread-pool", cpus), empty("thread-pool", cpus, instrumented=False)
+        pool_cost = self.per_task_ns(pool_on) - self.per_task_ns(pool_off) if pool_on and pool_off else None
+        self.add("harness instrumentation per task (on - off), on `sync` where nothing else varies", "<= 20 ns",
+                 None if cost is None else f"{cost:.1f} ns", cost is not None and cost <= 20,
+                 "" if pool_cost is None else f"on `thread-pool` at {cpus} workers: {pool_cost:.0f} ns, within its "
+                                              "run-to-run noise")
+        allocs = [(e["heap_allocs_per_task"], label) for e, label in (
+            (empty("thread-pool", cpus), "submit"), (empty("thread-pool", cpus, posted=True), "post"),
+            (empty("thread-pool", cpus, instrumented=False), "submit, uninstrumented")) if e and "heap_allocs_per_task" in e]
+        worst = max(allocs) if allocs else None
+        self.add("heap allocations per task, `thread-pool`, callables <= 48 bytes (once warm)", "0",
+                 None if worst is None else f"{worst[0]:.4f} ({worst[1]})", worst is not None and worst[0] < 0.01,
+                 "per-run allocations (result vectors) spread over the run's tasks" if worst else "")
+        rss = [e["idle_worker_rss_mib"] for k, e in self.entries.items() if k[1] == "process-pool"
+               and "idle_worker_rss_mib" in e]
+        self.add("`process-pool` RSS per idle worker", "<= 4 MiB", f"{max(rss):.2f} MiB" if rss else None,
+                 bool(rss) and max(rss) <= 4, "")
 
     def markdown(self, command):
         probes = [(k[1], e["ns_per_op"]) for k, e in sorted(self.entries.items(), key=lambda kv: str(kv[0]))

@@ -96,6 +96,9 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
     EXPECT_GT(b["tasks_per_second"].get<double>(), 0);
     if (name.find("/process-pool/") != std::string::npos) {
       EXPECT_GE(b["processes_created"].get<double>(), 1);
+      EXPECT_GT(b["idle_worker_rss_mib"].get<double>(), 0);
+    } else {
+      EXPECT_FALSE(b.contains("idle_worker_rss_mib"));
     }
     if (name.find("/thread-per-task/") != std::string::npos) {
       EXPECT_GE(b["threads_created"].get<double>(), 2);
@@ -103,6 +106,34 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
     seen.insert(name.substr(0, name.find("/workers:")));
   }
   EXPECT_EQ(seen.size(), 18u) << "3 scenarios x 6 executors";
+}
+
+TEST_F(RunTest, PostedUninstrumentedRunLeavesOutProcessPoolAndSaysHowItRan) {
+  const auto out = dir_ / "post.json";
+  const auto r = run("--scenarios cpu --submit post --instrument off --workers 2 --tasks 500 --iterations 0 "
+                     "--benchmark_min_time=0.2 --out " + shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  std::set<std::string> pools;
+  for (const auto& b : j["benchmarks"]) {
+    const std::string name = b["name"];
+    if (name.rfind("cpu/", 0) != 0) continue;
+    SCOPED_TRACE(name);
+    pools.insert(name.substr(4, name.find("/workers:") - 4));
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_EQ(b["posted"], 1);
+    EXPECT_EQ(b["instrumented"], 0);
+    EXPECT_EQ(b["latency_p50_us"], 0) << "no task was timed";
+    // Allocations are counted from the second run on, once pools have warmed up.
+    EXPECT_EQ(b.contains("heap_allocs_per_task"), b["iterations"].get<int>() > 1);
+    if (name.find("/thread-pool/") != std::string::npos) {
+      ASSERT_GT(b["iterations"].get<int>(), 1);
+      EXPECT_LT(b["heap_allocs_per_task"].get<double>(), 0.05) << "posting a small closure allocates nothing";
+    }
+  }
+  EXPECT_EQ(pools, (std::set<std::string>{"sync", "thread-per-task", "thread-pool", "tbb", "asio"}))
+      << "process-pool cannot take posted closures and is left out";
 }
 
 TEST_F(RunTest, TimedOutConnectionMarksItsBenchmarkErroredAndTheRunGoesOn) {
@@ -148,6 +179,9 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
       {"--sleep-ms 70000", "--sleep-ms 70000"},
       {"--connections 900000", "--connections 900000"},
       {"--round-trips 0", "--round-trips 0"},
+      {"--submit later", "--submit later"},
+      {"--instrument maybe", "--instrument maybe"},
+      {"--submit post --pools thread-pool,process-pool", "process-pool"},
       {"--pinning diagonal", "'diagonal'"},
       {"--frobnicate", "--frobnicate"},
       {"--benchmark_no_such_flag=1", "--benchmark_"},

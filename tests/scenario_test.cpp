@@ -77,14 +77,91 @@ TEST(Scenarios, InFlightOneRunsTasksOneAtATime) {
   auto o = tiny();
   o.tasks = 5;
   o.sleep = 20ms;
-  o.in_flight = 1;
+  o.flow.in_flight = 1;
   auto scenario = scenarios::make_scenario("sleep", o);
   ThreadPool pool(4);
   const auto r = scenario->run(pool);
   ASSERT_TRUE(r.ok()) << r.first_error;
   EXPECT_EQ(r.tasks, 5u);
   EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
-  EXPECT_EQ(scenario->in_flight(), 1u);
+  EXPECT_EQ(scenario->flow().in_flight, 1u);
+}
+
+class PostedScenarioOnInProcessExecutor : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PostedScenarioOnInProcessExecutor, ChecksAndTimesEveryTaskWithoutFutures) {
+  auto o = tiny();
+  o.tasks = 300;
+  o.flow.submission = scenarios::Submission::post;
+  auto executor = make_executor(GetParam(), {3, {}});
+  for (const char* name : {"cpu", "sleep"}) {
+    auto scenario = scenarios::make_scenario(name, o);
+    const auto r = scenario->run(*executor);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.first_error;
+    EXPECT_EQ(r.tasks, 300u);
+    EXPECT_EQ(r.latency_ns.size(), 300u);
+    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.queue_wait_ns[i], r.latency_ns[i]);
+  }
+  executor->shutdown();
+  EXPECT_EQ(executor->counts().completed, 600u);
+}
+
+INSTANTIATE_TEST_SUITE_P(InProcess, PostedScenarioOnInProcessExecutor,
+                         ::testing::Values("sync", "thread-per-task", "thread-pool", "tbb", "asio"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(Scenarios, PostedTasksRespectTheInFlightBound) {
+  auto o = tiny();
+  o.tasks = 5;
+  o.sleep = 20ms;
+  o.flow = {scenarios::Submission::post, 1, true};
+  auto scenario = scenarios::make_scenario("sleep", o);
+  ThreadPool pool(4);
+  const auto r = scenario->run(pool);
+  ASSERT_TRUE(r.ok()) << r.first_error;
+  EXPECT_EQ(r.tasks, 5u);
+  EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
+}
+
+TEST(Scenarios, PostingToAProcessPoolFailsTheRunWithAReason) {
+  auto o = tiny();
+  o.flow.submission = scenarios::Submission::post;
+  auto scenario = scenarios::make_scenario("cpu", o);
+  auto pool = make_executor("process-pool", {1, {}});
+  const auto r = scenario->run(*pool);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.first_error, HasSubstr("--submit future"));
+}
+
+TEST(Scenarios, PostedTasksCancelledByTheExecutorFailTheRun) {
+  auto o = tiny();
+  o.tasks = 50;
+  o.flow.submission = scenarios::Submission::post;
+  auto scenario = scenarios::make_scenario("sleep", o);
+  ThreadPool pool(1);
+  pool.shutdown(false);
+  const auto r = scenario->run(pool);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.first_error, HasSubstr("could not be posted"));
+}
+
+TEST(Scenarios, UninstrumentedRunsCheckEveryValueButTimeOnlyTheRun) {
+  for (auto submission : {scenarios::Submission::future, scenarios::Submission::post}) {
+    auto o = tiny();
+    o.flow = {submission, 0, false};
+    auto scenario = scenarios::make_scenario("cpu", o);
+    ThreadPool pool(2);
+    const auto r = scenario->run(pool);
+    ASSERT_TRUE(r.ok()) << r.first_error;
+    EXPECT_EQ(r.tasks, o.tasks);
+    EXPECT_GT(r.wall_ns, 0u);
+    EXPECT_TRUE(r.latency_ns.empty());
+    EXPECT_TRUE(r.queue_wait_ns.empty());
+  }
 }
 
 TEST(CpuScenario, HashChainIsDeterministicAndDependsOnEveryInput) {

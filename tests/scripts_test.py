@@ -139,6 +139,17 @@ class PerfReportTest(unittest.TestCase):
         self.assertIn("| pipe_round_trip |", r.stdout)
         self.assertIn("not measured", r.stdout)
 
+    def test_rows_are_measured_from_the_runs_that_match_them(self):
+        r = run(PYTHON, PERF_REPORT, self.f.run_json, "--overhead-tasks", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {line.split(" | ")[0]: line for line in r.stdout.splitlines() if line.startswith("| `")}
+        submit = next(v for k, v in rows.items() if "`thread-pool` submit, workers = 2" in k)
+        self.assertRegex(submit, r"\| \d+\.\d\d \| (met|short) \|")
+        rss = next(v for k, v in rows.items() if "RSS per idle worker" in k)
+        self.assertRegex(rss, r"\| \d+\.\d\d MiB \| (met|short) \|")
+        post = next(v for k, v in rows.items() if "post (no future)" in k)
+        self.assertIn("not measured", post, "run.json has no posted run")
+
     def test_bad_input_gets_one_line_and_exit_2(self):
         empty = os.path.join(self.f.dir, "empty.json")
         open(empty, "w").close()
