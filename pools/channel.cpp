@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -14,7 +15,12 @@ namespace poolbench {
 namespace {
 
 constexpr std::size_t max_fds_per_frame = 16;
+/// Fds one message may carry: what a receiver's control buffer is sized for.
+constexpr std::size_t max_fds_per_message = 64;
 constexpr std::uint64_t max_frame_bytes = std::uint64_t{1} << 30;
+constexpr std::size_t receive_chunk = 64 * 1024;
+/// Past this, a writer sends what it has collected before taking more.
+constexpr std::size_t max_batch_bytes = 1 << 20;
 
 struct Header {
   std::uint64_t size;
@@ -22,46 +28,13 @@ struct Header {
   std::uint32_t reserved;
 };
 
-void send_all(int socket, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::send(socket, data, size, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_system_error("cannot send to worker", errno);
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
-/// Reads exactly `size` bytes; false on EOF before the first byte.
-bool recv_all(int socket, char* data, std::size_t size) {
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::recv(socket, data + got, size - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_system_error("cannot receive from worker", errno);
-    }
-    if (n == 0) {
-      if (got == 0) return false;
-      throw ResourceError("the peer closed the connection in the middle of a message");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
-
-void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fds) {
-  if (fds.size() > max_fds_per_frame) throw ResourceError("too many fds for one task (at most 16)");
-  const Header header{bytes.size(), static_cast<std::uint32_t>(fds.size()), 0};
-  iovec iov{const_cast<Header*>(&header), sizeof header};
+/// Sends `data`, the first message carrying `fds`; the rest of a partial send follows.
+void send_with_fds(int socket, std::string_view data, std::span<const int> fds) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_frame)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_message)];
   if (!fds.empty()) {
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
@@ -69,52 +42,128 @@ void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fd
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    int* out = reinterpret_cast<int*>(CMSG_DATA(cmsg));
-    for (std::size_t i = 0; i < fds.size(); ++i) out[i] = fds[i].get();
+    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
   }
-  ssize_t n;
-  do {
-    n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_system_error("cannot send to worker", errno);
-  const auto* rest = reinterpret_cast<const char*>(&header) + n;
-  send_all(socket, rest, sizeof header - static_cast<std::size_t>(n));
-  send_all(socket, bytes.data(), bytes.size());
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system_error("cannot send to worker", errno);
+    }
+    sent += static_cast<std::size_t>(n);
+    iov = {const_cast<char*>(data.data()) + sent, data.size() - sent};
+    msg.msg_control = nullptr;  // the fds went with the first bytes
+    msg.msg_controllen = 0;
+  }
 }
 
-std::optional<Frame> recv_frame(int socket) {
-  Header header{};
-  iovec iov{&header, sizeof header};
+void append_frame(std::string& out, std::string_view bytes, std::size_t fd_count) {
+  const Header header{bytes.size(), static_cast<std::uint32_t>(fd_count), 0};
+  out.append(reinterpret_cast<const char*>(&header), sizeof header);
+  out.append(bytes);
+}
+
+void check_fd_count(std::size_t count) {
+  if (count > max_fds_per_frame) throw ResourceError("too many fds for one task (at most 16)");
+}
+
+}  // namespace
+
+void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fds) {
+  FrameWriter writer(socket);
+  writer.add(bytes, fds);
+  writer.flush();
+}
+
+void FrameWriter::add(std::string_view bytes, std::span<const UniqueFd> fds) {
+  check_fd_count(fds.size());
+  if (!buffer_.empty() && (fds_.size() + fds.size() > max_fds_per_message || buffer_.size() > max_batch_bytes))
+    flush();
+  append_frame(buffer_, bytes, fds.size());
+  for (const auto& fd : fds) fds_.push_back(fd.get());
+}
+
+void FrameWriter::flush() {
+  if (buffer_.empty()) return;
+  std::string data;
+  data.swap(buffer_);
+  std::vector<int> fds;
+  fds.swap(fds_);
+  send_with_fds(socket_, data, fds);
+  data.clear();
+  buffer_.swap(data);  // keeps the capacity for the next batch
+}
+
+bool FrameReader::has_frame() const noexcept {
+  const std::size_t available = end_ - begin_;
+  if (available < sizeof(Header)) return false;
+  Header header;
+  std::memcpy(&header, buffer_.data() + begin_, sizeof header);
+  return available - sizeof header >= header.size && fds_.size() >= header.fd_count;
+}
+
+std::optional<Frame> FrameReader::next() {
+  while (!has_frame()) {
+    if (!fill()) {
+      if (begin_ == end_) return std::nullopt;
+      throw ResourceError("the peer closed the connection in the middle of a message");
+    }
+  }
+  Header header;
+  std::memcpy(&header, buffer_.data() + begin_, sizeof header);
+  Frame frame;
+  frame.bytes.assign(buffer_.data() + begin_ + sizeof header, header.size);
+  begin_ += sizeof header + header.size;
+  for (std::uint32_t i = 0; i < header.fd_count; ++i) {
+    frame.fds.push_back(std::move(fds_.front()));
+    fds_.pop_front();
+  }
+  if (begin_ == end_) begin_ = end_ = 0;
+  return frame;
+}
+
+bool FrameReader::fill() {
+  std::size_t wanted = receive_chunk;
+  if (end_ - begin_ >= sizeof(Header)) {
+    Header header;
+    std::memcpy(&header, buffer_.data() + begin_, sizeof header);
+    if (header.size > max_frame_bytes) throw ResourceError("a message claims an absurd size");
+    if (header.fd_count > max_fds_per_frame) throw ResourceError("a message claims too many fds");
+    wanted = std::max<std::size_t>(wanted, sizeof header + header.size - (end_ - begin_));
+  }
+  if (buffer_.size() - end_ < wanted) {
+    // Move what is left to the front, then grow if a large frame still does not fit.
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (buffer_.size() - end_ < wanted) buffer_.resize(std::max(end_ + wanted, 2 * buffer_.size()));
+  }
+  iovec iov{buffer_.data() + end_, buffer_.size() - end_};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_frame)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_message)];
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(socket_, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw_system_error("cannot receive from worker", errno);
-  if (n == 0) return std::nullopt;
-
-  Frame frame;
+  end_ += static_cast<std::size_t>(n);
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const int* in = reinterpret_cast<const int*>(CMSG_DATA(cmsg));
-    for (std::size_t i = 0; i < count; ++i) frame.fds.emplace_back(in[i]);
+    const unsigned char* data = CMSG_DATA(cmsg);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+      fds_.emplace_back(fd);
+    }
   }
   if (msg.msg_flags & MSG_CTRUNC) throw ResourceError("a message carried more fds than allowed");
-  if (static_cast<std::size_t>(n) < sizeof header &&
-      !recv_all(socket, reinterpret_cast<char*>(&header) + n, sizeof header - static_cast<std::size_t>(n)))
-    throw ResourceError("the peer closed the connection in the middle of a message");
-  if (header.size > max_frame_bytes) throw ResourceError("a message claims an absurd size");
-  if (header.fd_count != frame.fds.size()) throw ResourceError("a message lost some of its fds");
-  frame.bytes.resize(header.size);
-  if (header.size > 0 && !recv_all(socket, frame.bytes.data(), frame.bytes.size()))
-    throw ResourceError("the peer closed the connection in the middle of a message");
-  return frame;
+  return n > 0;
 }
 
 bool peer_has_closed(int socket) noexcept {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,13 +18,53 @@ struct Frame {
   std::vector<UniqueFd> fds;
 };
 
-/// Sends one length-prefixed frame over a connected UNIX stream socket, passing `fds`
-/// with SCM_RIGHTS. Throws ResourceError when the peer is gone; never raises SIGPIPE.
+/// Sends one length-prefixed frame over a connected UNIX stream socket in one system
+/// call where the socket takes it all, passing `fds` with SCM_RIGHTS. Throws
+/// ResourceError when the peer is gone; never raises SIGPIPE.
 void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fds = {});
 
-/// Receives one frame; nullopt when the peer closed the socket cleanly between frames.
-/// Throws ResourceError on a reset or a frame cut short. Received fds are close-on-exec.
-std::optional<Frame> recv_frame(int socket);
+/// Collects frames and sends them together, so a batch of tasks costs one system call
+/// rather than one per task. The fds of added frames must stay open until `flush`.
+class FrameWriter {
+ public:
+  explicit FrameWriter(int socket) noexcept : socket_(socket) {}
+
+  /// Appends a frame; sends what is collected first when the fds of one message would
+  /// exceed the kernel's limit.
+  void add(std::string_view bytes, std::span<const UniqueFd> fds = {});
+  /// Sends everything collected. Throws ResourceError when the peer is gone.
+  void flush();
+  bool empty() const noexcept { return buffer_.empty(); }
+
+ private:
+  int socket_;
+  std::string buffer_;
+  std::vector<int> fds_;
+};
+
+/// Receives frames through a buffer, so frames sent back to back arrive with one system
+/// call; fds ride in a queue and are handed to frames in order, by each frame's count.
+class FrameReader {
+ public:
+  explicit FrameReader(int socket) noexcept : socket_(socket) {}
+
+  /// The next frame, waiting for it to arrive whole; nullopt when the peer closed the
+  /// socket cleanly between frames. Throws ResourceError on a reset or a frame cut short.
+  /// Received fds are close-on-exec.
+  std::optional<Frame> next();
+  /// True when a whole frame is already buffered, so `next` will not wait.
+  bool has_frame() const noexcept;
+
+ private:
+  /// One receive into the buffer; false at end of stream.
+  bool fill();
+
+  int socket_;
+  std::vector<char> buffer_;  ///< bytes [begin_, end_) are received and not yet taken
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  std::deque<UniqueFd> fds_;
+};
 
 /// True when the peer has closed or reset the socket (checked without blocking).
 bool peer_has_closed(int socket) noexcept;

@@ -85,63 +85,118 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
   wake_.notify_one();
 }
 
-std::optional<RemoteCall> ProcessPool::next_call() {
+void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out) {
   std::unique_lock lock(mutex_);
-  wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-  if (queue_.empty()) return std::nullopt;
-  RemoteCall call = std::move(queue_.front());
-  queue_.pop_front();
-  return call;
+  if (idle) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  // A fair share: what is queued divided among the workers, so one worker does not take
+  // tasks another, idle one could start now; an idle worker always takes one.
+  std::size_t share = queue_.size() / workers_.size();
+  if (idle && !queue_.empty()) share = std::max<std::size_t>(share, 1);
+  const std::size_t n = std::min(share, room);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
 }
 
 void ProcessPool::serve(std::size_t index) {
   Worker& worker = *workers_[index];
-  while (auto call = next_call()) {
-    if (!call->completion->start()) {
-      record(TaskOutcome::cancelled);
-      continue;
+  // Sent, reply not yet read, in order: the front one is running. `unsent` are started
+  // calls still to be sent: new ones, or those queued behind a worker that died.
+  std::deque<RemoteCall> in_flight;
+  std::deque<RemoteCall> unsent;
+  std::optional<FrameReader> replies;
+  for (;;) {
+    if (unsent.empty()) {
+      const bool idle = in_flight.empty();
+      take_calls(idle, max_pipelined - in_flight.size(), unsent);
+      if (idle && unsent.empty()) break;  // stopping, and the queue is drained
+      std::erase_if(unsent, [&](RemoteCall& call) {
+        if (call.completion->start()) return false;
+        record(TaskOutcome::cancelled);
+        return true;
+      });
+      if (unsent.empty() && in_flight.empty()) continue;
     }
-    record(execute(worker, index, *call));
+
+    bool died = false;
+    if (!unsent.empty()) {
+      if (in_flight.empty() && worker.process && peer_has_closed(worker.channel.get())) {
+        retire_worker(worker);  // died while idle: nothing of ours was running
+        replies.reset();
+      }
+      if (!worker.process) {
+        try {
+          start_worker(worker, index);
+          replies.reset();
+        } catch (const Error& e) {
+          for (auto& call : unsent) {
+            call.completion->fail(std::make_exception_ptr(ResourceError(
+                "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
+            record(TaskOutcome::failed);
+          }
+          unsent.clear();
+          continue;
+        }
+      }
+      try {
+        FrameWriter batch(worker.channel.get());
+        for (auto& call : unsent) batch.add(call.request, call.fds);
+        batch.flush();
+      } catch (const Error&) {
+        died = true;
+      }
+      for (auto& call : unsent) {
+        call.fds.clear();
+        in_flight.push_back(std::move(call));
+      }
+      unsent.clear();
+    }
+
+    if (!died) {
+      if (!replies) replies.emplace(worker.channel.get());
+      try {
+        do {
+          std::optional<Frame> reply = replies->next();
+          if (!reply) {
+            died = true;
+            break;
+          }
+          record(complete(in_flight.front(), *reply));
+          in_flight.pop_front();
+        } while (!in_flight.empty() && replies->has_frame());
+      } catch (const Error&) {
+        died = true;
+      }
+    }
+
+    if (died) {
+      replies.reset();
+      const std::string death = retire_worker(worker);
+      // Replace the worker before the failure becomes visible, so whoever sees the error
+      // finds the pool whole again; the next loop retries a failed start.
+      try {
+        start_worker(worker, index);
+      } catch (const Error&) {
+      }
+      if (!in_flight.empty()) {
+        RemoteCall& running = in_flight.front();
+        running.completion->fail(
+            std::make_exception_ptr(WorkerDiedError(death + " while running task '" + *running.task_name + "'")));
+        record(TaskOutcome::failed);
+        in_flight.pop_front();
+      }
+      // The rest never started: they go to the replacement, keeping their order.
+      for (auto& call : in_flight) unsent.push_back(std::move(call));
+      in_flight.clear();
+    }
   }
   // Closing the channel tells the worker to exit; then it is reaped.
   retire_worker(worker);
 }
 
-TaskOutcome ProcessPool::execute(Worker& worker, std::size_t index, RemoteCall& call) {
-  const std::string& task = *call.task_name;
-  if (worker.process && peer_has_closed(worker.channel.get())) retire_worker(worker);  // died while idle
-  if (!worker.process) {
-    try {
-      start_worker(worker, index);
-    } catch (const Error& e) {
-      call.completion->fail(std::make_exception_ptr(
-          ResourceError("process-pool could not start a worker for task '" + task + "': " + e.what())));
-      return TaskOutcome::failed;
-    }
-  }
-
-  std::optional<Frame> reply;
-  try {
-    send_frame(worker.channel.get(), call.request, call.fds);
-    call.fds.clear();
-    reply = recv_frame(worker.channel.get());
-  } catch (const Error&) {
-    reply.reset();
-  }
-  if (!reply) {
-    const std::string death = retire_worker(worker);
-    // Replace the worker before the failure becomes visible, so whoever sees the error
-    // finds the pool whole again.
-    try {
-      start_worker(worker, index);
-    } catch (const Error&) {
-      // The next task retries and reports the failure in its own future.
-    }
-    call.completion->fail(std::make_exception_ptr(WorkerDiedError(death + " while running task '" + task + "'")));
-    return TaskOutcome::failed;
-  }
-
-  WireReader in(reply->bytes, std::move(reply->fds));
+TaskOutcome ProcessPool::complete(RemoteCall& call, Frame& reply) {
+  WireReader in(reply.bytes, std::move(reply.fds));
   try {
     if (in.get<ReplyStatus>() == ReplyStatus::error) {
       auto type = in.get<std::string>();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "pools/channel.hpp"
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
 #include "pools/subprocess.hpp"
@@ -19,10 +20,16 @@ namespace poolbench {
 
 /// N long-lived worker processes — `ProcessPoolExecutor(N)`. Workers are this executable
 /// re-executed in worker mode (see worker_main.hpp), so they run only RegisteredTasks;
-/// arguments, results and fds cross a UNIX socket. A worker that dies fails only the task
-/// it was running, with an error naming the signal or exit code, and is replaced.
+/// arguments, results and fds cross a UNIX socket. When many tasks wait, each worker is
+/// sent its share in one batch (at most `max_pipelined`), so a task costs a fraction of a
+/// system call; one task alone goes out at once. A worker that dies fails only the task
+/// it was running, with an error naming the signal or exit code, and is replaced; the
+/// tasks queued behind it go to the replacement.
 class ProcessPool final : public Executor {
  public:
+  /// The most tasks sent to one worker ahead of their replies.
+  static constexpr std::size_t max_pipelined = 64;
+
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
   explicit ProcessPool(std::size_t workers, Placement placement = {});
   ~ProcessPool() override;
@@ -52,10 +59,14 @@ class ProcessPool final : public Executor {
   };
 
   void serve(std::size_t index);
-  TaskOutcome execute(Worker& worker, std::size_t index, RemoteCall& call);
+  /// Moves this worker's share of the queue into `out`: when `idle`, waits for a call and
+  /// takes at least one (none only once stopping with the queue drained); otherwise takes
+  /// only what the other workers' shares leave over.
+  void take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out);
+  /// Ends a call with the worker's reply.
+  TaskOutcome complete(RemoteCall& call, Frame& reply);
   void start_worker(Worker& worker, std::size_t index);
   std::string retire_worker(Worker& worker);
-  std::optional<RemoteCall> next_call();
   void join_io();
 
   std::string executable_;

@@ -59,7 +59,8 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[1], worker_flag) != 0) return std::nullopt;
   const int channel = std::atoi(argv[2]);
   try {
-    while (auto request = recv_frame(channel)) {
+    FrameReader requests(channel);
+    while (auto request = requests.next()) {
       WireWriter reply = run_one(*request);
       send_frame(channel, reply.bytes(), reply.fds());
     }

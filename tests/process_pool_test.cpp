@@ -175,5 +175,62 @@ TEST(ProcessPool, FdCrossesIntoTheWorker) {
   EXPECT_STREQ(buffer, "through SCM_RIGHTS");
 }
 
+/// Holds a one-worker pool busy until `open` is called, so what is submitted meanwhile
+/// queues up and goes to the worker in one batch.
+class Gate {
+ public:
+  explicit Gate(ProcessPool& pool) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    write_end_ = UniqueFd(fds[1]);
+    held_ = pool.submit(gate_task, UniqueFd(fds[0]));
+  }
+  void open() {
+    write_end_.reset();
+    held_.get();
+  }
+
+ private:
+  UniqueFd write_end_;
+  Future<int> held_;
+};
+
+TEST(ProcessPool, TasksBatchedBehindACrashRunOnTheReplacement) {
+  ProcessPool pool(1);
+  Gate gate(pool);
+  auto crash = pool.submit(abort_task);
+  std::vector<Future<int>> behind;
+  for (int i = 0; i < 30; ++i) behind.push_back(pool.submit(square_task, i));
+  gate.open();
+  EXPECT_THAT(failure_of(crash), HasSubstr("SIGABRT"));
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(behind[i].get(), i * i) << "task " << i << " was queued behind the crash";
+  pool.shutdown();
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.failed, 1u);
+  EXPECT_EQ(c.completed, 31u);
+  EXPECT_EQ(pool.processes_created(), 2u);
+}
+
+TEST(ProcessPool, ABatchCarryingMoreFdsThanOneMessageHoldsDeliversEveryFd) {
+  ProcessPool pool(1);
+  Gate gate(pool);
+  std::vector<UniqueFd> read_ends;
+  std::vector<Future<int>> writes;
+  for (int i = 0; i < 80; ++i) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    read_ends.emplace_back(fds[0]);
+    writes.push_back(pool.submit(write_text_task, UniqueFd(fds[1]), "pipe " + std::to_string(i)));
+  }
+  gate.open();
+  for (int i = 0; i < 80; ++i) {
+    const std::string expected = "pipe " + std::to_string(i);
+    ASSERT_EQ(writes[i].get(), static_cast<int>(expected.size()));
+    char buffer[64] = {};
+    ASSERT_EQ(::read(read_ends[i].get(), buffer, sizeof buffer), static_cast<ssize_t>(expected.size()));
+    EXPECT_EQ(std::string(buffer), expected) << "each task got its own fd";
+  }
+}
+
 }  // namespace
 }  // namespace poolbench::testing
