@@ -36,6 +36,7 @@ void Measurement::before_shutdown(const Executor& executor) {
   for (int pid : executor.worker_processes()) {
     worker_rss_ += peak_rss_bytes(pid);
     idle_worker_rss_ += resident_bytes(pid);
+    idle_worker_pss_ += proportional_bytes(pid);
     ++idle_workers_;
   }
   threads_ = executor.threads_created();
@@ -67,9 +68,11 @@ Counters Measurement::counters() const {
   };
   if (warm_tasks_ > 0)
     c.emplace_back("heap_allocs_per_task", static_cast<double>(warm_allocations_) / static_cast<double>(warm_tasks_));
-  if (idle_workers_ > 0)
-    c.emplace_back("idle_worker_rss_mib",
-                   static_cast<double>(idle_worker_rss_) / static_cast<double>(idle_workers_) / (1024.0 * 1024.0));
+  if (idle_workers_ > 0) {
+    const double per_worker_mib = static_cast<double>(idle_workers_) * 1024.0 * 1024.0;
+    c.emplace_back("idle_worker_rss_mib", static_cast<double>(idle_worker_rss_) / per_worker_mib);
+    c.emplace_back("idle_worker_pss_mib", static_cast<double>(idle_worker_pss_) / per_worker_mib);
+  }
   const scenarios::TaskFlow flow = scenario_.flow();
   if (flow.in_flight > 0) c.emplace_back("in_flight", static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back("posted", 1);

@@ -52,6 +52,7 @@ class Measurement {
   std::uint64_t processes_ = 0;
   std::uint64_t worker_rss_ = 0;
   std::uint64_t idle_worker_rss_ = 0;
+  std::uint64_t idle_worker_pss_ = 0;
   std::size_t idle_workers_ = 0;
   // Allocations and tasks of the runs after the first, whose pools have warmed up.
   std::uint64_t warm_allocations_ = 0;

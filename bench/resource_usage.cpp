@@ -58,4 +58,18 @@ std::uint64_t peak_rss_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmH
 
 std::uint64_t resident_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmRSS:"); }
 
+std::uint64_t proportional_bytes(pid_t pid) noexcept {
+  std::ifstream rollup(proc_path(pid, "smaps_rollup"));
+  std::string key;
+  while (rollup >> key) {
+    if (key == "Pss:") {
+      std::uint64_t kib = 0;
+      rollup >> kib;
+      return kib * 1024;
+    }
+    std::getline(rollup, key);
+  }
+  return 0;
+}
+
 }  // namespace poolbench::bench

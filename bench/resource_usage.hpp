@@ -26,4 +26,8 @@ std::uint64_t peak_rss_bytes(pid_t pid = 0) noexcept;
 /// The resident set now (VmRSS) of process `pid` (0 = this process) in bytes, or 0.
 std::uint64_t resident_bytes(pid_t pid = 0) noexcept;
 
+/// The proportional set size (Pss) of process `pid` in bytes: its resident pages, each
+/// shared page divided among the processes that map it; 0 where the kernel lacks it.
+std::uint64_t proportional_bytes(pid_t pid = 0) noexcept;
+
 }  // namespace poolbench::bench

@@ -134,9 +134,11 @@ bool FrameReader::fill() {
   }
   if (buffer_.size() - end_ < wanted) {
     // Move what is left to the front, then grow if a large frame still does not fit.
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-    end_ -= begin_;
-    begin_ = 0;
+    if (begin_ > 0) {
+      if (end_ > begin_) std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
     if (buffer_.size() - end_ < wanted) buffer_.resize(std::max(end_ + wanted, 2 * buffer_.size()));
   }
   iovec iov{buffer_.data() + end_, buffer_.size() - end_};

@@ -97,6 +97,8 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
     if (name.find("/process-pool/") != std::string::npos) {
       EXPECT_GE(b["processes_created"].get<double>(), 1);
       EXPECT_GT(b["idle_worker_rss_mib"].get<double>(), 0);
+      EXPECT_GT(b["idle_worker_pss_mib"].get<double>(), 0);
+      EXPECT_LE(b["idle_worker_pss_mib"].get<double>(), b["idle_worker_rss_mib"].get<double>());
     } else {
       EXPECT_FALSE(b.contains("idle_worker_rss_mib"));
     }
