@@ -46,12 +46,12 @@ empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetition
   --out "$out/perf_uninstrumented.json"
 "$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
   --out "$out/perf_round_trip.json"
-"$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools sync,thread-pool --workers 1,2,4,10,20,100 \
+"$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools sync,thread-pool,asio --workers 1,2,4,10,20,100 \
   --out "$out/perf_sleep.json"
 "$bin" run --scenarios cpu --iterations 1200000 --tasks 100 --pools thread-pool --workers cpus,auto \
   --out "$out/perf_cpu.json"
 for c in 8 32 64; do
-  "$bin" run --scenarios socket --pools thread-pool,thread-per-task --workers "$c" --connections "$c" \
+  "$bin" run --scenarios socket --pools thread-pool,thread-per-task,asio --workers "$c" --connections "$c" \
     --round-trips 200 --out "$out/perf_socket_$c.json"
 done
 /usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \

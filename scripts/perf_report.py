@@ -165,10 +165,14 @@ class Report:
         if sync:
             ceiling = (f"`sync`, with no pool and no wake-ups, reaches {sync['efficiency']:.3f} in the same run: each "
                        f"10 ms sleep itself overruns by ~{(1 / sync['efficiency'] - 1) * 10000:.0f} us on this machine")
+        asio_sleep = lambda w: self.find("sleep", "asio", w)
+        yardstick = lambda w: (f"`asio` with the same {w} threads reaches {asio_sleep(w)['efficiency']:.3f}"
+                               if asio_sleep(w) else "")
         self.add("`sleep` 100 x 10 ms, workers <= 20: lowest efficiency", ">= 0.98",
                  f"{small[0][0]:.3f} (at {small[0][1]} workers)" if small else None,
                  bool(small) and small[0][0] >= 0.98,
-                 "; ".join(x for x in (ceiling, self.profile(sleeps[small[0][1]], "ours") if small else "") if x))
+                 "; ".join(x for x in (ceiling, yardstick(small[0][1]) if small else "",
+                                       self.profile(sleeps[small[0][1]], "ours") if small else "") if x))
         big = sleeps.get(100)
         why = ""
         if big:
@@ -178,7 +182,7 @@ class Report:
                    f"after another, {late_ms * 10:.0f} us per wake-up"
                    + (f", where the condvar probe (two wake-ups) costs {condvar / 1000:.0f} us" if condvar else "")
                    + "; waking them in a tree instead cost oversubscribed empty tasks 25% in a trial, so the chain stays")
-            why = "; ".join(x for x in (why, ceiling, self.profile(big, "ours")) if x)
+            why = "; ".join(x for x in (why, yardstick(100), ceiling, self.profile(big, "ours")) if x)
         self.add("`sleep` 100 x 10 ms, 100 workers: efficiency", ">= 0.95",
                  f"{big['efficiency']:.3f}" if big else None, bool(big) and big["efficiency"] >= 0.95, why)
         for workers, limit in ((cpus, 0.97), (auto, 0.95)):
@@ -190,12 +194,15 @@ class Report:
         for connections in (8, 32, 64):
             pool = self.find("socket", "thread-pool", connections=connections, test=lambda e: e["workers"] >= connections)
             tpt = self.find("socket", "thread-per-task", connections=connections)
+            asio = self.find("socket", "asio", connections=connections)
             ratio = pool["requests_per_second"] / tpt["requests_per_second"] if pool and tpt else None
             self.add(f"`socket` {connections} connections: `thread-pool` / `thread-per-task` requests/s", ">= 1.0",
                      None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio >= 1.0,
                      "; ".join(x for x in (
                          f"round trip p50 {pool.get('rtt_p50_us', 0):.0f} us against {tpt.get('rtt_p50_us', 0):.0f} us"
                          if pool and tpt else "",
+                         f"`asio` with the same threads: {asio['requests_per_second'] / tpt['requests_per_second']:.2f}"
+                         f" of `thread-per-task`" if asio and tpt else "",
                          self.profile(pool, "ours"), self.profile(tpt, "thread-per-task")) if x))
         on, off = empty("sync", 1), empty("sync", 1, instrumented=False)
         cost = self.per_task_ns(on) - self.per_task_ns(off) if on and off else None

@@ -73,18 +73,20 @@ TEST(CpuScenario, EmptyTasksMeasurePureOverhead) {
   EXPECT_EQ(r.tasks, o.tasks);
 }
 
-TEST(Scenarios, InFlightOneRunsTasksOneAtATime) {
-  auto o = tiny();
-  o.tasks = 5;
-  o.sleep = 20ms;
-  o.flow.in_flight = 1;
-  auto scenario = scenarios::make_scenario("sleep", o);
-  ThreadPool pool(4);
-  const auto r = scenario->run(pool);
-  ASSERT_TRUE(r.ok()) << r.first_error;
-  EXPECT_EQ(r.tasks, 5u);
-  EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
-  EXPECT_EQ(scenario->flow().in_flight, 1u);
+TEST(Scenarios, InFlightOneRunsTasksOneAtATimeSubmittedOrPosted) {
+  for (auto submission : {scenarios::Submission::future, scenarios::Submission::post}) {
+    auto o = tiny();
+    o.tasks = 5;
+    o.sleep = 20ms;
+    o.flow = {submission, 1, true};
+    auto scenario = scenarios::make_scenario("sleep", o);
+    ThreadPool pool(4);
+    const auto r = scenario->run(pool);
+    ASSERT_TRUE(r.ok()) << r.first_error;
+    EXPECT_EQ(r.tasks, 5u);
+    EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
+    EXPECT_EQ(scenario->flow().in_flight, 1u);
+  }
 }
 
 class PostedScenarioOnInProcessExecutor : public ::testing::TestWithParam<std::string> {};
@@ -113,19 +115,6 @@ INSTANTIATE_TEST_SUITE_P(InProcess, PostedScenarioOnInProcessExecutor,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
-
-TEST(Scenarios, PostedTasksRespectTheInFlightBound) {
-  auto o = tiny();
-  o.tasks = 5;
-  o.sleep = 20ms;
-  o.flow = {scenarios::Submission::post, 1, true};
-  auto scenario = scenarios::make_scenario("sleep", o);
-  ThreadPool pool(4);
-  const auto r = scenario->run(pool);
-  ASSERT_TRUE(r.ok()) << r.first_error;
-  EXPECT_EQ(r.tasks, 5u);
-  EXPECT_GE(r.wall_ns, 5u * 20'000'000u) << "with one task in flight the sleeps cannot overlap";
-}
 
 TEST(Scenarios, PostingToAProcessPoolFailsTheRunWithAReason) {
   auto o = tiny();
