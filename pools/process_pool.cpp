@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "pools/channel.hpp"
+#include "pools/spin_wait.hpp"
 #include "pools/worker_main.hpp"
 #include "pools/worker_protocol.hpp"
 
@@ -81,12 +82,22 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
   queue_.push_back(std::move(call));
+  queued_.store(queue_.size(), std::memory_order_release);
   lock.unlock();
   wake_.notify_one();
 }
 
 void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out) {
   std::unique_lock lock(mutex_);
+  if (idle && queue_.empty() && !stopping_ && !spinning_) {
+    // One idle I/O thread polls briefly, so a caller that submits again right after a
+    // result (one task at a time) wakes nobody.
+    spinning_ = true;
+    lock.unlock();
+    detail::spin_adaptively([this] { return queued_.load(std::memory_order_acquire) > 0; }, std::chrono::microseconds(100));
+    lock.lock();
+    spinning_ = false;
+  }
   if (idle) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
   // A fair share: what is queued divided among the workers, so one worker does not take
   // tasks another, idle one could start now; an idle worker always takes one.
@@ -97,6 +108,7 @@ void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>
     out.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+  queued_.store(queue_.size(), std::memory_order_release);
 }
 
 void ProcessPool::serve(std::size_t index) {
@@ -216,7 +228,10 @@ void ProcessPool::shutdown(bool wait, bool cancel_pending) {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    if (cancel_pending) dropped.swap(queue_);
+    if (cancel_pending) {
+      dropped.swap(queue_);
+      queued_.store(0, std::memory_order_release);
+    }
   }
   wake_.notify_all();
   for (auto& call : dropped) {
