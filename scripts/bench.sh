@@ -34,10 +34,10 @@ echo
 /usr/bin/python3 scripts/plot.py "$out"/run.json "$out"/tune_*.json "$out"/py_baseline*.json \
   --out-dir "$out" --summary "$out/summary.md"
 
-# The performance report: empty tasks (per-task cost, with the machine probes) submitted,
-# posted and uninstrumented, medians of 3 repetitions; one-at-a-time process-pool round
-# trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; Python's
-# process pool.
+# The performance report, medians of 3 repetitions: empty tasks (per-task cost, with the
+# machine probes) submitted, posted and uninstrumented; one-at-a-time process-pool round
+# trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; then
+# Python's process pool.
 empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetitions=3)
 "$bin" run "${empty_tasks[@]}" --pools sync,thread-per-task,thread-pool,process-pool,tbb,asio \
   --workers cpus,auto --out "$out/perf_overhead.json"
@@ -45,14 +45,14 @@ empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetition
 "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool --workers cpus \
   --out "$out/perf_uninstrumented.json"
 "$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
-  --out "$out/perf_round_trip.json"
+  --benchmark_repetitions=3 --out "$out/perf_round_trip.json"
 "$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools sync,thread-pool,asio --workers 1,2,4,10,20,100 \
-  --out "$out/perf_sleep.json"
+  --benchmark_repetitions=3 --out "$out/perf_sleep.json"
 "$bin" run --scenarios cpu --iterations 1200000 --tasks 100 --pools thread-pool --workers cpus,auto \
-  --out "$out/perf_cpu.json"
+  --benchmark_repetitions=3 --out "$out/perf_cpu.json"
 for c in 8 32 64; do
   "$bin" run --scenarios socket --pools thread-pool,thread-per-task,asio --workers "$c" --connections "$c" \
-    --round-trips 200 --out "$out/perf_socket_$c.json"
+    --round-trips 200 --benchmark_repetitions=3 --out "$out/perf_socket_$c.json"
 done
 /usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \
   --workers cpus --out "$out/perf_py.json"
