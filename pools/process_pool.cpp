@@ -118,10 +118,17 @@ void ProcessPool::serve(std::size_t index) {
   std::deque<RemoteCall> in_flight;
   std::deque<RemoteCall> unsent;
   std::optional<FrameReader> replies;
+  // How long this worker's recent tasks took, from one reply to the next. Long tasks are
+  // sent one at a time, as batching them would only tie tasks to a busy worker while
+  // another one could start them; it starts out assumed long.
+  using Clock = std::chrono::steady_clock;
+  Clock::duration task_time = 2 * long_task;
+  Clock::time_point serving_since{};
   for (;;) {
     if (unsent.empty()) {
       const bool idle = in_flight.empty();
-      take_calls(idle, max_pipelined - in_flight.size(), unsent);
+      const std::size_t room = task_time >= long_task ? (idle ? 1 : 0) : max_pipelined - in_flight.size();
+      take_calls(idle, room, unsent);
       if (idle && unsent.empty()) break;  // stopping, and the queue is drained
       std::erase_if(unsent, [&](RemoteCall& call) {
         if (call.completion->start()) return false;
@@ -151,6 +158,7 @@ void ProcessPool::serve(std::size_t index) {
           continue;
         }
       }
+      if (in_flight.empty()) serving_since = Clock::now();
       try {
         FrameWriter batch(worker.channel.get());
         for (auto& call : unsent) batch.add(call.request, call.fds);
@@ -174,6 +182,9 @@ void ProcessPool::serve(std::size_t index) {
             died = true;
             break;
           }
+          const Clock::time_point now = Clock::now();
+          task_time = (task_time + (now - serving_since)) / 2;
+          serving_since = now;
           record(complete(in_flight.front(), *reply));
           in_flight.pop_front();
         } while (!in_flight.empty() && replies->has_frame());

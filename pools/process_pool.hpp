@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -20,15 +21,17 @@ namespace poolbench {
 
 /// N long-lived worker processes — `ProcessPoolExecutor(N)`. Workers are this executable
 /// re-executed in worker mode (see worker_main.hpp), so they run only RegisteredTasks;
-/// arguments, results and fds cross a UNIX socket. When many tasks wait, each worker is
-/// sent its share in one batch (at most `max_pipelined`), so a task costs a fraction of a
-/// system call; one task alone goes out at once. A worker that dies fails only the task
+/// arguments, results and fds cross a UNIX socket. When many short tasks wait, each worker
+/// is sent its share in one batch (at most `max_pipelined`), so a task costs a fraction of
+/// a system call; one task alone, or long ones, go out one at a time. A worker that dies fails only the task
 /// it was running, with an error naming the signal or exit code, and is replaced; the
 /// tasks queued behind it go to the replacement.
 class ProcessPool final : public Executor {
  public:
   /// The most tasks sent to one worker ahead of their replies.
   static constexpr std::size_t max_pipelined = 64;
+  /// Tasks that take this long or more go to workers one at a time.
+  static constexpr std::chrono::microseconds long_task{100};
 
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
   explicit ProcessPool(std::size_t workers, Placement placement = {});
