@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "pools/process_pool.hpp"
 #include "tests/test_tasks.hpp"
@@ -230,6 +232,23 @@ TEST(ProcessPool, ABatchCarryingMoreFdsThanOneMessageHoldsDeliversEveryFd) {
     ASSERT_EQ(::read(read_ends[i].get(), buffer, sizeof buffer), static_cast<ssize_t>(expected.size()));
     EXPECT_EQ(std::string(buffer), expected) << "each task got its own fd";
   }
+}
+
+TEST(ProcessPool, LongTasksGoOneAtATimeSoQueuedOnesStayCancellable) {
+  ProcessPool pool(1);
+  std::vector<Future<int>> quick;
+  for (int i = 0; i < 50; ++i) quick.push_back(pool.submit(square_task, i));
+  for (auto& f : quick) f.get();  // the pool has seen short tasks
+  auto first = pool.submit(sleep_task, 150);
+  for (int i = 0; i < 5000 && !first.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(first.running());
+  auto second = pool.submit(sleep_task, 150);
+  auto third = pool.submit(sleep_task, 150);
+  first.get();
+  // Having seen a long task, the pool sends the second alone: the third is still queued.
+  EXPECT_TRUE(third.cancel()) << "a long task was batched behind another on a busy worker";
+  EXPECT_EQ(second.get(), 150);
+  EXPECT_TRUE(third.cancelled());
 }
 
 }  // namespace
