@@ -113,109 +113,104 @@ void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>
 
 void ProcessPool::serve(std::size_t index) {
   Worker& worker = *workers_[index];
-  // Sent, reply not yet read, in order: the front one is running. `unsent` are started
-  // calls still to be sent: new ones, or those queued behind a worker that died.
-  std::deque<RemoteCall> in_flight;
-  std::deque<RemoteCall> unsent;
-  std::optional<FrameReader> replies;
-  // How long this worker's recent tasks took, from one reply to the next. Long tasks are
-  // sent one at a time, as batching them would only tie tasks to a busy worker while
-  // another one could start them; it starts out assumed long.
-  using Clock = std::chrono::steady_clock;
-  Clock::duration task_time = 2 * long_task;
-  Clock::time_point serving_since{};
+  Traffic traffic;
   for (;;) {
-    if (unsent.empty()) {
-      const bool idle = in_flight.empty();
-      const std::size_t room = task_time >= long_task ? (idle ? 1 : 0) : max_pipelined - in_flight.size();
-      take_calls(idle, room, unsent);
-      if (idle && unsent.empty()) break;  // stopping, and the queue is drained
-      std::erase_if(unsent, [&](RemoteCall& call) {
+    if (traffic.unsent.empty()) {
+      const bool idle = traffic.in_flight.empty();
+      take_calls(idle, traffic.room(), traffic.unsent);
+      if (idle && traffic.unsent.empty()) break;  // stopping, and the queue is drained
+      std::erase_if(traffic.unsent, [&](RemoteCall& call) {
         if (call.completion->start()) return false;
         record(TaskOutcome::cancelled);
         return true;
       });
-      if (unsent.empty() && in_flight.empty()) continue;
     }
-
-    bool died = false;
-    if (!unsent.empty()) {
-      if (in_flight.empty() && worker.process && peer_has_closed(worker.channel.get())) {
-        retire_worker(worker);  // died while idle: nothing of ours was running
-        replies.reset();
-      }
-      if (!worker.process) {
-        try {
-          start_worker(worker, index);
-          replies.reset();
-        } catch (const Error& e) {
-          for (auto& call : unsent) {
-            call.completion->fail(std::make_exception_ptr(ResourceError(
-                "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
-            record(TaskOutcome::failed);
-          }
-          unsent.clear();
-          continue;
-        }
-      }
-      if (in_flight.empty()) serving_since = Clock::now();
-      try {
-        FrameWriter batch(worker.channel.get());
-        for (auto& call : unsent) batch.add(call.request, call.fds);
-        batch.flush();
-      } catch (const Error&) {
-        died = true;
-      }
-      for (auto& call : unsent) {
-        call.fds.clear();
-        in_flight.push_back(std::move(call));
-      }
-      unsent.clear();
-    }
-
-    if (!died) {
-      if (!replies) replies.emplace(worker.channel.get());
-      try {
-        do {
-          std::optional<Frame> reply = replies->next();
-          if (!reply) {
-            died = true;
-            break;
-          }
-          const Clock::time_point now = Clock::now();
-          task_time = (task_time + (now - serving_since)) / 2;
-          serving_since = now;
-          record(complete(in_flight.front(), *reply));
-          in_flight.pop_front();
-        } while (!in_flight.empty() && replies->has_frame());
-      } catch (const Error&) {
-        died = true;
-      }
-    }
-
-    if (died) {
-      replies.reset();
-      const std::string death = retire_worker(worker);
-      // Replace the worker before the failure becomes visible, so whoever sees the error
-      // finds the pool whole again; the next loop retries a failed start.
-      try {
-        start_worker(worker, index);
-      } catch (const Error&) {
-      }
-      if (!in_flight.empty()) {
-        RemoteCall& running = in_flight.front();
-        running.completion->fail(
-            std::make_exception_ptr(WorkerDiedError(death + " while running task '" + *running.task_name + "'")));
-        record(TaskOutcome::failed);
-        in_flight.pop_front();
-      }
-      // The rest never started: they go to the replacement, keeping their order.
-      for (auto& call : in_flight) unsent.push_back(std::move(call));
-      in_flight.clear();
-    }
+    bool alive = traffic.unsent.empty() || send_unsent(worker, index, traffic);
+    if (alive && !traffic.in_flight.empty()) alive = read_replies(worker, traffic);
+    if (!alive) recover_from_death(worker, index, traffic);
   }
   // Closing the channel tells the worker to exit; then it is reaped.
   retire_worker(worker);
+}
+
+std::size_t ProcessPool::Traffic::room() const noexcept {
+  if (task_time >= long_task) return in_flight.empty() ? 1 : 0;
+  return max_pipelined - in_flight.size();
+}
+
+bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffic) {
+  if (traffic.in_flight.empty() && worker.process && peer_has_closed(worker.channel.get())) {
+    retire_worker(worker);  // died while idle: nothing of ours was running
+    traffic.replies.reset();
+  }
+  if (!worker.process) {
+    try {
+      start_worker(worker, index);
+      traffic.replies.reset();
+    } catch (const Error& e) {
+      for (auto& call : traffic.unsent) {
+        call.completion->fail(std::make_exception_ptr(ResourceError(
+            "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
+        record(TaskOutcome::failed);
+      }
+      traffic.unsent.clear();
+      return true;
+    }
+  }
+  if (traffic.in_flight.empty()) traffic.serving_since = Clock::now();
+  bool sent = true;
+  try {
+    FrameWriter batch(worker.channel.get());
+    for (auto& call : traffic.unsent) batch.add(call.request, call.fds);
+    batch.flush();
+  } catch (const Error&) {
+    sent = false;
+  }
+  for (auto& call : traffic.unsent) {
+    call.fds.clear();
+    traffic.in_flight.push_back(std::move(call));
+  }
+  traffic.unsent.clear();
+  return sent;
+}
+
+bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
+  if (!traffic.replies) traffic.replies.emplace(worker.channel.get());
+  try {
+    do {
+      std::optional<Frame> reply = traffic.replies->next();
+      if (!reply) return false;
+      const Clock::time_point now = Clock::now();
+      traffic.task_time = (traffic.task_time + (now - traffic.serving_since)) / 2;
+      traffic.serving_since = now;
+      record(complete(traffic.in_flight.front(), *reply));
+      traffic.in_flight.pop_front();
+    } while (!traffic.in_flight.empty() && traffic.replies->has_frame());
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic& traffic) {
+  traffic.replies.reset();
+  const std::string death = retire_worker(worker);
+  // Replace the worker before the failure becomes visible, so whoever sees the error
+  // finds the pool whole again; the next send retries a failed start.
+  try {
+    start_worker(worker, index);
+  } catch (const Error&) {
+  }
+  if (!traffic.in_flight.empty()) {
+    RemoteCall& running = traffic.in_flight.front();
+    running.completion->fail(
+        std::make_exception_ptr(WorkerDiedError(death + " while running task '" + *running.task_name + "'")));
+    record(TaskOutcome::failed);
+    traffic.in_flight.pop_front();
+  }
+  // The rest never started: they go to the replacement, keeping their order.
+  for (auto& call : traffic.in_flight) traffic.unsent.push_back(std::move(call));
+  traffic.in_flight.clear();
 }
 
 TaskOutcome ProcessPool::complete(RemoteCall& call, Frame& reply) {

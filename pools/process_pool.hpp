@@ -61,7 +61,31 @@ class ProcessPool final : public Executor {
     std::thread io;
   };
 
+  using Clock = std::chrono::steady_clock;
+
+  /// What one I/O thread keeps of its worker's traffic.
+  struct Traffic {
+    std::deque<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
+    std::deque<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
+    std::optional<FrameReader> replies;
+    /// How long the worker's recent tasks took, from one reply to the next; assumed long
+    /// until replies say otherwise.
+    Clock::duration task_time = 2 * long_task;
+    Clock::time_point serving_since{};
+
+    /// How many more calls to take: long tasks go one at a time, since batching them only
+    /// ties tasks to a busy worker while another could start them.
+    std::size_t room() const noexcept;
+  };
+
   void serve(std::size_t index);
+  /// Sends `unsent` (starting a worker first if there is none); false when the worker died.
+  bool send_unsent(Worker& worker, std::size_t index, Traffic& traffic);
+  /// Reads at least one reply and any others already here; false when the worker died.
+  bool read_replies(Worker& worker, Traffic& traffic);
+  /// Reaps a dead worker, starts its replacement, fails the task it was running and
+  /// puts the ones batched behind it back to be sent.
+  void recover_from_death(Worker& worker, std::size_t index, Traffic& traffic);
   /// Moves this worker's share of the queue into `out`: when `idle`, waits for a call and
   /// takes at least one (none only once stopping with the queue drained); otherwise takes
   /// only what the other workers' shares leave over.
