@@ -1,7 +1,10 @@
 #include "pools/thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <system_error>
+
+#include "pools/spin_wait.hpp"
 
 namespace poolbench {
 
@@ -43,11 +46,7 @@ void ThreadPool::spin_for_work(std::unique_lock<std::mutex>& lock) {
   if (spinning_) return;
   spinning_ = true;
   lock.unlock();
-  for (int i = 0; i < 2000 && queued_.load(std::memory_order_acquire) == 0; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+  detail::spin_until([this] { return queued_.load(std::memory_order_acquire) != 0; }, std::chrono::microseconds(20));
   lock.lock();
   spinning_ = false;
 }

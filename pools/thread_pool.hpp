@@ -36,7 +36,8 @@ class ThreadPool final : public Executor {
   /// Wakes one sleeping worker unless one is already awake to take queued work.
   void wake_one_if_needed(std::unique_lock<std::mutex>& lock);
   /// Spins briefly, unlocked, for work to arrive before the caller goes to sleep: a task
-  /// submitted within that window then costs no wake-up. At most one worker spins.
+  /// submitted within that window then costs no wake-up. At most one worker spins, and
+  /// none on a single CPU, where spinning would only delay the submitter.
   void spin_for_work(std::unique_lock<std::mutex>& lock);
 
   std::mutex mutex_;
