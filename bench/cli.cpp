@@ -12,6 +12,7 @@
 #include "bench/probes.hpp"
 #include "bench/run_command.hpp"
 #include "bench/tune_command.hpp"
+#include "pools/named_table.hpp"
 #include "scenarios/scenario.hpp"
 #include "pools/errors.hpp"
 #include "pools/registry.hpp"
@@ -59,7 +60,7 @@ int print_list() {
 int print_probes(const std::vector<std::string>& wanted, bool json) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!json) std::cout << fmt::format("{:<24}{:>14}{:>9}  {}\n", "probe", "ns per op", "spread", "one operation");
-  for (const auto& name : wanted.empty() ? probe_names() : wanted) {
+  for (const auto& name : wanted) {
     const ProbeResult r = run_probe(name);
     if (json) {
       out.push_back({{"name", r.name}, {"ns_per_op", r.ns_per_op}, {"spread", r.spread},
@@ -144,12 +145,7 @@ int run_cli(int argc, char** argv) {
       return run_benchmarks(run_request);
     }
     if (tune->parsed()) return tune_pool_size(tune_request);
-    if (probe->parsed()) {
-      for (const auto& name : probe_request)
-        if (std::find(probe_names().begin(), probe_names().end(), name) == probe_names().end())
-          throw ConfigError(fmt::format("unknown probe '{}' (allowed: {})", name, join_names(probe_names())));
-      return print_probes(probe_request, probe_json);
-    }
+    if (probe->parsed()) return print_probes(checked_names(probe_request, probe_names(), "probe"), probe_json);
     return exit_bad_input;
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();

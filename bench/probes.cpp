@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "pools/errors.hpp"
+#include "pools/named_table.hpp"
 #include "pools/unique_fd.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
@@ -273,18 +274,14 @@ const std::vector<Probe>& probes() {
 }  // namespace
 
 const std::vector<std::string>& probe_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& p : probes()) out.emplace_back(p.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = names_of(probes());
   return names;
 }
 
 ProbeResult run_probe(const std::string& name, int batches, int per_batch) {
-  for (const auto& p : probes())
-    if (name == p.name) return p.run(batches, per_batch > 0 ? per_batch : p.default_per_batch);
-  throw ConfigError(fmt::format("unknown probe '{}' (allowed: {})", name, join_names(probe_names())));
+  const Probe* p = find_named(probes(), name);
+  if (!p) throw_unknown_name("probe", name, probe_names());
+  return p->run(batches, per_batch > 0 ? per_batch : p->default_per_batch);
 }
 
 }  // namespace poolbench::bench

@@ -12,20 +12,11 @@
 #include "bench/output_file.hpp"
 #include "bench/table_reporter.hpp"
 #include "pools/errors.hpp"
+#include "pools/named_table.hpp"
 #include "pools/registry.hpp"
 
 namespace poolbench::bench {
 namespace {
-
-std::vector<std::string> checked_names(const std::vector<std::string>& wanted, const std::vector<std::string>& known,
-                                       const char* what) {
-  if (wanted.empty()) return known;
-  for (const auto& name : wanted) {
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      throw ConfigError(fmt::format("unknown {} '{}' (allowed: {})", what, name, join_names(known)));
-  }
-  return wanted;
-}
 
 void add_context(const Topology& topology, const SizingRule& rule) {
   const auto context = machine_context(topology, rule);

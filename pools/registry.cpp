@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "pools/asio_executor.hpp"
+#include "pools/named_table.hpp"
 #include "pools/process_pool.hpp"
 #include "pools/sync_executor.hpp"
 #include "pools/tbb_executor.hpp"
@@ -38,36 +39,26 @@ const std::vector<Entry>& entries() {
   return table;
 }
 
-const Entry* find(std::string_view name) {
-  for (const auto& e : entries())
-    if (e.name == name) return &e;
-  return nullptr;
-}
-
 }  // namespace
 
 const std::vector<std::string>& executor_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& e : entries()) out.push_back(e.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = names_of(entries());
   return names;
 }
 
 std::string_view executor_description(std::string_view name) {
-  const Entry* e = find(name);
+  const Entry* e = find_named(entries(), name);
   return e ? std::string_view(e->description) : std::string_view();
 }
 
 bool executor_runs_in_process(std::string_view name) {
-  const Entry* e = find(name);
+  const Entry* e = find_named(entries(), name);
   return e && e->in_process;
 }
 
 std::unique_ptr<Executor> make_executor(std::string_view name, const ExecutorOptions& options) {
-  const Entry* e = find(name);
-  if (!e) throw ConfigError("unknown executor '" + std::string(name) + "' (allowed: " + join_names(executor_names()) + ")");
+  const Entry* e = find_named(entries(), name);
+  if (!e) throw_unknown_name("executor", name, executor_names());
   if (e->sized) require_workers(options.workers, name);
   return e->make(options);
 }

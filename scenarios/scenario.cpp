@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pools/errors.hpp"
+#include "pools/named_table.hpp"
 #include "scenarios/cpu_scenario.hpp"
 #include "scenarios/sleep_scenario.hpp"
 #include "scenarios/socket_scenario.hpp"
@@ -66,18 +67,13 @@ void RunRecord::fail(std::string message) {
 }
 
 const std::vector<std::string>& scenario_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& e : entries()) out.push_back(e.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = names_of(entries());
   return names;
 }
 
 std::string_view scenario_description(std::string_view name) {
-  for (const auto& e : entries())
-    if (e.name == name) return e.description;
-  return {};
+  const Entry* e = find_named(entries(), name);
+  return e ? std::string_view(e->description) : std::string_view();
 }
 
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options) {
@@ -85,7 +81,7 @@ std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOpt
   if (name == "cpu") return std::make_unique<CpuScenario>(options);
   if (name == "sleep") return std::make_unique<SleepScenario>(options);
   if (name == "socket") return std::make_unique<SocketScenario>(options);
-  throw ConfigError("unknown scenario '" + std::string(name) + "' (allowed: " + join_names(scenario_names()) + ")");
+  throw_unknown_name("scenario", name, scenario_names());
 }
 
 std::uint64_t now_ns() noexcept {
