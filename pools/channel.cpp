@@ -70,12 +70,6 @@ void check_fd_count(std::size_t count) {
 
 }  // namespace
 
-void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fds) {
-  FrameWriter writer(socket);
-  writer.add(bytes, fds);
-  writer.flush();
-}
-
 void FrameWriter::add(std::string_view bytes, std::span<const UniqueFd> fds) {
   check_fd_count(fds.size());
   if (!buffer_.empty() && (fds_.size() + fds.size() > max_fds_per_message || buffer_.size() > max_batch_bytes))
@@ -86,13 +80,15 @@ void FrameWriter::add(std::string_view bytes, std::span<const UniqueFd> fds) {
 
 void FrameWriter::flush() {
   if (buffer_.empty()) return;
-  std::string data;
-  data.swap(buffer_);
-  std::vector<int> fds;
-  fds.swap(fds_);
-  send_with_fds(socket_, data, fds);
-  data.clear();
-  buffer_.swap(data);  // keeps the capacity for the next batch
+  // Emptied whether or not the send succeeds: a failed send means the peer is gone.
+  struct Empty {
+    FrameWriter& writer;
+    ~Empty() {
+      writer.buffer_.clear();
+      writer.fds_.clear();
+    }
+  } empty{*this};
+  send_with_fds(socket_, buffer_, fds_);
 }
 
 bool FrameReader::has_frame() const noexcept {

@@ -18,13 +18,10 @@ struct Frame {
   std::vector<UniqueFd> fds;
 };
 
-/// Sends one length-prefixed frame over a connected UNIX stream socket in one system
-/// call where the socket takes it all, passing `fds` with SCM_RIGHTS. Throws
-/// ResourceError when the peer is gone; never raises SIGPIPE.
-void send_frame(int socket, std::string_view bytes, std::span<const UniqueFd> fds = {});
-
-/// Collects frames and sends them together, so a batch of tasks costs one system call
-/// rather than one per task. The fds of added frames must stay open until `flush`.
+/// Collects length-prefixed frames for a connected UNIX stream socket and sends them
+/// together, passing their fds with SCM_RIGHTS: a batch of tasks costs one system call
+/// rather than one per task. The fds of added frames must stay open until `flush`. Keeps
+/// its buffer between batches; never raises SIGPIPE.
 class FrameWriter {
  public:
   explicit FrameWriter(int socket) noexcept : socket_(socket) {}

@@ -133,6 +133,17 @@ void ProcessPool::serve(std::size_t index) {
   retire_worker(worker);
 }
 
+void ProcessPool::Traffic::attach(int socket) {
+  if (replies) return;
+  requests.emplace(socket);
+  replies.emplace(socket);
+}
+
+void ProcessPool::Traffic::detach() noexcept {
+  requests.reset();
+  replies.reset();
+}
+
 std::size_t ProcessPool::Traffic::room() const noexcept {
   if (task_time >= long_task) return in_flight.empty() ? 1 : 0;
   return max_pipelined - in_flight.size();
@@ -141,12 +152,12 @@ std::size_t ProcessPool::Traffic::room() const noexcept {
 bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffic) {
   if (traffic.in_flight.empty() && worker.process && peer_has_closed(worker.channel.get())) {
     retire_worker(worker);  // died while idle: nothing of ours was running
-    traffic.replies.reset();
+    traffic.detach();
   }
   if (!worker.process) {
     try {
       start_worker(worker, index);
-      traffic.replies.reset();
+      traffic.detach();
     } catch (const Error& e) {
       for (auto& call : traffic.unsent) {
         call.completion->fail(std::make_exception_ptr(ResourceError(
@@ -160,9 +171,9 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   if (traffic.in_flight.empty()) traffic.serving_since = Clock::now();
   bool sent = true;
   try {
-    FrameWriter batch(worker.channel.get());
-    for (auto& call : traffic.unsent) batch.add(call.request, call.fds);
-    batch.flush();
+    traffic.attach(worker.channel.get());
+    for (auto& call : traffic.unsent) traffic.requests->add(call.request, call.fds);
+    traffic.requests->flush();
   } catch (const Error&) {
     sent = false;
   }
@@ -175,7 +186,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
 }
 
 bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
-  if (!traffic.replies) traffic.replies.emplace(worker.channel.get());
+  traffic.attach(worker.channel.get());
   try {
     do {
       std::optional<Frame> reply = traffic.replies->next();
@@ -193,7 +204,7 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
 }
 
 void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic& traffic) {
-  traffic.replies.reset();
+  traffic.detach();
   const std::string death = retire_worker(worker);
   // Replace the worker before the failure becomes visible, so whoever sees the error
   // finds the pool whole again; the next send retries a failed start.

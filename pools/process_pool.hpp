@@ -67,6 +67,7 @@ class ProcessPool final : public Executor {
   struct Traffic {
     std::deque<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
     std::deque<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
+    std::optional<FrameWriter> requests;  ///< both bound to the current worker's channel
     std::optional<FrameReader> replies;
     /// How long the worker's recent tasks took, from one reply to the next; assumed long
     /// until replies say otherwise.
@@ -76,6 +77,10 @@ class ProcessPool final : public Executor {
     /// How many more calls to take: long tasks go one at a time, since batching them only
     /// ties tasks to a busy worker while another could start them.
     std::size_t room() const noexcept;
+    /// Binds `requests` and `replies` to `socket`, the current worker's channel, unless bound.
+    void attach(int socket);
+    /// Forgets a worker that is gone, with whatever was buffered to or from it.
+    void detach() noexcept;
   };
 
   void serve(std::size_t index);

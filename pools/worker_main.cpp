@@ -60,9 +60,13 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
   const int channel = std::atoi(argv[2]);
   try {
     FrameReader requests(channel);
+    FrameWriter replies(channel);
     while (auto request = requests.next()) {
       WireWriter reply = run_one(*request);
-      send_frame(channel, reply.bytes(), reply.fds());
+      // Each reply goes at once: a reply held back would be lost with the worker if a
+      // later task crashed it, and the parent would blame the wrong task.
+      replies.add(reply.bytes(), reply.fds());
+      replies.flush();
     }
     return 0;
   } catch (const std::exception& e) {
