@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -119,24 +120,37 @@ RunRecord run_submitted(Executor& executor, std::uint64_t tasks, const TaskFlow&
   return record;
 }
 
-/// The shared state of one posted run: every task writes only its own slot.
+/// The shared state of one posted run: every task writes only its own sample slot; the
+/// rare task that throws records its message under a lock.
 template <class Body>
 struct PostedRun {
+  PostedRun(Body& body, TaskTracker* tracker, std::size_t tasks) : body(body), tracker(tracker), samples(tasks) {}
+
   Body& body;
   TaskTracker* tracker;
   std::vector<TaskSample> samples;
-  std::unique_ptr<std::string[]> errors;
+  std::mutex errors_mutex;
+  std::map<std::size_t, std::string> errors;
   EndCounter ended;
 
   void run_one(std::size_t index, bool timed) noexcept {
     try {
       samples[index] = body(index, timed);
     } catch (const std::exception& e) {
-      errors[index] = e.what();
+      fail(index, e.what());
     } catch (...) {
-      errors[index] = "the task threw something that is not a std::exception";
+      fail(index, "the task threw something that is not a std::exception");
     }
     ended.add();
+  }
+
+  void fail(std::size_t index, std::string message) noexcept {
+    try {
+      std::lock_guard lock(errors_mutex);
+      errors.emplace(index, std::move(message));
+    } catch (...) {
+      std::terminate();  // out of memory while recording a failure: nothing sound is left to do
+    }
   }
 };
 
@@ -149,8 +163,7 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
   }
   std::optional<TaskTracker> tracker;
   if (flow.instrumented) tracker.emplace(tasks, true);
-  PostedRun<Body> run{body, tracker ? &*tracker : nullptr, std::vector<TaskSample>(tasks),
-                      std::make_unique<std::string[]>(tasks), {}};
+  PostedRun<Body> run(body, tracker ? &*tracker : nullptr, tasks);
   // Tasks the executor itself fails or cancels never reach run_one; its counts tell.
   const TaskCounts before = executor.counts();
   auto ended_by_executor = [&] {
@@ -186,8 +199,8 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
     return record;
   }
   for (std::size_t i = 0; i < posted; ++i) {
-    if (!run.errors[i].empty()) {
-      record.fail("task " + std::to_string(i) + " failed: " + run.errors[i]);
+    if (const auto error = run.errors.find(i); error != run.errors.end()) {
+      record.fail("task " + std::to_string(i) + " failed: " + error->second);
       continue;
     }
     detail::check_sample(i, run.samples[i], run.tracker, record, check);
