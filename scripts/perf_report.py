@@ -83,22 +83,17 @@ class Report:
     def per_task_ns(entry):
         return 1e9 / entry["tasks_per_second"] if entry and entry.get("tasks_per_second") else None
 
-    def probe(self, name):
-        entry = self.entries.get(("probe", name))
-        return entry.get("ns_per_op") if entry else None
-
     def add(self, what, target, measured, ok, why=""):
         status = "not measured" if measured is None else ("met" if ok else "short")
         if measured is None:
             why = "no run among the given files measures it (bench.sh's performance stage does)"
         self.rows.append((what, target, "-" if measured is None else measured, status, "" if ok else why))
 
-    @staticmethod
-    def profile(entry, label=""):
+    def profile(self, entry, label=""):
         """Context switches and CPU use per task: the figures that say where time went."""
         if not entry:
             return ""
-        per_task_cpu_us = entry.get("cpu_utilization", 0) * entry.get("_cpus", 1) * 1e6 / entry["tasks_per_second"] \
+        per_task_cpu_us = entry.get("cpu_utilization", 0) * self.cpus * 1e6 / entry["tasks_per_second"] \
             if entry.get("tasks_per_second") else 0
         head = f"{label}: " if label else ""
         return (f"{head}{entry.get('ctx_switches_per_task', 0):.2f} context switches, "
@@ -119,8 +114,6 @@ class Report:
 
     def build(self, overhead_tasks):
         cpus, auto = self.cpus, self.auto
-        for e in self.entries.values():
-            e["_cpus"] = cpus
         empty = lambda pool, w, **kw: self.find("cpu", pool, w, tasks=overhead_tasks, **kw)
         for workers, limit, label in ((cpus, 1.0, "usable CPUs"), (auto, 1.5, "auto, oversubscribed")):
             self.ratio_row(f"`thread-pool` submit, workers = {workers} ({label}): per-task cost / `tbb`", limit,
@@ -154,7 +147,7 @@ class Report:
         self.ratio_row("`process-pool` many in flight / `py-process-pool` throughput", 100,
                        many, py, False, why_extra=why, digits=1, throughput=True)
         tpt = empty("thread-per-task", None)
-        probe = self.probe("thread_create_join")
+        probe = tpt["_probes"].get("thread_create_join") if tpt else None
         ratio = self.per_task_ns(tpt) / probe if tpt and probe else None
         self.add("`thread-per-task` per-task cost / thread create + join probe", "<= 1.1",
                  None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.1, self.profile(tpt, "ours"))
