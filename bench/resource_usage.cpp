@@ -3,8 +3,8 @@
 #include <sys/resource.h>
 
 #include <fstream>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 namespace poolbench::bench {
 namespace {
@@ -37,39 +37,27 @@ bool reset_peak_rss() noexcept {
 
 namespace {
 
-/// A `/proc/<pid>/status` field given in kB, in bytes; 0 when absent.
-std::uint64_t status_bytes(pid_t pid, std::string_view field) noexcept {
-  std::ifstream status(proc_path(pid, "status"));
+/// A field of a `/proc/<pid>/<file>` that lists "Key: <n> kB" lines, in bytes; 0 when absent.
+std::uint64_t kib_field_bytes(pid_t pid, const char* file, std::string_view field) noexcept {
+  std::ifstream in(proc_path(pid, file));
   std::string key;
-  while (status >> key) {
+  while (in >> key) {
     if (key == field) {
       std::uint64_t kib = 0;
-      status >> kib;
+      in >> kib;
       return kib * 1024;
     }
-    std::getline(status, key);
+    std::getline(in, key);
   }
   return 0;
 }
 
 }  // namespace
 
-std::uint64_t peak_rss_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmHWM:"); }
+std::uint64_t peak_rss_bytes(pid_t pid) noexcept { return kib_field_bytes(pid, "status", "VmHWM:"); }
 
-std::uint64_t resident_bytes(pid_t pid) noexcept { return status_bytes(pid, "VmRSS:"); }
+std::uint64_t resident_bytes(pid_t pid) noexcept { return kib_field_bytes(pid, "status", "VmRSS:"); }
 
-std::uint64_t proportional_bytes(pid_t pid) noexcept {
-  std::ifstream rollup(proc_path(pid, "smaps_rollup"));
-  std::string key;
-  while (rollup >> key) {
-    if (key == "Pss:") {
-      std::uint64_t kib = 0;
-      rollup >> kib;
-      return kib * 1024;
-    }
-    std::getline(rollup, key);
-  }
-  return 0;
-}
+std::uint64_t proportional_bytes(pid_t pid) noexcept { return kib_field_bytes(pid, "smaps_rollup", "Pss:"); }
 
 }  // namespace poolbench::bench
