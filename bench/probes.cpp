@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -68,36 +69,68 @@ void read_byte(int fd) {
   }
 }
 
-/// A child process that answers every byte on `in` with a byte on `out` until EOF. It is
-/// forked, and only calls async-signal-safe read, write and _exit, which POSIX allows in
-/// the child of a multi-threaded parent.
-class EchoChild {
+/// A forked child process that runs `body` and exits; destroying it kills and reaps the
+/// child, so a probe that fails half-way leaves no process behind. The body may only make
+/// async-signal-safe calls (read, write, futex, _exit), which POSIX allows in the child
+/// of a multi-threaded parent.
+class ProbeChild {
  public:
-  EchoChild(int in, int out, int close_in_child_a, int close_in_child_b) {
+  template <class Body>
+  explicit ProbeChild(Body body) {
     pid_ = ::fork();
     if (pid_ < 0) throw_system_error("probe fork", errno);
     if (pid_ == 0) {
-      ::close(close_in_child_a);
-      ::close(close_in_child_b);
-      char c;
-      while (::read(in, &c, 1) == 1) {
-        if (::write(out, &c, 1) != 1) ::_exit(1);
-      }
+      body();
       ::_exit(0);
     }
   }
-  ~EchoChild() {
-    if (pid_ > 0) {
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
+  ~ProbeChild() {
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
   }
-  EchoChild(const EchoChild&) = delete;
-  EchoChild& operator=(const EchoChild&) = delete;
+  ProbeChild(const ProbeChild&) = delete;
+  ProbeChild& operator=(const ProbeChild&) = delete;
 
  private:
   pid_t pid_ = -1;
 };
+
+/// A thread that runs `body`, which returns once `stop` has been called; destroying it
+/// stops and joins the thread, also when a probe fails half-way.
+class ProbeThread {
+ public:
+  ProbeThread(std::function<void()> body, std::function<void()> stop)
+      : stop_(std::move(stop)), thread_(std::move(body)) {}
+  ~ProbeThread() {
+    stop_();
+    thread_.join();
+  }
+  ProbeThread(const ProbeThread&) = delete;
+  ProbeThread& operator=(const ProbeThread&) = delete;
+
+ private:
+  std::function<void()> stop_;
+  std::thread thread_;
+};
+
+/// Echoes every byte read from `in` to `out` until EOF (in a child: async-signal-safe).
+void echo_bytes(int in, int out) noexcept {
+  char c;
+  while (::read(in, &c, 1) == 1) {
+    if (::write(out, &c, 1) != 1) return;
+  }
+}
+
+/// A batch of `n` one-byte round trips: write to `out`, read the echo from `in`.
+auto round_trips(int out, int in) {
+  return [out, in](int n) {
+    for (int i = 0; i < n; ++i) {
+      write_byte(out);
+      read_byte(in);
+    }
+  };
+}
 
 ProbeResult thread_create_join(int batches, int per_batch) {
   return time_batches("thread_create_join", "std::thread create + join of an empty function", batches, per_batch,
@@ -111,108 +144,95 @@ ProbeResult condvar_round_trip(int batches, int per_batch) {
   std::condition_variable cv;
   long long turn = 0;  // even: ping's turn, odd: pong's
   bool stop = false;
-  std::thread pong([&] {
-    std::unique_lock lock(mutex);
-    for (;;) {
-      cv.wait(lock, [&] { return turn % 2 == 1 || stop; });
-      if (stop) return;
-      ++turn;
-      cv.notify_one();
-    }
-  });
-  auto result = time_batches("condvar_round_trip", "wake another thread with a condition variable and be woken back",
-                             batches, per_batch, [&](int n) {
-                               std::unique_lock lock(mutex);
-                               for (int i = 0; i < n; ++i) {
-                                 ++turn;
-                                 cv.notify_one();
-                                 cv.wait(lock, [&] { return turn % 2 == 0; });
-                               }
-                             });
-  {
-    std::lock_guard lock(mutex);
-    stop = true;
-  }
-  cv.notify_one();
-  pong.join();
-  return result;
+  ProbeThread pong(
+      [&] {
+        std::unique_lock lock(mutex);
+        for (;;) {
+          cv.wait(lock, [&] { return turn % 2 == 1 || stop; });
+          if (stop) return;
+          ++turn;
+          cv.notify_one();
+        }
+      },
+      [&] {
+        {
+          std::lock_guard lock(mutex);
+          stop = true;
+        }
+        cv.notify_one();
+      });
+  return time_batches("condvar_round_trip", "wake another thread with a condition variable and be woken back", batches,
+                      per_batch, [&](int n) {
+                        std::unique_lock lock(mutex);
+                        for (int i = 0; i < n; ++i) {
+                          ++turn;
+                          cv.notify_one();
+                          cv.wait(lock, [&] { return turn % 2 == 0; });
+                        }
+                      });
 }
 
 ProbeResult pipe_round_trip(int batches, int per_batch) {
   int to_child[2], from_child[2];
-  if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0)
-    throw_system_error("probe pipe", errno);
-  UniqueFd a(to_child[0]), b(to_child[1]), c(from_child[0]), d(from_child[1]);
-  ProbeResult result;
-  {
-    EchoChild child(a.get(), d.get(), b.get(), c.get());
-    result = time_batches("pipe_round_trip", "one byte to another process and back over two pipes", batches, per_batch,
-                          [&](int n) {
-                            for (int i = 0; i < n; ++i) {
-                              write_byte(b.get());
-                              read_byte(c.get());
-                            }
-                          });
-    b.reset();  // EOF ends the child
-  }
-  return result;
+  if (::pipe2(to_child, O_CLOEXEC) != 0) throw_system_error("probe pipe", errno);
+  UniqueFd child_in(to_child[0]), parent_out(to_child[1]);
+  if (::pipe2(from_child, O_CLOEXEC) != 0) throw_system_error("probe pipe", errno);
+  UniqueFd parent_in(from_child[0]), child_out(from_child[1]);
+  ProbeChild child([&] { echo_bytes(child_in.get(), child_out.get()); });
+  return time_batches("pipe_round_trip", "one byte to another process and back over two pipes", batches, per_batch,
+                      round_trips(parent_out.get(), parent_in.get()));
 }
 
 ProbeResult socketpair_round_trip(int batches, int per_batch) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) throw_system_error("probe socketpair", errno);
   UniqueFd parent(pair[0]), child_end(pair[1]);
-  ProbeResult result;
-  {
-    EchoChild child(child_end.get(), child_end.get(), parent.get(), parent.get());
-    result = time_batches("socketpair_round_trip", "one byte to another process and back over a UNIX socketpair",
-                          batches, per_batch, [&](int n) {
-                            for (int i = 0; i < n; ++i) {
-                              write_byte(parent.get());
-                              read_byte(parent.get());
-                            }
-                          });
-    ::shutdown(parent.get(), SHUT_WR);
-  }
-  return result;
+  ProbeChild child([&] { echo_bytes(child_end.get(), child_end.get()); });
+  return time_batches("socketpair_round_trip", "one byte to another process and back over a UNIX socketpair", batches,
+                      per_batch, round_trips(parent.get(), parent.get()));
 }
 
 long futex(std::atomic<int>* word, int op, int value) {
   return ::syscall(SYS_futex, reinterpret_cast<int*>(word), op, value, nullptr, nullptr, 0);
 }
 
+/// One page of memory shared with children forked after it, unmapped on destruction.
+class SharedPage {
+ public:
+  SharedPage() : memory_(::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) {
+    if (memory_ == MAP_FAILED) throw_system_error("probe mmap", errno);
+  }
+  ~SharedPage() { ::munmap(memory_, size); }
+  SharedPage(const SharedPage&) = delete;
+  SharedPage& operator=(const SharedPage&) = delete;
+  void* get() const noexcept { return memory_; }
+
+ private:
+  static constexpr std::size_t size = 4096;
+  void* memory_;
+};
+
 ProbeResult shm_futex_round_trip(int batches, int per_batch) {
-  void* memory = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (memory == MAP_FAILED) throw_system_error("probe mmap", errno);
-  auto* word = new (memory) std::atomic<int>(0);  // 0: parent's turn to ping, 1: child's turn, 2: stop
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_system_error("probe fork", errno);
-  if (pid == 0) {
+  SharedPage page;
+  auto* word = ::new (page.get()) std::atomic<int>(0);  // 0: parent's turn to ping, 1: child's turn
+  ProbeChild child([word] {
     for (;;) {
-      int v = word->load(std::memory_order_acquire);
-      if (v == 2) ::_exit(0);
-      if (v == 1) {
+      if (word->load(std::memory_order_acquire) == 1) {
         word->store(0, std::memory_order_release);
         futex(word, FUTEX_WAKE, 1);
       } else {
         futex(word, FUTEX_WAIT, 0);
       }
     }
-  }
-  auto result = time_batches("shm_futex_round_trip", "flip a word in shared memory, futex-wake another process, be woken back",
-                             batches, per_batch, [&](int n) {
-                               for (int i = 0; i < n; ++i) {
-                                 word->store(1, std::memory_order_release);
-                                 futex(word, FUTEX_WAKE, 1);
-                                 while (word->load(std::memory_order_acquire) == 1) futex(word, FUTEX_WAIT, 1);
-                               }
-                             });
-  word->store(2, std::memory_order_release);
-  futex(word, FUTEX_WAKE, 1);
-  int status;
-  ::waitpid(pid, &status, 0);
-  ::munmap(memory, 4096);
-  return result;
+  });
+  return time_batches("shm_futex_round_trip", "flip a word in shared memory, futex-wake another process, be woken back",
+                      batches, per_batch, [&](int n) {
+                        for (int i = 0; i < n; ++i) {
+                          word->store(1, std::memory_order_release);
+                          futex(word, FUTEX_WAKE, 1);
+                          while (word->load(std::memory_order_acquire) == 1) futex(word, FUTEX_WAIT, 1);
+                        }
+                      });
 }
 
 ProbeResult fork_exit_wait(int batches, int per_batch) {
@@ -234,22 +254,9 @@ ProbeResult tcp_round_trip(int batches, int per_batch) {
   if (!server) throw_system_error("probe accept", errno);
   const int yes = 1;
   ::setsockopt(server.get(), IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-  std::thread echo([&] {
-    char c;
-    while (::read(server.get(), &c, 1) == 1) {
-      if (::write(server.get(), &c, 1) != 1) return;
-    }
-  });
-  auto result = time_batches("tcp_round_trip", "one byte over loopback TCP to another thread and back", batches,
-                             per_batch, [&](int n) {
-                               for (int i = 0; i < n; ++i) {
-                                 write_byte(client.get());
-                                 read_byte(client.get());
-                               }
-                             });
-  ::shutdown(client.get(), SHUT_WR);
-  echo.join();
-  return result;
+  ProbeThread echo([&] { echo_bytes(server.get(), server.get()); }, [&] { ::shutdown(client.get(), SHUT_RDWR); });
+  return time_batches("tcp_round_trip", "one byte over loopback TCP to another thread and back", batches, per_batch,
+                      round_trips(client.get(), client.get()));
 }
 
 struct Probe {
