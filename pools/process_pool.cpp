@@ -26,6 +26,8 @@ std::string own_executable() {
 ProcessPool::ProcessPool(std::size_t workers, Placement placement)
     : executable_(own_executable()), placement_(std::move(placement)) {
   require_workers(workers, name());
+  // Whether idle threads may spin is settled here, once, not on a hot path.
+  detail::can_spin();
   workers_.reserve(workers);
   try {
     for (std::size_t i = 0; i < workers; ++i) {

@@ -1,22 +1,14 @@
 #pragma once
 
-#include <sched.h>
-
 #include <chrono>
 #include <cstdint>
 
 namespace poolbench::detail {
 
-/// True when this process may run on more than one CPU: only then can a thread that
-/// polls for an event leave a CPU free for whoever produces it.
-inline bool can_spin() noexcept {
-  static const bool multi_cpu = [] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    return ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 1;
-  }();
-  return multi_cpu;
-}
+/// True when this process has more than one usable CPU (Topology::usable_cpus: bound PUs
+/// and cgroup quota): only then can a thread that polls for an event leave a CPU free for
+/// whoever produces it.
+bool can_spin() noexcept;
 
 /// Polls `ready` for at most `limit` before a caller goes to sleep: an event that comes
 /// that soon then costs no wake-up (a futex call and a context switch on each side).

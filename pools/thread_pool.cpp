@@ -10,6 +10,8 @@ namespace poolbench {
 
 ThreadPool::ThreadPool(std::size_t workers, Placement placement) : placement_(std::move(placement)) {
   require_workers(workers, name());
+  // Whether idle threads may spin is settled here, once, not on a hot path.
+  detail::can_spin();
   workers_.reserve(workers);
   try {
     for (std::size_t i = 0; i < workers; ++i)
