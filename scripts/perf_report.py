@@ -8,22 +8,24 @@ where nothing measures a row yet, it says so.
 """
 
 import json
+import re
 import sys
 
 from result_files import BadInput, check_writable, strict_parser, write_atomically
 
 
-def entry_key(parts, entry):
+def entry_key(parts, entry, cpus):
     return (parts[0], parts[1], int(parts[2].split(":")[1]), entry.get("connections"), entry.get("tasks"),
-            entry.get("in_flight"), bool(entry.get("posted")), entry.get("instrumented", 1) != 0)
+            entry.get("in_flight"), bool(entry.get("posted")), entry.get("instrumented", 1) != 0, cpus)
 
 
 def load_entries(paths):
     """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
-    posted, instrumented): the median of repetitions where a file has them, else the run
-    itself. Probes are keyed ("probe", name), from the first file that has them; each entry
-    remembers its file's probes as "_probes", so a ratio can use the probe of its own run."""
-    entries, context = {}, {}
+    posted, instrumented, usable CPUs): the median of repetitions where a file has them, else
+    the run itself. Probes are keyed ("probe", name), from the first file that has them; each
+    entry remembers its file's probes as "_probes", so a ratio can use the probe of its own
+    run. Files from scripts/wakeup_trace.py are returned apart, by pool."""
+    entries, context, wakeups = {}, {}, {}
     for path in paths:
         try:
             with open(path) as f:
@@ -32,9 +34,17 @@ def load_entries(paths):
             raise BadInput(f"{path}: {error.strerror}")
         except json.JSONDecodeError as error:
             raise BadInput(f"{path}: not JSON ({error.msg} at line {error.lineno})")
+        if isinstance(data, dict) and "wakeup_trace" in data:
+            wakeups = data["wakeup_trace"]
+            if not isinstance(wakeups, dict) or not isinstance(wakeups.get("pools"), dict) or not all(
+                    isinstance(r, dict) and isinstance(r.get("wakeups"), int) and isinstance(r.get("cross_cpu"), int)
+                    for r in wakeups["pools"].values()):
+                raise BadInput(f"{path}: not a wakeup_trace.py file (each pool needs wakeups and cross_cpu counts)")
+            continue
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
             raise BadInput(f"{path}: not a run file (no 'benchmarks' list)")
         context = context or data.get("context", {})
+        cpus = int(data.get("context", {}).get("usable_cpus", 1))
         medians = {e.get("run_name") for e in data["benchmarks"] if e.get("aggregate_name") == "median"}
         file_probes = {}
         for entry in data["benchmarks"]:
@@ -56,24 +66,24 @@ def load_entries(paths):
                 # Probes divide the ratios of the run they came with: the first file's win.
                 entries.setdefault(("probe", parts[1]), entry)
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
-                entries[entry_key(parts, entry)] = entry
-    return entries, context
+                entries[entry_key(parts, entry, cpus)] = entry
+    return entries, context, wakeups
 
 
 class Report:
-    def __init__(self, entries, context):
-        self.entries, self.context, self.rows = entries, context, []
+    def __init__(self, entries, context, wakeups):
+        self.entries, self.context, self.wakeups, self.rows = entries, context, wakeups, []
         self.cpus = int(context.get("usable_cpus", 1))
         self.auto = int(context.get("default_workers", self.cpus * 5))
 
     def find(self, scenario, pool, workers=None, tasks=None, in_flight=None, posted=False, instrumented=True,
-             connections=None, test=lambda e: True):
-        """The first entry matching every given field (None = any)."""
+             connections=None, cpus=None, test=lambda e: True):
+        """The first entry matching every given field (None = any; cpus None = the machine's)."""
         for key, e in self.entries.items():
             if key[0] == "probe":
                 continue
-            sc, pl, w, conn, t, fl, po, ins = key
-            if (sc, pl, po, ins) == (scenario, pool, posted, instrumented) and fl == in_flight \
+            sc, pl, w, conn, t, fl, po, ins, c = key
+            if (sc, pl, po, ins, c) == (scenario, pool, posted, instrumented, cpus or self.cpus) and fl == in_flight \
                     and (workers is None or w == workers) and (tasks is None or t == tasks) \
                     and (connections is None or conn == connections) and test(e):
                 return e
@@ -111,6 +121,31 @@ class Report:
         why = "; ".join(x for x in (why_extra, self.profile(ours, "ours"), self.profile(ref, "reference")) if x)
         self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
                  ok, why)
+
+    def placement(self, connections):
+        """Where a socket row's requests went: the same run confined to one CPU, and the share
+        of wake-ups that crossed CPUs in a scheduler trace (scripts/wakeup_trace.py)."""
+        parts = []
+        one = [self.find("socket", pool, connections=connections, cpus=1,
+                         test=lambda e: e["workers"] >= connections) for pool in ("thread-pool", "thread-per-task")]
+        if self.cpus > 1 and all(one):
+            ratio = one[0]["requests_per_second"] / one[1]["requests_per_second"]
+            parts.append(f"confined to one CPU (`taskset`, the same knobs) the ratio is {ratio:.2f}"
+                         + (", so per request the pool does no more work" if ratio >= 1 else "")
+                         + f" (ours: {one[0]['requests_per_second']:,.0f} requests/s on one CPU)")
+        traced = {pool: r for pool, r in self.wakeups.get("pools", {}).items() if r.get("wakeups")}
+        match = re.search(r"--connections[ =](\d+)", self.wakeups.get("command", ""))
+        if match and int(match.group(1)) == connections and {"thread-pool", "thread-per-task"} <= traced.keys():
+            share = {pool: r["cross_cpu"] / r["wakeups"] for pool, r in traced.items()}
+            others = ", ".join(f"`{p}` {v:.0%}" for p, v in share.items() if p not in ("thread-pool", "thread-per-task"))
+            parts.append(f"a scheduler trace of the same knobs (`scripts/wakeup_trace.py`) finds {share['thread-pool']:.0%}"
+                         f" of our wake-ups crossing CPUs against {share['thread-per-task']:.0%} for thread-per-task"
+                         + (f" ({others})" if others else "") +
+                         ": a pool thread, started before its connection, is woken where it last slept, so a "
+                         "client and its server thread can sit on different CPUs for the whole connection and "
+                         "each request pays two cross-CPU wake-ups, while a fresh thread is placed beside the "
+                         "client that woke it")
+        return "; ".join(parts)
 
     def build(self, overhead_tasks):
         cpus, auto = self.cpus, self.auto
@@ -152,7 +187,7 @@ class Report:
         self.add("`thread-per-task` per-task cost / thread create + join probe", "<= 1.1",
                  None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.1, self.profile(tpt, "ours"))
         sleeps = {k[2]: e for k, e in self.entries.items()
-                  if k[0] == "sleep" and len(k) == 8 and k[1] == "thread-pool" and not k[6] and k[7]}
+                  if k[0] == "sleep" and len(k) == 9 and k[1] == "thread-pool" and not k[6] and k[7] and k[8] == self.cpus}
         small = sorted((e["efficiency"], w) for w, e in sleeps.items() if w <= 20)
         sync = self.find("sleep", "sync")
         ceiling = ""
@@ -197,6 +232,7 @@ class Report:
                          if pool and tpt else "",
                          f"`asio` with the same threads: {asio['requests_per_second'] / tpt['requests_per_second']:.2f}"
                          f" of `thread-per-task`" if asio and tpt else "",
+                         self.placement(connections),
                          self.profile(pool, "ours"), self.profile(tpt, "thread-per-task")) if x))
         on, off = empty("sync", 1), empty("sync", 1, instrumented=False)
         cost = self.per_task_ns(on) - self.per_task_ns(off) if on and off else None
@@ -250,13 +286,13 @@ def main(argv):
         args = parser.parse_args(argv)
         if not args.files:
             raise BadInput("no result files given")
-        entries, context = load_entries(args.files)
+        entries, context, wakeups = load_entries(args.files)
         if args.out:
             check_writable(args.out)
     except BadInput as e:
         print(f"perf_report.py: {e}", file=sys.stderr)
         return 2
-    report = Report(entries, context)
+    report = Report(entries, context, wakeups)
     report.build(args.overhead_tasks)
     text = report.markdown(args.command)
     if args.out:

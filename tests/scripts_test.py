@@ -16,6 +16,7 @@ PYTHON = "/usr/bin/python3"
 PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PERF_REPORT = os.path.join(ROOT, "scripts", "perf_report.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+WAKEUP_TRACE = os.path.join(ROOT, "scripts", "wakeup_trace.py")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
             "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us", "cpu_utilization", "ctx_switches_per_task",
@@ -150,14 +151,84 @@ class PerfReportTest(unittest.TestCase):
         post = next(v for k, v in rows.items() if "post (no future)" in k)
         self.assertIn("not measured", post, "run.json has no posted run")
 
+    def socket_run_as_8_connections(self, cpus, requests_per_second):
+        """The fixture's 2-connection socket entries relabelled as 8 connections on `cpus` CPUs,
+        with requests/s set per pool."""
+        with open(self.f.run_json) as f:
+            data = json.load(f)
+        socket = [e for e in data["benchmarks"] if e["name"].startswith("socket/") and e["workers"] == 2]
+        for e in socket:
+            e["name"] = e["name"].replace("workers:2", "workers:8")
+            e["run_name"] = e.get("run_name", e["name"]).replace("workers:2", "workers:8")
+            e["workers"], e["connections"] = 8, 8
+            e["requests_per_second"] = requests_per_second.get(e["name"].split("/")[1], 1000.0)
+        data["benchmarks"] = socket
+        data["context"]["usable_cpus"] = cpus
+        path = os.path.join(self.f.dir, f"socket8_{cpus}cpu.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        return path
+
+    def test_socket_row_shows_the_one_cpu_run_and_the_wakeup_trace(self):
+        trace = os.path.join(self.f.dir, "wakeups.json")
+        with open(trace, "w") as f:
+            json.dump({"wakeup_trace": {"command": "poolbench run --scenarios socket --connections 8",
+                                        "pools": {"thread-pool": {"wakeups": 1000, "cross_cpu": 250},
+                                                  "thread-per-task": {"wakeups": 1000, "cross_cpu": 30}}}}, f)
+        two = self.socket_run_as_8_connections(2, {"thread-pool": 600.0, "thread-per-task": 1000.0})
+        one = self.socket_run_as_8_connections(1, {"thread-pool": 900.0, "thread-per-task": 750.0})
+        r = run(PYTHON, PERF_REPORT, two, one, trace)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = next(line for line in r.stdout.splitlines() if line.startswith("| `socket` 8 connections"))
+        self.assertIn("| 0.60 | short |", row)
+        self.assertIn("confined to one CPU (`taskset`, the same knobs) the ratio is 1.20", row)
+        self.assertIn("finds 25% of our wake-ups crossing CPUs against 3% for thread-per-task", row)
+
     def test_bad_input_gets_one_line_and_exit_2(self):
         empty = os.path.join(self.f.dir, "empty.json")
         open(empty, "w").close()
-        for args in ([empty], [], ["/nonexistent.json"], [self.f.run_json, "--out", "/nonexistent-dir/p.md"]):
+        bad_trace = os.path.join(self.f.dir, "bad_trace.json")
+        with open(bad_trace, "w") as f:
+            json.dump({"wakeup_trace": {"pools": {"thread-pool": {"wakeups": "many"}}}}, f)
+        for args in ([empty], [], ["/nonexistent.json"], [self.f.run_json, "--out", "/nonexistent-dir/p.md"],
+                     [self.f.run_json, bad_trace]):
             with self.subTest(args):
                 r = run(PYTHON, PERF_REPORT, *args)
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+
+class WakeupTraceTest(unittest.TestCase):
+    LINES = [
+        "       poolbench 17670 [000] 20350.153800:       sched:sched_wakeup: comm=poolbench pid=17656 prio=120 target_cpu=000",
+        "       poolbench 17670 [000] 20350.153801:       sched:sched_wakeup: comm=poolbench pid=17657 prio=120 target_cpu=001",
+        "       poolbench 17671 [001] 20350.153802:       sched:sched_wakeup: comm=kworker/1:0 pid=99 prio=120 target_cpu=000",
+        "       poolbench 17672 [001] 20350.153803:       sched:sched_switch: prev_comm=poolbench prev_pid=17672 ==> next_pid=0",
+    ]
+
+    def test_counts_wakeups_of_the_command_threads_and_those_that_cross_cpus(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        try:
+            import wakeup_trace
+        finally:
+            sys.path.pop(0)
+        self.assertEqual(wakeup_trace.count_wakeups(self.LINES, "poolbench"), (2, 1))
+        self.assertEqual(wakeup_trace.count_wakeups([], "poolbench"), (0, 0))
+
+    def test_bad_input_gets_one_line_exit_2_and_no_file(self):
+        out = os.path.join(tempfile.mkdtemp(prefix="poolbench-trace-test-"), "w.json")
+        try:
+            for args in (["--pools", "", "--out", out, "--", "true"],
+                         ["--pools", "thread-pool", "--out", out, "--", "/nonexistent/poolbench"],
+                         ["--pools", "thread-pool", "--out", "/nonexistent-dir/w.json", "--", "true"],
+                         ["--pools", "thread-pool"]):
+                with self.subTest(args):
+                    r = run(PYTHON, WAKEUP_TRACE, *args)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                    self.assertFalse(os.path.exists(out))
+        finally:
+            shutil.rmtree(os.path.dirname(out), ignore_errors=True)
 
 
 class BaselineTest(unittest.TestCase):

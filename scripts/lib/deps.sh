@@ -8,10 +8,11 @@ POOLBENCH_PACKAGES=(
   python3 python3-matplotlib
 )
 
+# Installs POOLBENCH_PACKAGES plus any packages named as arguments.
 ensure_packages() {
   local missing=()
   local p
-  for p in "${POOLBENCH_PACKAGES[@]}"; do
+  for p in "${POOLBENCH_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
