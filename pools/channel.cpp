@@ -22,6 +22,14 @@ constexpr std::size_t receive_chunk = 64 * 1024;
 /// Past this, a writer sends what it has collected before taking more.
 constexpr std::size_t max_batch_bytes = 1 << 20;
 
+/// Blocks until `socket` has input, end of stream or an error.
+void wait_for_input(int socket) {
+  pollfd p{socket, POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) throw_system_error("cannot wait for the worker", errno);
+  }
+}
+
 struct Header {
   std::uint64_t size;
   std::uint32_t fd_count;
@@ -142,13 +150,19 @@ bool FrameReader::fill() {
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_message)];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
   ssize_t n;
-  do {
-    n = ::recvmsg(socket_, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_system_error("cannot receive from worker", errno);
+  for (;;) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    n = ::recvmsg(socket_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) throw_system_error("cannot receive from worker", errno);
+    // Nothing yet: sleep in poll, not in recvmsg. A receive blocked on a UNIX socket is
+    // also woken whenever the peer reads what this side sent (the kernel's write-space
+    // wake-up), a wasted context switch per frame; poll wakes only for input.
+    wait_for_input(socket_);
+  }
   end_ += static_cast<std::size_t>(n);
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
@@ -164,7 +178,7 @@ bool FrameReader::fill() {
   return n > 0;
 }
 
-bool peer_has_closed(int socket) noexcept {
+bool readable(int socket) noexcept {
   pollfd p{socket, POLLIN | POLLRDHUP, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
   return (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLIN)) != 0;

@@ -63,8 +63,10 @@ class FrameReader {
   std::deque<UniqueFd> fds_;
 };
 
-/// True when the peer has closed or reset the socket (checked without blocking).
-bool peer_has_closed(int socket) noexcept;
+/// True when a receive on `socket` would not block: data, end of stream or an error is
+/// waiting (checked without blocking). On a channel with nothing in flight, it means the
+/// peer has closed or reset it.
+bool readable(int socket) noexcept;
 
 /// A connected pair of close-on-exec UNIX stream sockets.
 std::pair<UniqueFd, UniqueFd> make_socket_pair();

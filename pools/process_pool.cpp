@@ -90,16 +90,16 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
 }
 
 void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out) {
-  std::unique_lock lock(mutex_);
-  if (idle && queue_.empty() && !stopping_ && !spinning_) {
-    // One idle I/O thread polls briefly, so a caller that submits again right after a
-    // result (one task at a time) wakes nobody.
-    spinning_ = true;
-    lock.unlock();
+  if (idle && queued_.load(std::memory_order_acquire) == 0 && !spinning_.exchange(true, std::memory_order_acquire)) {
+    // One idle I/O thread polls briefly, without the lock, so a caller that submits again
+    // right after a result (one task at a time) wakes nobody and meets no held lock.
     detail::spin_adaptively([this] { return queued_.load(std::memory_order_acquire) > 0; }, std::chrono::microseconds(100));
-    lock.lock();
-    spinning_ = false;
+    spinning_.store(false, std::memory_order_release);
   }
+  // A submitter that just published a call may still hold the lock for a moment: wait
+  // for it briefly rather than sleep on it.
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
   if (idle) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
   // A fair share: what is queued divided among the workers, so one worker does not take
   // tasks another, idle one could start now; an idle worker always takes one.
@@ -152,7 +152,7 @@ std::size_t ProcessPool::Traffic::room() const noexcept {
 }
 
 bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffic) {
-  if (traffic.in_flight.empty() && worker.process && peer_has_closed(worker.channel.get())) {
+  if (traffic.in_flight.empty() && worker.process && readable(worker.channel.get())) {
     retire_worker(worker);  // died while idle: nothing of ours was running
     traffic.detach();
   }
@@ -189,6 +189,11 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
 
 bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
   traffic.attach(worker.channel.get());
+  if (traffic.in_flight.size() == 1 && traffic.task_time < long_task && !traffic.replies->has_frame()) {
+    // One short task alone, as when a caller waits for each result: its reply is polled
+    // for briefly, so it costs no wake-up of this thread.
+    detail::spin_adaptively([&] { return readable(worker.channel.get()); }, long_task);
+  }
   try {
     do {
       std::optional<Frame> reply = traffic.replies->next();

@@ -108,7 +108,7 @@ class ProcessPool final : public Executor {
   std::condition_variable wake_;
   std::deque<RemoteCall> queue_;
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
-  bool spinning_ = false;               ///< an idle I/O thread is polling queued_
+  std::atomic<bool> spinning_{false};   ///< an idle I/O thread is polling queued_
   bool stopping_ = false;
   std::atomic<std::uint64_t> created_{0};
   std::mutex join_mutex_;

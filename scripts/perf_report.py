@@ -165,9 +165,10 @@ class Report:
         if trip and pipe:
             why = (f"a pipe round trip is 2 context switches, {pipe / 1000:.1f} us; ours takes "
                    f"{self.per_task_ns(trip) / 1000:.1f} us and {trip.get('ctx_switches_per_task', 0):.1f} context "
-                   "switches: the call goes submitter -> the pool's I/O thread -> worker -> I/O thread -> submitter, "
-                   "two thread hand-offs on top of the probe's two process wake-ups (the first costs no wake-up "
-                   "when the idle I/O thread is still polling for it); "
+                   "switches: the call goes submitter -> the pool's I/O thread -> worker -> I/O thread -> submitter; "
+                   "the I/O thread polls for both the call and the reply, so its hand-offs cost no wake-up, but "
+                   "they add a queue, a lock, a socket send and receive, encoding and a futex wake-up of the "
+                   "submitter to the probe's bare write and read; "
                    f"{self.profile(trip, 'ours')}")
         self.add("`process-pool` one task at a time (`--in-flight 1`): round trip / pipe probe of the same run",
                  "<= 1.0", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.0, why)
