@@ -22,14 +22,6 @@ constexpr std::size_t receive_chunk = 64 * 1024;
 /// Past this, a writer sends what it has collected before taking more.
 constexpr std::size_t max_batch_bytes = 1 << 20;
 
-/// Blocks until `socket` has input, end of stream or an error.
-void wait_for_input(int socket) {
-  pollfd p{socket, POLLIN, 0};
-  while (::poll(&p, 1, -1) < 0) {
-    if (errno != EINTR) throw_system_error("cannot wait for the worker", errno);
-  }
-}
-
 struct Header {
   std::uint64_t size;
   std::uint32_t fd_count;
@@ -176,6 +168,13 @@ bool FrameReader::fill() {
   }
   if (msg.msg_flags & MSG_CTRUNC) throw ResourceError("a message carried more fds than allowed");
   return n > 0;
+}
+
+void wait_for_input(int socket) {
+  pollfd p{socket, POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) throw_system_error("cannot wait for the worker", errno);
+  }
 }
 
 bool readable(int socket) noexcept {

@@ -63,6 +63,10 @@ class FrameReader {
   std::deque<UniqueFd> fds_;
 };
 
+/// Blocks until `socket` has input, end of stream or an error. Unlike a blocked receive,
+/// it is not woken when the peer reads what this side sent.
+void wait_for_input(int socket);
+
 /// True when a receive on `socket` would not block: data, end of stream or an error is
 /// waiting (checked without blocking). On a channel with nothing in flight, it means the
 /// peer has closed or reset it.

@@ -47,6 +47,7 @@ ProcessPool::ProcessPool(std::size_t workers, Placement placement)
 ProcessPool::~ProcessPool() { shutdown(); }
 
 void ProcessPool::start_worker(Worker& worker, std::size_t index) {
+  ReplyRing ring = ReplyRing::create();
   auto [parent_end, child_end] = make_socket_pair();
   Subprocess process = Subprocess::spawn("/proc/self/exe",
                                          {executable_, worker_flag, std::to_string(worker_channel_fd)},
@@ -59,9 +60,14 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
       report_unobserved_error(std::current_exception());
     }
   }
+  // The worker's first frame: the shared memory its replies go into.
+  FrameWriter setup(parent_end.get());
+  setup.add({}, std::span(&ring.fd(), 1));
+  setup.flush();
   std::lock_guard lock(mutex_);
   worker.process = std::move(process);
   worker.channel = std::move(parent_end);
+  worker.ring = std::move(ring);
 }
 
 std::string ProcessPool::retire_worker(Worker& worker) {
@@ -144,6 +150,7 @@ void ProcessPool::Traffic::attach(int socket) {
 void ProcessPool::Traffic::detach() noexcept {
   requests.reset();
   replies.reset();
+  large_replies.clear();
 }
 
 std::size_t ProcessPool::Traffic::room() const noexcept {
@@ -152,7 +159,7 @@ std::size_t ProcessPool::Traffic::room() const noexcept {
 }
 
 bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffic) {
-  if (traffic.in_flight.empty() && worker.process && readable(worker.channel.get())) {
+  if (traffic.in_flight.empty() && worker.process && !drain_socket(worker, traffic)) {
     retire_worker(worker);  // died while idle: nothing of ours was running
     traffic.detach();
   }
@@ -189,21 +196,65 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
 
 bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
   traffic.attach(worker.channel.get());
-  if (traffic.in_flight.size() == 1 && traffic.task_time < long_task && !traffic.replies->has_frame()) {
+  ReplyRing& ring = *worker.ring;
+  if (traffic.in_flight.size() == 1 && traffic.task_time < long_task && !ring.has_entry()) {
     // One short task alone, as when a caller waits for each result: its reply is polled
-    // for briefly, so it costs no wake-up of this thread.
-    detail::spin_adaptively([&] { return readable(worker.channel.get()); }, long_task);
+    // for briefly, in shared memory, so it costs no wake-up of this thread.
+    detail::spin_adaptively([&] { return ring.has_entry(); }, long_task);
   }
   try {
-    do {
-      std::optional<Frame> reply = traffic.replies->next();
-      if (!reply) return false;
-      const Clock::time_point now = Clock::now();
-      traffic.task_time = (traffic.task_time + (now - traffic.serving_since)) / 2;
-      traffic.serving_since = now;
-      record(complete(traffic.in_flight.front(), *reply));
-      traffic.in_flight.pop_front();
-    } while (!traffic.in_flight.empty() && traffic.replies->has_frame());
+    for (;;) {
+      std::size_t completed = 0;
+      if (!complete_ready(worker, traffic, completed)) return false;
+      if (completed > 0 || traffic.in_flight.empty()) return true;
+      if (ring.prepare_to_sleep()) {
+        // The worker rings the socket when it next writes a reply; a death closes it.
+        wait_for_input(worker.channel.get());
+        ring.woke();
+      }
+      if (!drain_socket(worker, traffic)) return false;
+    }
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, std::size_t& completed) {
+  while (!traffic.in_flight.empty()) {
+    const ReplyRing::Entry entry = worker.ring->pop(traffic.reply);
+    if (entry == ReplyRing::Entry::none) return true;
+    const Clock::time_point now = Clock::now();
+    traffic.task_time = (traffic.task_time + (now - traffic.serving_since)) / 2;
+    traffic.serving_since = now;
+    if (entry == ReplyRing::Entry::reply) {
+      record(complete(traffic.in_flight.front(), traffic.reply, {}));
+    } else {
+      // The worker sent this reply on the socket before it wrote the marker.
+      while (traffic.large_replies.empty()) {
+        std::optional<Frame> frame = traffic.replies->next();
+        if (!frame) return false;
+        if (!frame->bytes.empty()) traffic.large_replies.push_back(std::move(*frame));
+      }
+      Frame& reply = traffic.large_replies.front();
+      record(complete(traffic.in_flight.front(), reply.bytes, std::move(reply.fds)));
+      traffic.large_replies.pop_front();
+    }
+    traffic.in_flight.pop_front();
+    ++completed;
+  }
+  // A reply for a task that was never sent: the worker broke the protocol.
+  return !worker.ring->has_entry() && traffic.large_replies.empty();
+}
+
+bool ProcessPool::drain_socket(Worker& worker, Traffic& traffic) {
+  traffic.attach(worker.channel.get());
+  try {
+    while (traffic.replies->has_frame() || readable(worker.channel.get())) {
+      std::optional<Frame> frame = traffic.replies->next();
+      if (!frame) return false;
+      // An empty frame only rings the doorbell; a reply waits for its marker in the ring.
+      if (!frame->bytes.empty()) traffic.large_replies.push_back(std::move(*frame));
+    }
   } catch (const Error&) {
     return false;
   }
@@ -211,6 +262,15 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
 }
 
 void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic& traffic) {
+  // Replies the worker wrote before it died are still in the ring: those tasks finished.
+  std::size_t completed = 0;
+  try {
+    if (worker.ring && worker.channel) {
+      traffic.attach(worker.channel.get());
+      complete_ready(worker, traffic, completed);
+    }
+  } catch (const Error&) {
+  }
   traffic.detach();
   const std::string death = retire_worker(worker);
   // Replace the worker before the failure becomes visible, so whoever sees the error
@@ -231,8 +291,8 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   traffic.in_flight.clear();
 }
 
-TaskOutcome ProcessPool::complete(RemoteCall& call, Frame& reply) {
-  WireReader in(reply.bytes, std::move(reply.fds));
+TaskOutcome ProcessPool::complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds) {
+  WireReader in(reply, std::move(fds));
   try {
     if (in.get<ReplyStatus>() == ReplyStatus::error) {
       auto type = in.get<std::string>();

@@ -15,21 +15,24 @@
 #include "pools/channel.hpp"
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
+#include "pools/reply_ring.hpp"
 #include "pools/subprocess.hpp"
 
 namespace poolbench {
 
 /// N long-lived worker processes — `ProcessPoolExecutor(N)`. Workers are this executable
-/// re-executed in worker mode (see worker_main.hpp), so they run only RegisteredTasks;
-/// arguments, results and fds cross a UNIX socket. When many short tasks wait, each worker
-/// is sent its share in one batch (at most `max_pipelined`), so a task costs a fraction of
-/// a system call; one task alone, or long ones, go out one at a time. A worker that dies fails only the task
-/// it was running, with an error naming the signal or exit code, and is replaced; the
-/// tasks queued behind it go to the replacement.
+/// re-executed in worker mode (see worker_main.hpp), so they run only RegisteredTasks.
+/// Arguments and fds cross a UNIX socket; results come back through shared memory (a
+/// ReplyRing), with the socket left to wake a sleeping reader and to tell a worker's death.
+/// When many short tasks wait, each worker is sent its share in one batch (at most
+/// `max_pipelined`), so a task costs a fraction of a system call; one task alone, or long
+/// ones, go out one at a time. A worker that dies fails only the task it was running, with
+/// an error naming the signal or exit code, and is replaced; replies it wrote before dying
+/// still count, and the tasks queued behind it go to the replacement.
 class ProcessPool final : public Executor {
  public:
   /// The most tasks sent to one worker ahead of their replies.
-  static constexpr std::size_t max_pipelined = 64;
+  static constexpr std::size_t max_pipelined = ReplyRing::max_entries;
   /// Tasks that take this long or more go to workers one at a time.
   static constexpr std::chrono::microseconds long_task{100};
 
@@ -58,6 +61,7 @@ class ProcessPool final : public Executor {
   struct Worker {
     std::optional<Subprocess> process;
     UniqueFd channel;
+    std::optional<ReplyRing> ring;  ///< the current worker's replies; outlives its death until read
     std::thread io;
   };
 
@@ -68,7 +72,9 @@ class ProcessPool final : public Executor {
     std::deque<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
     std::deque<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
     std::optional<FrameWriter> requests;  ///< both bound to the current worker's channel
-    std::optional<FrameReader> replies;
+    std::optional<FrameReader> replies;   ///< doorbells, and replies too large for the ring
+    std::deque<Frame> large_replies;      ///< read from the socket before the ring reached them
+    std::string reply;                    ///< the ring's latest reply
     /// How long the worker's recent tasks took, from one reply to the next; assumed long
     /// until replies say otherwise.
     Clock::duration task_time = 2 * long_task;
@@ -88,6 +94,12 @@ class ProcessPool final : public Executor {
   bool send_unsent(Worker& worker, std::size_t index, Traffic& traffic);
   /// Reads at least one reply and any others already here; false when the worker died.
   bool read_replies(Worker& worker, Traffic& traffic);
+  /// Completes the calls whose replies are in the ring now; false when the worker is gone
+  /// or broke the protocol. Counts them in `completed`.
+  bool complete_ready(Worker& worker, Traffic& traffic, std::size_t& completed);
+  /// Reads what the socket holds now without waiting: doorbells are dropped, large replies
+  /// kept for their place in the ring; false when the worker is gone.
+  bool drain_socket(Worker& worker, Traffic& traffic);
   /// Reaps a dead worker, starts its replacement, fails the task it was running and
   /// puts the ones batched behind it back to be sent.
   void recover_from_death(Worker& worker, std::size_t index, Traffic& traffic);
@@ -96,7 +108,7 @@ class ProcessPool final : public Executor {
   /// only what the other workers' shares leave over.
   void take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out);
   /// Ends a call with the worker's reply.
-  TaskOutcome complete(RemoteCall& call, Frame& reply);
+  TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
   std::string retire_worker(Worker& worker);
   void join_io();

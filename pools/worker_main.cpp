@@ -13,6 +13,7 @@
 
 #include "pools/channel.hpp"
 #include "pools/errors.hpp"
+#include "pools/reply_ring.hpp"
 #include "pools/task_registry.hpp"
 #include "pools/worker_protocol.hpp"
 
@@ -60,13 +61,27 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
   const int channel = std::atoi(argv[2]);
   try {
     FrameReader requests(channel);
-    FrameWriter replies(channel);
+    FrameWriter socket_replies(channel);
+    // The pool's first frame carries the shared memory that replies go into.
+    std::optional<Frame> setup = requests.next();
+    if (!setup || setup->fds.size() != 1) throw ResourceError("the pool sent no reply ring");
+    ReplyRing replies = ReplyRing::attach(std::move(setup->fds.front()));
     while (auto request = requests.next()) {
       WireWriter reply = run_one(*request);
-      // Each reply goes at once: a reply held back would be lost with the worker if a
-      // later task crashed it, and the parent would blame the wrong task.
-      replies.add(reply.bytes(), reply.fds());
-      replies.flush();
+      // Each reply is published at once, in memory that outlives this process, so a
+      // later task that crashes the worker loses no finished task's reply.
+      bool wake;
+      if (reply.fds().empty() && reply.bytes().size() <= ReplyRing::max_entry) {
+        wake = replies.push(reply.bytes());
+      } else {
+        socket_replies.add(reply.bytes(), reply.fds());
+        socket_replies.flush();
+        wake = replies.push_on_socket();
+      }
+      if (wake) {  // the pool sleeps on the socket: an empty frame rings it
+        socket_replies.add({});
+        socket_replies.flush();
+      }
     }
     return 0;
   } catch (const std::exception& e) {

@@ -213,6 +213,53 @@ TEST(ProcessPool, TasksBatchedBehindACrashRunOnTheReplacement) {
   EXPECT_EQ(pool.processes_created(), 2u);
 }
 
+/// Runs quick tasks until the pool's I/O thread rates its worker's tasks as short, so
+/// what is submitted next goes out in batches.
+void warm_up(ProcessPool& pool) {
+  std::vector<Future<int>> quick;
+  for (int i = 0; i < 200; ++i) quick.push_back(pool.submit(square_task, i));
+  for (auto& f : quick) f.get();
+}
+
+TEST(ProcessPool, RepliesWrittenBeforeACrashStillComplete) {
+  ProcessPool pool(1);
+  warm_up(pool);
+  // Crashes among quick tasks in flight: some replies are still unread when their worker
+  // dies, and those tasks finished, so they must complete, not fail.
+  constexpr int rounds = 20, per_round = 40;
+  std::vector<Future<int>> squares, crashes;
+  for (int r = 0; r < rounds; ++r) {
+    for (int i = 0; i < per_round; ++i) squares.push_back(pool.submit(square_task, i));
+    crashes.push_back(pool.submit(abort_task));
+  }
+  for (std::size_t i = 0; i < squares.size(); ++i) {
+    const int x = static_cast<int>(i % per_round);
+    EXPECT_EQ(squares[i].get(), x * x) << "square " << i << " is not the task that crashed";
+  }
+  for (auto& crash : crashes) EXPECT_THAT(failure_of(crash), HasSubstr("SIGABRT"));
+  pool.shutdown();
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.failed, static_cast<std::uint64_t>(rounds));
+  EXPECT_EQ(c.completed, 200u + rounds * per_round);
+  EXPECT_EQ(pool.processes_created(), 1u + rounds);
+}
+
+TEST(ProcessPool, LargeAndSmallRepliesInOneBatchKeepTheirPlaces) {
+  ProcessPool pool(1);
+  warm_up(pool);
+  std::vector<std::string> texts;
+  std::vector<Future<std::string>> replies;
+  for (int i = 0; i < 150; ++i) {
+    // Every third reply is too large for the ring and travels on the socket instead.
+    std::string text(i % 3 == 0 ? 2000 + i : 1 + i % 40, 'a');
+    for (std::size_t j = 0; j < text.size(); ++j) text[j] = static_cast<char>('a' + (i + j) % 26);
+    replies.push_back(pool.submit(reverse_task, text));
+    texts.push_back(std::move(text));
+  }
+  for (int i = 0; i < 150; ++i)
+    ASSERT_EQ(replies[i].get(), std::string(texts[i].rbegin(), texts[i].rend())) << "reply " << i;
+}
+
 TEST(ProcessPool, ABatchCarryingMoreFdsThanOneMessageHoldsDeliversEveryFd) {
   ProcessPool pool(1);
   Gate gate(pool);
