@@ -109,7 +109,8 @@ std::optional<Frame> FrameReader::next() {
   Header header;
   std::memcpy(&header, buffer_.data() + begin_, sizeof header);
   Frame frame;
-  frame.bytes.assign(buffer_.data() + begin_ + sizeof header, header.size);
+  const char* bytes = buffer_.data() + begin_ + sizeof header;
+  frame.bytes.assign(bytes, bytes + header.size);
   begin_ += sizeof header + header.size;
   for (std::uint32_t i = 0; i < header.fd_count; ++i) {
     frame.fds.push_back(std::move(fds_.front()));

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "pools/unique_fd.hpp"
+#include "pools/wire.hpp"
 
 namespace poolbench {
 
 /// One message between a process pool and a worker: bytes plus the fds sent with them.
 struct Frame {
-  std::string bytes;
+  WireBytes bytes;
   std::vector<UniqueFd> fds;
 };
 

@@ -77,8 +77,7 @@ class Executor {
     using R = typename RegisteredTask<Fn>::result_type;
     if (runs_in_process()) return submit(Fn, std::forward<A>(args)...);
     auto state = detail::make_state<R>();
-    enqueue_remote_counted(make_remote_call(task, std::make_unique<detail::FutureCompletion<R>>(state),
-                                            std::forward<A>(args)...));
+    enqueue_remote_counted(make_remote_call(task, RemoteCompletion::into<R>(state), std::forward<A>(args)...));
     return Future<R>(std::move(state));
   }
 
@@ -96,7 +95,7 @@ class Executor {
   void post(const RegisteredTask<Fn>& task, A&&... args) {
     if (runs_in_process()) return post(Fn, std::forward<A>(args)...);
     enqueue_remote_counted(
-        make_remote_call(task, std::make_unique<detail::DetachedCompletion>(), std::forward<A>(args)...));
+        make_remote_call(task, RemoteCompletion::detached(), std::forward<A>(args)...));
   }
 
   /// Runs `fn` on every element of `inputs` and returns the results in input order;
@@ -148,12 +147,12 @@ class Executor {
   }
 
   template <auto Fn, class... A>
-  static RemoteCall make_remote_call(const RegisteredTask<Fn>& task, std::unique_ptr<RemoteCompletion> completion,
+  static RemoteCall make_remote_call(const RegisteredTask<Fn>& task, RemoteCompletion completion,
                                      A&&... args) {
     WireWriter writer;
     writer.put(task.id());
     RegisteredTask<Fn>::encode(writer, std::forward<A>(args)...);
-    return RemoteCall{&task.name(), std::move(writer.bytes()), std::move(writer.fds()), std::move(completion)};
+    return RemoteCall{&task.name(), writer.take_bytes(), std::move(writer.fds()), std::move(completion)};
   }
 
   void require_in_process() const;

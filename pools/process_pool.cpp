@@ -95,7 +95,7 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
   wake_.notify_one();
 }
 
-void ProcessPool::take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out) {
+void ProcessPool::take_calls(bool idle, std::size_t room, Fifo<RemoteCall>& out) {
   if (idle && queued_.load(std::memory_order_acquire) == 0 && !spinning_.exchange(true, std::memory_order_acquire)) {
     // One idle I/O thread polls briefly, without the lock, so a caller that submits again
     // right after a result (one task at a time) wakes nobody and meets no held lock.
@@ -127,8 +127,8 @@ void ProcessPool::serve(std::size_t index) {
       const bool idle = traffic.in_flight.empty();
       take_calls(idle, traffic.room(), traffic.unsent);
       if (idle && traffic.unsent.empty()) break;  // stopping, and the queue is drained
-      std::erase_if(traffic.unsent, [&](RemoteCall& call) {
-        if (call.completion->start()) return false;
+      traffic.unsent.erase_if([&](RemoteCall& call) {
+        if (call.completion.start()) return false;
         record(TaskOutcome::cancelled);
         return true;
       });
@@ -169,7 +169,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
       traffic.detach();
     } catch (const Error& e) {
       for (auto& call : traffic.unsent) {
-        call.completion->fail(std::make_exception_ptr(ResourceError(
+        call.completion.fail(std::make_exception_ptr(ResourceError(
             "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
         record(TaskOutcome::failed);
       }
@@ -181,7 +181,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   bool sent = true;
   try {
     traffic.attach(worker.channel.get());
-    for (auto& call : traffic.unsent) traffic.requests->add(call.request, call.fds);
+    for (auto& call : traffic.unsent) traffic.requests->add(as_view(call.request), call.fds);
     traffic.requests->flush();
   } catch (const Error&) {
     sent = false;
@@ -236,7 +236,7 @@ bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, std::size_t& 
         if (!frame->bytes.empty()) traffic.large_replies.push_back(std::move(*frame));
       }
       Frame& reply = traffic.large_replies.front();
-      record(complete(traffic.in_flight.front(), reply.bytes, std::move(reply.fds)));
+      record(complete(traffic.in_flight.front(), as_view(reply.bytes), std::move(reply.fds)));
       traffic.large_replies.pop_front();
     }
     traffic.in_flight.pop_front();
@@ -281,7 +281,7 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   }
   if (!traffic.in_flight.empty()) {
     RemoteCall& running = traffic.in_flight.front();
-    running.completion->fail(
+    running.completion.fail(
         std::make_exception_ptr(WorkerDiedError(death + " while running task '" + *running.task_name + "'")));
     record(TaskOutcome::failed);
     traffic.in_flight.pop_front();
@@ -297,18 +297,18 @@ TaskOutcome ProcessPool::complete(RemoteCall& call, std::string_view reply, std:
     if (in.get<ReplyStatus>() == ReplyStatus::error) {
       auto type = in.get<std::string>();
       auto message = in.get<std::string>();
-      call.completion->fail(std::make_exception_ptr(RemoteTaskError(std::move(type), message)));
+      call.completion.fail(std::make_exception_ptr(RemoteTaskError(std::move(type), message)));
       return TaskOutcome::failed;
     }
   } catch (...) {
-    call.completion->fail(std::current_exception());
+    call.completion.fail(std::current_exception());
     return TaskOutcome::failed;
   }
-  return call.completion->deliver(in);
+  return call.completion.deliver(in);
 }
 
 void ProcessPool::shutdown(bool wait, bool cancel_pending) {
-  std::deque<RemoteCall> dropped;
+  Fifo<RemoteCall> dropped;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -319,7 +319,7 @@ void ProcessPool::shutdown(bool wait, bool cancel_pending) {
   }
   wake_.notify_all();
   for (auto& call : dropped) {
-    call.completion->cancel();
+    call.completion.cancel();
     record(TaskOutcome::cancelled);
   }
   if (wait) join_io();

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +14,7 @@
 #include "pools/channel.hpp"
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
+#include "pools/fifo.hpp"
 #include "pools/reply_ring.hpp"
 #include "pools/subprocess.hpp"
 
@@ -69,11 +69,11 @@ class ProcessPool final : public Executor {
 
   /// What one I/O thread keeps of its worker's traffic.
   struct Traffic {
-    std::deque<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
-    std::deque<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
+    Fifo<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
+    Fifo<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
     std::optional<FrameWriter> requests;  ///< both bound to the current worker's channel
     std::optional<FrameReader> replies;   ///< doorbells, and replies too large for the ring
-    std::deque<Frame> large_replies;      ///< read from the socket before the ring reached them
+    Fifo<Frame> large_replies;           ///< read from the socket before the ring reached them
     std::string reply;                    ///< the ring's latest reply
     /// How long the worker's recent tasks took, from one reply to the next; assumed long
     /// until replies say otherwise.
@@ -106,7 +106,7 @@ class ProcessPool final : public Executor {
   /// Moves this worker's share of the queue into `out`: when `idle`, waits for a call and
   /// takes at least one (none only once stopping with the queue drained); otherwise takes
   /// only what the other workers' shares leave over.
-  void take_calls(bool idle, std::size_t room, std::deque<RemoteCall>& out);
+  void take_calls(bool idle, std::size_t room, Fifo<RemoteCall>& out);
   /// Ends a call with the worker's reply.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
@@ -118,7 +118,7 @@ class ProcessPool final : public Executor {
   std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<RemoteCall> queue_;
+  Fifo<RemoteCall> queue_;
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
   std::atomic<bool> spinning_{false};   ///< an idle I/O thread is polling queued_
   bool stopping_ = false;

@@ -12,61 +12,68 @@
 namespace poolbench {
 
 /// The receiving end of a task that runs in another process: it starts, receives the
-/// encoded result, fails or is cancelled, exactly once.
+/// encoded result, fails or is cancelled, exactly once. A value: the future's shared state
+/// and how to decode into it, so handing a task over allocates nothing for it.
 class RemoteCompletion {
  public:
-  virtual ~RemoteCompletion() = default;
+  /// Ends in `state`, decoding an `R`.
+  template <class R>
+  static RemoteCompletion into(std::shared_ptr<detail::State<R>> state) noexcept {
+    return RemoteCompletion(std::move(state), &deliver_into<R>);
+  }
+  /// Ends nowhere (a posted task): a failure goes to the unobserved-error handler.
+  static RemoteCompletion detached() noexcept { return RemoteCompletion(nullptr, nullptr); }
+
   /// Moves the task to running; false when it was cancelled first.
-  virtual bool start() noexcept = 0;
+  bool start() noexcept { return !state_ || state_->try_start(); }
   /// Decodes the worker's reply into the future; a malformed reply fails the task.
-  virtual TaskOutcome deliver(WireReader& result) noexcept = 0;
-  virtual void fail(std::exception_ptr error) noexcept = 0;
-  virtual void cancel() noexcept = 0;
+  TaskOutcome deliver(WireReader& result) noexcept {
+    return state_ ? deliver_(*state_, result) : TaskOutcome::completed;
+  }
+  void fail(std::exception_ptr error) noexcept {
+    if (state_) {
+      state_->set_exception(std::move(error));
+    } else {
+      report_unobserved_error(std::move(error));
+    }
+  }
+  void cancel() noexcept {
+    if (state_) state_->cancel();
+  }
+
+ private:
+  using Deliver = TaskOutcome (*)(detail::StateBase&, WireReader&) noexcept;
+
+  RemoteCompletion(std::shared_ptr<detail::StateBase> state, Deliver deliver) noexcept
+      : state_(std::move(state)), deliver_(deliver) {}
+
+  template <class R>
+  static TaskOutcome deliver_into(detail::StateBase& base, WireReader& result) noexcept {
+    auto& state = static_cast<detail::State<R>&>(base);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        state.set_value();
+      } else {
+        state.set_value(result.get<R>());
+      }
+      return TaskOutcome::completed;
+    } catch (...) {
+      state.set_exception(std::current_exception());
+      return TaskOutcome::failed;
+    }
+  }
+
+  std::shared_ptr<detail::StateBase> state_;
+  Deliver deliver_;
 };
 
 /// A registered task on its way to a worker process: `request` is the whole encoded
 /// message (task id, then arguments), sent as is.
 struct RemoteCall {
   const std::string* task_name = nullptr;
-  std::string request;
+  WireBytes request;
   std::vector<UniqueFd> fds;
-  std::unique_ptr<RemoteCompletion> completion;
+  RemoteCompletion completion;
 };
 
-namespace detail {
-
-template <class R>
-class FutureCompletion final : public RemoteCompletion {
- public:
-  explicit FutureCompletion(std::shared_ptr<State<R>> state) : state_(std::move(state)) {}
-  bool start() noexcept override { return state_->try_start(); }
-  TaskOutcome deliver(WireReader& result) noexcept override {
-    try {
-      if constexpr (std::is_void_v<R>) {
-        state_->set_value();
-      } else {
-        state_->set_value(result.get<R>());
-      }
-      return TaskOutcome::completed;
-    } catch (...) {
-      state_->set_exception(std::current_exception());
-      return TaskOutcome::failed;
-    }
-  }
-  void fail(std::exception_ptr error) noexcept override { state_->set_exception(std::move(error)); }
-  void cancel() noexcept override { state_->cancel(); }
-
- private:
-  std::shared_ptr<State<R>> state_;
-};
-
-class DetachedCompletion final : public RemoteCompletion {
- public:
-  bool start() noexcept override { return true; }
-  TaskOutcome deliver(WireReader&) noexcept override { return TaskOutcome::completed; }
-  void fail(std::exception_ptr error) noexcept override { report_unobserved_error(std::move(error)); }
-  void cancel() noexcept override {}
-};
-
-}  // namespace detail
 }  // namespace poolbench

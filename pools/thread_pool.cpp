@@ -28,7 +28,6 @@ ThreadPool::~ThreadPool() { shutdown(); }
 void ThreadPool::enqueue(Job job) {
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to thread-pool: it has been shut down");
-  if (queue_.full()) queue_.set_capacity(std::max<std::size_t>(64, 2 * queue_.capacity()));
   queue_.push_back(std::move(job));
   queued_.store(queue_.size(), std::memory_order_release);
   wake_one_if_needed(lock);
@@ -98,7 +97,7 @@ void ThreadPool::work(std::size_t, const CpuSet* cpus) {
 }
 
 void ThreadPool::shutdown(bool wait, bool cancel_pending) {
-  boost::circular_buffer<Job> dropped;
+  Fifo<Job> dropped;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -6,10 +6,10 @@
 #include <thread>
 #include <vector>
 
-#include <boost/circular_buffer.hpp>
 
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
+#include "pools/fifo.hpp"
 
 namespace poolbench {
 
@@ -43,7 +43,7 @@ class ThreadPool final : public Executor {
   std::mutex mutex_;
   std::condition_variable wake_;
   /// Grows by doubling and never shrinks, so queueing costs no allocation once warm.
-  boost::circular_buffer<Job> queue_;
+  Fifo<Job> queue_;
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
   // Worker states, under mutex_: looking for work, asleep, or woken but not yet running.
   std::size_t searching_ = 0;

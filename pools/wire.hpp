@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "pools/errors.hpp"
 #include "pools/unique_fd.hpp"
 
@@ -19,6 +21,12 @@ concept Transferable =
     std::is_same_v<T, std::string> || std::is_same_v<T, UniqueFd> ||
     (std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !std::is_member_pointer_v<T>);
 
+/// An encoded message's bytes: up to 64 live inside the object, so the message of a small
+/// task or result allocates nothing.
+using WireBytes = boost::container::small_vector<char, 64>;
+
+inline std::string_view as_view(const WireBytes& bytes) noexcept { return {bytes.data(), bytes.size()}; }
+
 /// Appends task arguments or results to a byte buffer plus a list of fds to send along.
 class WireWriter {
  public:
@@ -29,18 +37,19 @@ class WireWriter {
       fds_.push_back(std::move(value));
     } else if constexpr (std::is_same_v<T, std::string>) {
       put(static_cast<std::uint64_t>(value.size()));
-      bytes_.append(value);
+      bytes_.insert(bytes_.end(), value.begin(), value.end());
     } else {
       const auto* p = reinterpret_cast<const char*>(&value);
-      bytes_.append(p, sizeof(T));
+      bytes_.insert(bytes_.end(), p, p + sizeof(T));
     }
   }
 
-  std::string& bytes() noexcept { return bytes_; }
+  std::string_view bytes() const noexcept { return as_view(bytes_); }
+  WireBytes take_bytes() noexcept { return std::move(bytes_); }
   std::vector<UniqueFd>& fds() noexcept { return fds_; }
 
  private:
-  std::string bytes_;
+  WireBytes bytes_;
   std::vector<UniqueFd> fds_;
 };
 

@@ -36,7 +36,7 @@ WireWriter error_reply(const std::string& type, const std::string& message) {
 }
 
 WireWriter run_one(Frame& request) {
-  WireReader in(request.bytes, std::move(request.fds));
+  WireReader in(as_view(request.bytes), std::move(request.fds));
   try {
     const auto id = in.get<std::uint64_t>();
     const TaskEntry* task = TaskRegistry::instance().find(id);
