@@ -54,16 +54,18 @@ for c in 8 32 64; do
   "$bin" run --scenarios socket --pools thread-pool,thread-per-task,asio --workers "$c" --connections "$c" \
     --round-trips 200 --benchmark_repetitions=3 --out "$out/perf_socket_$c.json"
 done
-# Where socket requests go: the 8-connection run confined to one CPU, and a scheduler trace
-# counting the wake-ups that cross CPUs (skipped, with a line, where perf may not trace).
-socket_8=(--scenarios socket --workers 8 --connections 8 --round-trips 200)
+# Where socket requests go: each socket run again confined to one CPU, and a scheduler
+# trace counting the wake-ups that cross CPUs (skipped, with a line, where perf may not trace).
 first_cpu=$(awk '/^Cpus_allowed_list/ { split($2, c, /[,-]/); print c[1] }' /proc/self/status)
-taskset -c "$first_cpu" "$bin" run "${socket_8[@]}" --pools thread-pool,thread-per-task --benchmark_repetitions=3 \
-  --out "$out/perf_socket_8_one_cpu.json"
-rm -f "$out/perf_socket_8_wakeups.json"
-/usr/bin/python3 scripts/wakeup_trace.py --pools thread-pool,thread-per-task,asio \
-  --out "$out/perf_socket_8_wakeups.json" -- "$bin" run "${socket_8[@]}" --benchmark_filter=^socket/ ||
-  echo "poolbench: performance.md goes without the wake-up trace" >&2
+for c in 8 32 64; do
+  socket=(--scenarios socket --workers "$c" --connections "$c" --round-trips 200)
+  taskset -c "$first_cpu" "$bin" run "${socket[@]}" --pools thread-pool,thread-per-task --benchmark_repetitions=3 \
+    --out "$out/perf_socket_${c}_one_cpu.json"
+  rm -f "$out/perf_socket_${c}_wakeups.json"
+  /usr/bin/python3 scripts/wakeup_trace.py --pools thread-pool,thread-per-task,asio \
+    --out "$out/perf_socket_${c}_wakeups.json" -- "$bin" run "${socket[@]}" --benchmark_filter=^socket/ ||
+    echo "poolbench: performance.md goes without the wake-up trace for $c connections" >&2
+done
 /usr/bin/python3 scripts/py_baseline.py --scenarios cpu --iterations 0 --tasks 2000 --pools py-process-pool \
   --workers cpus --out "$out/perf_py.json"
 /usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_post.json \

@@ -24,7 +24,8 @@ def load_entries(paths):
     posted, instrumented, usable CPUs): the median of repetitions where a file has them, else
     the run itself. Probes are keyed ("probe", name), from the first file that has them; each
     entry remembers its file's probes as "_probes", so a ratio can use the probe of its own
-    run. Files from scripts/wakeup_trace.py are returned apart, by pool."""
+    run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
+    pool."""
     entries, context, wakeups = {}, {}, {}
     for path in paths:
         try:
@@ -35,11 +36,14 @@ def load_entries(paths):
         except json.JSONDecodeError as error:
             raise BadInput(f"{path}: not JSON ({error.msg} at line {error.lineno})")
         if isinstance(data, dict) and "wakeup_trace" in data:
-            wakeups = data["wakeup_trace"]
-            if not isinstance(wakeups, dict) or not isinstance(wakeups.get("pools"), dict) or not all(
+            trace = data["wakeup_trace"]
+            if not isinstance(trace, dict) or not isinstance(trace.get("pools"), dict) or not all(
                     isinstance(r, dict) and isinstance(r.get("wakeups"), int) and isinstance(r.get("cross_cpu"), int)
-                    for r in wakeups["pools"].values()):
+                    for r in trace["pools"].values()):
                 raise BadInput(f"{path}: not a wakeup_trace.py file (each pool needs wakeups and cross_cpu counts)")
+            connections = re.search(r"--connections[ =](\d+)", str(trace.get("command", "")))
+            if connections:
+                wakeups[int(connections.group(1))] = trace["pools"]
             continue
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
             raise BadInput(f"{path}: not a run file (no 'benchmarks' list)")
@@ -133,18 +137,18 @@ class Report:
             parts.append(f"confined to one CPU (`taskset`, the same knobs) the ratio is {ratio:.2f}"
                          + (", so per request the pool does no more work" if ratio >= 1 else "")
                          + f" (ours: {one[0]['requests_per_second']:,.0f} requests/s on one CPU)")
-        traced = {pool: r for pool, r in self.wakeups.get("pools", {}).items() if r.get("wakeups")}
-        match = re.search(r"--connections[ =](\d+)", self.wakeups.get("command", ""))
-        if match and int(match.group(1)) == connections and {"thread-pool", "thread-per-task"} <= traced.keys():
+        traced = {pool: r for pool, r in self.wakeups.get(connections, {}).items() if r.get("wakeups")}
+        if {"thread-pool", "thread-per-task"} <= traced.keys():
             share = {pool: r["cross_cpu"] / r["wakeups"] for pool, r in traced.items()}
             others = ", ".join(f"`{p}` {v:.0%}" for p, v in share.items() if p not in ("thread-pool", "thread-per-task"))
+            split = share["thread-pool"] > 1.5 * share["thread-per-task"]
             parts.append(f"a scheduler trace of the same knobs (`scripts/wakeup_trace.py`) finds {share['thread-pool']:.0%}"
                          f" of our wake-ups crossing CPUs against {share['thread-per-task']:.0%} for thread-per-task"
                          + (f" ({others})" if others else "") +
-                         ": a pool thread, started before its connection, is woken where it last slept, so a "
-                         "client and its server thread can sit on different CPUs for the whole connection and "
-                         "each request pays two cross-CPU wake-ups, while a fresh thread is placed beside the "
-                         "client that woke it")
+                         (": a pool thread, started before its connection, is woken where it last slept, so a "
+                          "client and its server thread can sit on different CPUs for the whole connection and "
+                          "each request pays two cross-CPU wake-ups, while a fresh thread is placed beside the "
+                          "client that woke it" if split else ""))
         return "; ".join(parts)
 
     def build(self, overhead_tasks):
