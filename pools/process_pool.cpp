@@ -153,6 +153,14 @@ void ProcessPool::Traffic::detach() noexcept {
   large_replies.clear();
 }
 
+bool ProcessPool::Traffic::read_frame() {
+  std::optional<Frame> frame = replies->next();
+  if (!frame) return false;
+  // An empty frame only rings the doorbell; a reply waits for its marker in the ring.
+  if (!frame->bytes.empty()) large_replies.push_back(std::move(*frame));
+  return true;
+}
+
 std::size_t ProcessPool::Traffic::room() const noexcept {
   if (task_time >= long_task) return in_flight.empty() ? 1 : 0;
   return max_pipelined - in_flight.size();
@@ -204,14 +212,14 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
   }
   try {
     for (;;) {
-      std::size_t completed = 0;
-      if (!complete_ready(worker, traffic, completed)) return false;
-      if (completed > 0 || traffic.in_flight.empty()) return true;
-      if (ring.prepare_to_sleep()) {
-        // The worker rings the socket when it next writes a reply; a death closes it.
-        wait_for_input(worker.channel.get());
-        ring.woke();
-      }
+      const std::size_t waiting = traffic.in_flight.size();
+      if (!complete_ready(worker, traffic)) return false;
+      if (traffic.in_flight.size() < waiting) return true;
+      // A reply that came meanwhile is taken on the next pass, without a system call.
+      if (!ring.prepare_to_sleep()) continue;
+      // The worker rings the socket when it next writes a reply; a death closes it.
+      wait_for_input(worker.channel.get());
+      ring.woke();
       if (!drain_socket(worker, traffic)) return false;
     }
   } catch (const Error&) {
@@ -219,7 +227,7 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
   }
 }
 
-bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, std::size_t& completed) {
+bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic) {
   while (!traffic.in_flight.empty()) {
     const ReplyRing::Entry entry = worker.ring->pop(traffic.reply);
     if (entry == ReplyRing::Entry::none) return true;
@@ -231,16 +239,13 @@ bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, std::size_t& 
     } else {
       // The worker sent this reply on the socket before it wrote the marker.
       while (traffic.large_replies.empty()) {
-        std::optional<Frame> frame = traffic.replies->next();
-        if (!frame) return false;
-        if (!frame->bytes.empty()) traffic.large_replies.push_back(std::move(*frame));
+        if (!traffic.read_frame()) return false;
       }
       Frame& reply = traffic.large_replies.front();
       record(complete(traffic.in_flight.front(), as_view(reply.bytes), std::move(reply.fds)));
       traffic.large_replies.pop_front();
     }
     traffic.in_flight.pop_front();
-    ++completed;
   }
   // A reply for a task that was never sent: the worker broke the protocol.
   return !worker.ring->has_entry() && traffic.large_replies.empty();
@@ -250,10 +255,7 @@ bool ProcessPool::drain_socket(Worker& worker, Traffic& traffic) {
   traffic.attach(worker.channel.get());
   try {
     while (traffic.replies->has_frame() || readable(worker.channel.get())) {
-      std::optional<Frame> frame = traffic.replies->next();
-      if (!frame) return false;
-      // An empty frame only rings the doorbell; a reply waits for its marker in the ring.
-      if (!frame->bytes.empty()) traffic.large_replies.push_back(std::move(*frame));
+      if (!traffic.read_frame()) return false;
     }
   } catch (const Error&) {
     return false;
@@ -263,11 +265,10 @@ bool ProcessPool::drain_socket(Worker& worker, Traffic& traffic) {
 
 void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic& traffic) {
   // Replies the worker wrote before it died are still in the ring: those tasks finished.
-  std::size_t completed = 0;
   try {
     if (worker.ring && worker.channel) {
       traffic.attach(worker.channel.get());
-      complete_ready(worker, traffic, completed);
+      complete_ready(worker, traffic);
     }
   } catch (const Error&) {
   }

@@ -87,6 +87,9 @@ class ProcessPool final : public Executor {
     void attach(int socket);
     /// Forgets a worker that is gone, with whatever was buffered to or from it.
     void detach() noexcept;
+    /// Reads one frame from the socket, waiting for it: a doorbell is dropped, a large
+    /// reply kept in `large_replies`. False at end of stream.
+    bool read_frame();
   };
 
   void serve(std::size_t index);
@@ -95,8 +98,8 @@ class ProcessPool final : public Executor {
   /// Reads at least one reply and any others already here; false when the worker died.
   bool read_replies(Worker& worker, Traffic& traffic);
   /// Completes the calls whose replies are in the ring now; false when the worker is gone
-  /// or broke the protocol. Counts them in `completed`.
-  bool complete_ready(Worker& worker, Traffic& traffic, std::size_t& completed);
+  /// or broke the protocol.
+  bool complete_ready(Worker& worker, Traffic& traffic);
   /// Reads what the socket holds now without waiting: doorbells are dropped, large replies
   /// kept for their place in the ring; false when the worker is gone.
   bool drain_socket(Worker& worker, Traffic& traffic);

@@ -1,6 +1,5 @@
 #include "pools/thread_pool.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <system_error>
 

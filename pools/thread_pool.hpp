@@ -6,7 +6,6 @@
 #include <thread>
 #include <vector>
 
-
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
 #include "pools/fifo.hpp"
