@@ -50,15 +50,14 @@ empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetition
   --benchmark_repetitions=3 --out "$out/perf_sleep.json"
 "$bin" run --scenarios cpu --iterations 1200000 --tasks 100 --pools thread-pool --workers cpus,auto \
   --benchmark_repetitions=3 --out "$out/perf_cpu.json"
-for c in 8 32 64; do
-  "$bin" run --scenarios socket --pools thread-pool,thread-per-task,asio --workers "$c" --connections "$c" \
-    --round-trips 200 --benchmark_repetitions=3 --out "$out/perf_socket_$c.json"
-done
-# Where socket requests go: each socket run again confined to one CPU, and a scheduler
-# trace counting the wake-ups that cross CPUs (skipped, with a line, where perf may not trace).
+# Each socket size, then where its requests go: the run again confined to one CPU, and a
+# scheduler trace counting the wake-ups that cross CPUs (skipped, with a line, where perf
+# may not trace).
 first_cpu=$(awk '/^Cpus_allowed_list/ { split($2, c, /[,-]/); print c[1] }' /proc/self/status)
 for c in 8 32 64; do
   socket=(--scenarios socket --workers "$c" --connections "$c" --round-trips 200)
+  "$bin" run "${socket[@]}" --pools thread-pool,thread-per-task,asio --benchmark_repetitions=3 \
+    --out "$out/perf_socket_$c.json"
   taskset -c "$first_cpu" "$bin" run "${socket[@]}" --pools thread-pool,thread-per-task --benchmark_repetitions=3 \
     --out "$out/perf_socket_${c}_one_cpu.json"
   rm -f "$out/perf_socket_${c}_wakeups.json"

@@ -80,9 +80,9 @@ class Report:
         self.cpus = int(context.get("usable_cpus", 1))
         self.auto = int(context.get("default_workers", self.cpus * 5))
 
-    def find(self, scenario, pool, workers=None, tasks=None, in_flight=None, posted=False, instrumented=True,
-             connections=None, cpus=None, test=lambda e: True):
-        """The first entry matching every given field (None = any; cpus None = the machine's)."""
+    def matching(self, scenario, pool, workers=None, tasks=None, in_flight=None, posted=False, instrumented=True,
+                 connections=None, cpus=None, test=lambda e: True):
+        """Every entry matching every given field (None = any; cpus None = the machine's)."""
         for key, e in self.entries.items():
             if key[0] == "probe":
                 continue
@@ -90,8 +90,11 @@ class Report:
             if (sc, pl, po, ins, c) == (scenario, pool, posted, instrumented, cpus or self.cpus) and fl == in_flight \
                     and (workers is None or w == workers) and (tasks is None or t == tasks) \
                     and (connections is None or conn == connections) and test(e):
-                return e
-        return None
+                yield e
+
+    def find(self, scenario, pool, workers=None, **fields):
+        """The first entry `matching` the fields, or None."""
+        return next(self.matching(scenario, pool, workers, **fields), None)
 
     @staticmethod
     def per_task_ns(entry):
@@ -191,8 +194,7 @@ class Report:
         ratio = self.per_task_ns(tpt) / probe if tpt and probe else None
         self.add("`thread-per-task` per-task cost / thread create + join probe", "<= 1.1",
                  None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.1, self.profile(tpt, "ours"))
-        sleeps = {k[2]: e for k, e in self.entries.items()
-                  if k[0] == "sleep" and len(k) == 9 and k[1] == "thread-pool" and not k[6] and k[7] and k[8] == self.cpus}
+        sleeps = {int(e["workers"]): e for e in self.matching("sleep", "thread-pool")}
         small = sorted((e["efficiency"], w) for w, e in sleeps.items() if w <= 20)
         sync = self.find("sleep", "sync")
         ceiling = ""
