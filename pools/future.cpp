@@ -74,6 +74,10 @@ bool StateBase::finish(Status final_status, bool only_if_pending, std::exception
 
 void StateBase::wait() const {
   if (finished()) return;
+  if (helper_) {
+    helper_->help(*this, std::chrono::nanoseconds::max());
+    if (finished()) return;
+  }
   std::unique_lock lock(mutex_);
   ++waiters_;
   done_.wait(lock, [&] { return finished(); });
@@ -82,6 +86,12 @@ void StateBase::wait() const {
 
 bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
   if (finished()) return true;
+  if (helper_) {
+    const auto start = std::chrono::steady_clock::now();
+    helper_->help(*this, timeout);
+    if (finished()) return true;
+    timeout -= std::chrono::steady_clock::now() - start;
+  }
   std::unique_lock lock(mutex_);
   ++waiters_;
   const bool ended = done_.wait_for(lock, timeout, [&] { return finished(); });

@@ -38,6 +38,17 @@ class Future;
 
 namespace detail {
 
+class StateBase;
+
+/// Lets a thread that is about to wait for a task help end it, e.g. by reading a worker
+/// process's reply itself rather than being woken by the pool thread that would.
+class WaitHelper {
+ public:
+  virtual ~WaitHelper() = default;
+  /// Called, before it sleeps, by a thread waiting at most `limit` for `state`; may end it.
+  virtual void help(const StateBase& state, std::chrono::nanoseconds limit) = 0;
+};
+
 /// The status and callbacks that every future's shared state has, whatever its value type.
 class StateBase {
  public:
@@ -59,6 +70,9 @@ class StateBase {
   bool wait_for(std::chrono::nanoseconds timeout) const;
   std::exception_ptr error() const noexcept { return error_; }
   void add_callback(std::function<void()> callback);
+  /// Installs the helper that waits consult; set by the executor before the future is
+  /// handed out, never after.
+  void set_wait_helper(std::shared_ptr<WaitHelper> helper) noexcept { helper_ = std::move(helper); }
 
  protected:
   /// Publishes a final status (a value is already stored; an error is stored here, only if
@@ -73,6 +87,7 @@ class StateBase {
   std::atomic<Status> status_{Status::pending};
   std::exception_ptr error_;
   std::vector<std::function<void()>> callbacks_;
+  std::shared_ptr<WaitHelper> helper_;
 };
 
 template <class R>

@@ -21,13 +21,57 @@ std::string own_executable() {
   return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string("/proc/self/exe");
 }
 
+/// Tells threads apart cheaply: the address of a thread-local object.
+std::uintptr_t this_thread_tag() noexcept {
+  thread_local const char tag = 0;
+  return reinterpret_cast<std::uintptr_t>(&tag);
+}
+
 }  // namespace
+
+/// The workers' leases, and the wait helper of every future the pool hands out: a thread
+/// waiting for a lent call reads its reply itself. Futures keep it alive, so it outlives
+/// the pool; a lease is closed before the pool goes, after which no waiter touches the pool.
+class ProcessPool::Lending final : public detail::WaitHelper {
+ public:
+  Lending(ProcessPool& pool, std::size_t workers)
+      : pool_(&pool), leases_(std::make_unique<WorkerLease[]>(workers)), workers_(workers) {}
+
+  WorkerLease& lease(std::size_t index) noexcept { return leases_[index]; }
+
+  /// True when this thread waited for one of the pool's results lately: only its calls are
+  /// lent, since a lent call nobody waits for finishes only once the I/O thread takes it back.
+  bool from_waiter() const noexcept { return waiter_.load(std::memory_order_relaxed) == this_thread_tag(); }
+  void forget_waiter() noexcept { waiter_.store(0, std::memory_order_relaxed); }
+
+  /// Whether a waiter is still reading a reply, which the pool must outlive.
+  bool driving() const noexcept { return drivers_.load(std::memory_order_acquire) != 0; }
+
+  void help(const detail::StateBase& state, std::chrono::nanoseconds limit) override {
+    for (std::size_t i = 0; i < workers_; ++i) {
+      if (!leases_[i].drive(&state)) continue;
+      drivers_.fetch_add(1, std::memory_order_relaxed);
+      pool_->drive(i, limit);
+      drivers_.fetch_sub(1, std::memory_order_release);
+      return;
+    }
+    waiter_.store(this_thread_tag(), std::memory_order_relaxed);
+  }
+
+ private:
+  ProcessPool* pool_;
+  std::unique_ptr<WorkerLease[]> leases_;
+  std::size_t workers_;
+  std::atomic<std::uintptr_t> waiter_{0};
+  std::atomic<int> drivers_{0};
+};
 
 ProcessPool::ProcessPool(std::size_t workers, Placement placement)
     : executable_(own_executable()), placement_(std::move(placement)) {
   require_workers(workers, name());
-  // Whether idle threads may spin is settled here, once, not on a hot path.
-  detail::can_spin();
+  // Whether idle threads may spin is settled here, once, not on a hot path. Lending needs
+  // it: a waiter polls for the reply while the worker runs on another CPU.
+  if (detail::can_spin()) lending_ = std::make_shared<Lending>(*this, workers);
   workers_.reserve(workers);
   try {
     for (std::size_t i = 0; i < workers; ++i) {
@@ -68,6 +112,7 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   worker.process = std::move(process);
   worker.channel = std::move(parent_end);
   worker.ring = std::move(ring);
+  worker.lent_requests = FrameWriter(worker.channel.get());
 }
 
 std::string ProcessPool::retire_worker(Worker& worker) {
@@ -87,6 +132,11 @@ void ProcessPool::enqueue(Job) {
 }
 
 void ProcessPool::enqueue_remote(RemoteCall call) {
+  if (lending_ && call.completion.waitable()) {
+    call.completion.set_wait_helper(lending_);
+    // A call overtakes no queued one: it is lent only while the queue is empty.
+    if (queued_.load(std::memory_order_acquire) == 0 && lending_->from_waiter() && lend(call)) return;
+  }
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
   queue_.push_back(std::move(call));
@@ -95,28 +145,175 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
   wake_.notify_one();
 }
 
-void ProcessPool::take_calls(bool idle, std::size_t room, Fifo<RemoteCall>& out) {
-  if (idle && queued_.load(std::memory_order_acquire) == 0 && !spinning_.exchange(true, std::memory_order_acquire)) {
-    // One idle I/O thread polls briefly, without the lock, so a caller that submits again
-    // right after a result (one task at a time) wakes nobody and meets no held lock.
-    detail::spin_adaptively([this] { return queued_.load(std::memory_order_acquire) > 0; }, std::chrono::microseconds(100));
-    spinning_.store(false, std::memory_order_release);
+bool ProcessPool::lend(RemoteCall& call) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    WorkerLease& lease = lending_->lease(i);
+    if (!lease.take()) continue;
+    if (!accepting_.load(std::memory_order_acquire)) {
+      lease.put_back();
+      throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
+    }
+    if (!call.completion.start()) {  // cannot happen before its future is handed out; queue it all the same
+      lease.put_back();
+      return false;
+    }
+    Worker& worker = *workers_[i];
+    bool sent = true;
+    try {
+      worker.lent_requests.add(as_view(call.request), call.fds);
+      worker.lent_requests.flush();
+    } catch (const Error&) {
+      sent = false;  // the worker died while idle: the I/O thread replaces it and sends the call
+    }
+    call.fds.clear();
+    const void* tag = call.completion.tag();
+    worker.lent.emplace(LentCall{std::move(call), sent});
+    bool wake = true;
+    if (sent) {
+      wake = lease.lend(tag);
+    } else {
+      lease.abandon_sending(tag);
+    }
+    if (wake) wake_io();
+    return true;
   }
-  // A submitter that just published a call may still hold the lock for a moment: wait
-  // for it briefly rather than sleep on it.
-  std::unique_lock lock(mutex_, std::defer_lock);
-  if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
-  if (idle) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  return false;
+}
+
+void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
+  Worker& worker = *workers_[index];
+  WorkerLease& lease = lending_->lease(index);
+  ReplyRing& ring = *worker.ring;
+  thread_local std::string reply;
+  std::optional<RemoteCall> call;
+  try {
+    // The worker runs meanwhile on another CPU, the I/O thread sleeps: polling shared
+    // memory for the reply costs no wake-up on either side.
+    if (detail::spin_adaptively([&] { return ring.has_entry(); }, std::min<std::chrono::nanoseconds>(limit, long_task)) &&
+        ring.peek() == ReplyRing::Entry::reply) {
+      ring.pop(reply);
+      call = std::move(worker.lent->call);
+      worker.lent.reset();
+    }
+  } catch (const Error&) {
+  }
+  // Released before the call ends: its done-callbacks may submit or wait for anything.
+  lease.release(call.has_value());
+  if (call) {
+    record(complete(*call, reply, {}));
+  } else {
+    wake_io();  // a long task, a reply on the socket or a worker in trouble: the I/O thread's job
+  }
+}
+
+void ProcessPool::wake_io() {
+  { std::lock_guard lock(mutex_); }
+  wake_.notify_all();
+}
+
+void ProcessPool::take_share(bool idle, std::size_t room, Fifo<RemoteCall>& out) {
   // A fair share: what is queued divided among the workers, so one worker does not take
   // tasks another, idle one could start now; an idle worker always takes one.
   std::size_t share = queue_.size() / workers_.size();
   if (idle && !queue_.empty()) share = std::max<std::size_t>(share, 1);
   const std::size_t n = std::min(share, room);
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(std::move(queue_.front()));
+    RemoteCall call = std::move(queue_.front());
     queue_.pop_front();
+    if (call.completion.start()) {
+      out.push_back(std::move(call));
+    } else {
+      record(TaskOutcome::cancelled);
+    }
   }
   queued_.store(queue_.size(), std::memory_order_release);
+}
+
+void ProcessPool::take_calls(std::size_t room, Fifo<RemoteCall>& out) {
+  // A submitter that just published a call may still hold the lock for a moment: wait
+  // for it briefly rather than sleep on it.
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
+  take_share(/*idle=*/false, room, out);
+}
+
+bool ProcessPool::await_calls(Worker& worker, std::size_t index, Traffic& traffic) {
+  WorkerLease* lease = lending_ && worker.process ? &lending_->lease(index) : nullptr;
+  if (lease) lease->offer();
+  if (queued_.load(std::memory_order_acquire) == 0 && !spinning_.exchange(true, std::memory_order_acquire)) {
+    // One idle I/O thread polls briefly, without the lock, so a caller that submits again
+    // right after a result wakes nobody and meets no held lock; polling stops when a
+    // submitter takes the worker, which it then drives itself.
+    detail::spin_adaptively(
+        [&] {
+          return queued_.load(std::memory_order_acquire) > 0 ||
+                 (lease && lease->holder() != WorkerLease::Holder::offered);
+        },
+        std::chrono::microseconds(100));
+    spinning_.store(false, std::memory_order_release);
+  }
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
+  if (lease) {
+    nap_while_offered(*lease, lock);
+    take_back(*lease, worker, traffic, lock);
+  } else {
+    wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  }
+  const bool idle = traffic.in_flight.empty() && traffic.unsent.empty();
+  if (idle && stopping_ && queue_.empty()) {
+    if (lease) {
+      lease->close();
+      lock.unlock();
+      while (lending_->driving()) std::this_thread::yield();
+    }
+    return false;
+  }
+  // With a call taken back, more are taken only once its reply has said how long tasks take.
+  if (idle) take_share(/*idle=*/true, traffic.room(), traffic.unsent);
+  return true;
+}
+
+void ProcessPool::nap_while_offered(WorkerLease& lease, std::unique_lock<std::mutex>& lock) {
+  using Holder = WorkerLease::Holder;
+  constexpr std::chrono::milliseconds short_nap{1};
+  constexpr std::chrono::milliseconds long_nap{1000};
+  std::chrono::milliseconds nap = short_nap;
+  std::uint64_t lends = lease.lends();
+  while (queue_.empty() && !stopping_ && lease.holder() != Holder::abandoned) {
+    if (nap > short_nap) {
+      // Store-then-read against the lender's: either this thread sees a call lent and
+      // naps short, or the lender sees it napping and wakes it.
+      lease.set_napping(true);
+      if (lease.holder() == Holder::lent) nap = short_nap;
+    }
+    const bool timed_out = wake_.wait_for(lock, nap) == std::cv_status::timeout;
+    lease.set_napping(false);
+    if (!timed_out) continue;
+    if (lease.lends() != lends) {
+      lends = lease.lends();
+      nap = short_nap;
+    } else if (lease.holder() == Holder::lent) {
+      lending_->forget_waiter();  // the same call, lent a whole nap ago: nobody waits for it
+      return;
+    } else {
+      nap = std::min(2 * nap, long_nap);
+    }
+  }
+}
+
+void ProcessPool::take_back(WorkerLease& lease, Worker& worker, Traffic& traffic, std::unique_lock<std::mutex>& lock) {
+  // A submitter or a waiter holds the worker only briefly.
+  WorkerLease::Taken taken;
+  while ((taken = lease.take_back()) == WorkerLease::Taken::not_yet) {
+    lock.unlock();
+    std::this_thread::yield();
+    lock.lock();
+  }
+  if (taken != WorkerLease::Taken::worker_and_call) return;
+  traffic.serving_since = Clock::now();
+  (worker.lent->sent ? traffic.in_flight : traffic.unsent).push_back(std::move(worker.lent->call));
+  worker.lent.reset();
 }
 
 void ProcessPool::serve(std::size_t index) {
@@ -124,14 +321,11 @@ void ProcessPool::serve(std::size_t index) {
   Traffic traffic;
   for (;;) {
     if (traffic.unsent.empty()) {
-      const bool idle = traffic.in_flight.empty();
-      take_calls(idle, traffic.room(), traffic.unsent);
-      if (idle && traffic.unsent.empty()) break;  // stopping, and the queue is drained
-      traffic.unsent.erase_if([&](RemoteCall& call) {
-        if (call.completion.start()) return false;
-        record(TaskOutcome::cancelled);
-        return true;
-      });
+      if (traffic.in_flight.empty()) {
+        if (!await_calls(worker, index, traffic)) break;  // stopping, and the queue is drained
+      } else {
+        take_calls(traffic.room(), traffic.unsent);
+      }
     }
     bool alive = traffic.unsent.empty() || send_unsent(worker, index, traffic);
     if (alive && !traffic.in_flight.empty()) alive = read_replies(worker, traffic);
@@ -313,6 +507,7 @@ void ProcessPool::shutdown(bool wait, bool cancel_pending) {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    accepting_.store(false, std::memory_order_release);
     if (cancel_pending) {
       dropped.swap(queue_);
       queued_.store(0, std::memory_order_release);
@@ -332,6 +527,12 @@ void ProcessPool::join_io() {
     if (worker->io.joinable() && worker->io.get_id() != std::this_thread::get_id()) worker->io.join();
   }
   for (auto& worker : workers_) retire_worker(*worker);
+}
+
+std::uint64_t ProcessPool::lent_calls() const noexcept {
+  std::uint64_t lent = 0;
+  for (std::size_t i = 0; lending_ && i < workers_.size(); ++i) lent += lending_->lease(i).lends();
+  return lent;
 }
 
 std::vector<pid_t> ProcessPool::worker_pids() const {

@@ -17,6 +17,7 @@
 #include "pools/fifo.hpp"
 #include "pools/reply_ring.hpp"
 #include "pools/subprocess.hpp"
+#include "pools/worker_lease.hpp"
 
 namespace poolbench {
 
@@ -26,7 +27,10 @@ namespace poolbench {
 /// ReplyRing), with the socket left to wake a sleeping reader and to tell a worker's death.
 /// When many short tasks wait, each worker is sent its share in one batch (at most
 /// `max_pipelined`), so a task costs a fraction of a system call; one task alone, or long
-/// ones, go out one at a time. A worker that dies fails only the task it was running, with
+/// ones, go out one at a time. A thread that waits for each result before submitting the
+/// next sends its task to an idle worker itself and polls for the reply when it waits
+/// (see WorkerLease), so the round trip involves no I/O thread; the I/O thread takes any
+/// such task back that nobody waits for. A worker that dies fails only the task it was running, with
 /// an error naming the signal or exit code, and is replaced; replies it wrote before dying
 /// still count, and the tasks queued behind it go to the replacement.
 class ProcessPool final : public Executor {
@@ -50,6 +54,9 @@ class ProcessPool final : public Executor {
   std::vector<int> worker_processes() const override;
   /// Worker processes started, replacements included.
   std::uint64_t processes_created() const noexcept override { return created_.load(std::memory_order_relaxed); }
+  /// Calls their submitters sent to an idle worker themselves (lent calls); none where the
+  /// machine has one usable CPU, since the waiter could not poll while the worker runs.
+  std::uint64_t lent_calls() const noexcept;
   /// One I/O thread per worker in this process.
   std::uint64_t threads_created() const noexcept override { return workers_.size(); }
 
@@ -58,12 +65,22 @@ class ProcessPool final : public Executor {
   void enqueue_remote(RemoteCall call) override;
 
  private:
+  /// A call a submitter sent (or tried to send) to a worker while it was offered.
+  struct LentCall {
+    RemoteCall call;
+    bool sent = true;
+  };
+
   struct Worker {
     std::optional<Subprocess> process;
     UniqueFd channel;
     std::optional<ReplyRing> ring;  ///< the current worker's replies; outlives its death until read
+    FrameWriter lent_requests{-1};  ///< on `channel`, for the submitter holding the lease
+    std::optional<LentCall> lent;   ///< used by whoever holds the lease
     std::thread io;
   };
+
+  class Lending;
 
   using Clock = std::chrono::steady_clock;
 
@@ -93,6 +110,22 @@ class ProcessPool final : public Executor {
   };
 
   void serve(std::size_t index);
+  /// The I/O thread, idle: offers the worker to submitters (when lending), waits for calls
+  /// to send or a lent call to take back, and takes its share; false once stopping with
+  /// nothing left.
+  bool await_calls(Worker& worker, std::size_t index, Traffic& traffic);
+  /// Sleeps, with `lock` held, until calls are queued, the pool stops, or `lease`'s lent
+  /// call needs the I/O thread: its waiter gave up on it, or nobody drove it for a while.
+  void nap_while_offered(WorkerLease& lease, std::unique_lock<std::mutex>& lock);
+  /// Takes the worker back from `lease`, with the call lent on it, if any.
+  void take_back(WorkerLease& lease, Worker& worker, Traffic& traffic, std::unique_lock<std::mutex>& lock);
+  /// Sends `call` to an offered worker from the submitting thread; false when none is offered.
+  bool lend(RemoteCall& call);
+  /// Reads the reply to the call lent on worker `index`, in the thread that waits for it,
+  /// for at most `limit`; leaves it to the I/O thread when it takes longer.
+  void drive(std::size_t index, std::chrono::nanoseconds limit);
+  /// Wakes the idle I/O threads so they see a change of lease.
+  void wake_io();
   /// Sends `unsent` (starting a worker first if there is none); false when the worker died.
   bool send_unsent(Worker& worker, std::size_t index, Traffic& traffic);
   /// Reads at least one reply and any others already here; false when the worker died.
@@ -106,10 +139,12 @@ class ProcessPool final : public Executor {
   /// Reaps a dead worker, starts its replacement, fails the task it was running and
   /// puts the ones batched behind it back to be sent.
   void recover_from_death(Worker& worker, std::size_t index, Traffic& traffic);
-  /// Moves this worker's share of the queue into `out`: when `idle`, waits for a call and
-  /// takes at least one (none only once stopping with the queue drained); otherwise takes
-  /// only what the other workers' shares leave over.
-  void take_calls(bool idle, std::size_t room, Fifo<RemoteCall>& out);
+  /// Moves this worker's share of the queue into `out`, at most `room`; an idle worker
+  /// takes at least one call if any is queued. Call with `mutex_` held. Calls cancelled
+  /// while queued end here.
+  void take_share(bool idle, std::size_t room, Fifo<RemoteCall>& out);
+  /// `take_share` for a busy worker, which does not wait for calls.
+  void take_calls(std::size_t room, Fifo<RemoteCall>& out);
   /// Ends a call with the worker's reply.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
@@ -125,6 +160,8 @@ class ProcessPool final : public Executor {
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
   std::atomic<bool> spinning_{false};   ///< an idle I/O thread is polling queued_
   bool stopping_ = false;
+  std::atomic<bool> accepting_{true};   ///< !stopping_, for submitters that lend without the lock
+  std::shared_ptr<Lending> lending_;    ///< null where waiters cannot poll (one CPU)
   std::atomic<std::uint64_t> created_{0};
   std::mutex join_mutex_;
 };

@@ -24,6 +24,14 @@ class RemoteCompletion {
   /// Ends nowhere (a posted task): a failure goes to the unobserved-error handler.
   static RemoteCompletion detached() noexcept { return RemoteCompletion(nullptr, nullptr); }
 
+  /// True when someone may wait for the result (a future), false for a posted task.
+  bool waitable() const noexcept { return state_ != nullptr; }
+  /// Identifies the future's state, as WaitHelper::help sees it.
+  const void* tag() const noexcept { return state_.get(); }
+  /// See StateBase::set_wait_helper: only before the future is handed out.
+  void set_wait_helper(std::shared_ptr<detail::WaitHelper> helper) noexcept {
+    if (state_) state_->set_wait_helper(std::move(helper));
+  }
   /// Moves the task to running; false when it was cancelled first.
   bool start() noexcept { return !state_ || state_->try_start(); }
   /// Decodes the worker's reply into the future; a malformed reply fails the task.

@@ -109,14 +109,14 @@ bool ReplyRing::append(std::string_view bytes, Word flags) {
          shared_->reader_sleeping.exchange(0, std::memory_order_seq_cst) != 0;
 }
 
-ReplyRing::Entry ReplyRing::pop(std::string& reply) {
+ReplyRing::Entry ReplyRing::front(std::size_t& pos, std::size_t& size) {
   constexpr std::size_t capacity = Shared::capacity;
   std::uint64_t head = shared_->head.load(std::memory_order_relaxed);
   for (;;) {
     const std::uint64_t tail = shared_->tail.load(std::memory_order_acquire);
     if (head == tail) return Entry::none;
     if (tail - head > capacity || head % 8 != 0) throw ResourceError("the worker's reply ring is corrupt");
-    const std::size_t pos = head % capacity;
+    pos = head % capacity;
     Word word;
     std::memcpy(&word, shared_->data + pos, sizeof word);
     if (word == wrap_word) {
@@ -124,12 +124,24 @@ ReplyRing::Entry ReplyRing::pop(std::string& reply) {
       shared_->head.store(head, std::memory_order_release);
       continue;
     }
-    const std::size_t size = word & ~on_socket_flag;
+    size = word & ~on_socket_flag;
     if (size > max_entry || entry_size(size) > tail - head) throw ResourceError("the worker's reply ring is corrupt");
-    reply.assign(shared_->data + pos + sizeof word, size);
-    shared_->head.store(head + entry_size(size), std::memory_order_release);
     return (word & on_socket_flag) ? Entry::on_socket : Entry::reply;
   }
+}
+
+ReplyRing::Entry ReplyRing::peek() {
+  std::size_t pos, size;
+  return front(pos, size);
+}
+
+ReplyRing::Entry ReplyRing::pop(std::string& reply) {
+  std::size_t pos, size;
+  const Entry entry = front(pos, size);
+  if (entry == Entry::none) return entry;
+  reply.assign(shared_->data + pos + sizeof(Word), size);
+  shared_->head.store(shared_->head.load(std::memory_order_relaxed) + entry_size(size), std::memory_order_release);
+  return entry;
 }
 
 bool ReplyRing::has_entry() const noexcept {

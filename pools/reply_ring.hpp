@@ -50,6 +50,8 @@ class ReplyRing {
 
   /// Reader: takes the next entry, if any, without waiting; a reply's bytes go to `reply`.
   Entry pop(std::string& reply);
+  /// Reader: what `pop` would take next, leaving it in the ring.
+  Entry peek();
   /// Reader: true when an entry is waiting.
   bool has_entry() const noexcept;
   /// Reader: announces that it is about to sleep on the socket; false (do not sleep) when
@@ -61,6 +63,8 @@ class ReplyRing {
   struct Shared;
   ReplyRing(UniqueFd fd, Shared* shared) noexcept : fd_(std::move(fd)), shared_(shared) {}
   bool append(std::string_view bytes, std::uint32_t flags);
+  /// The next entry's kind, where its bytes start and how many there are.
+  Entry front(std::size_t& pos, std::size_t& size);
 
   UniqueFd fd_;
   Shared* shared_ = nullptr;

@@ -172,10 +172,9 @@ class Report:
         if trip and pipe:
             why = (f"a pipe round trip is 2 context switches, {pipe / 1000:.1f} us; ours takes "
                    f"{self.per_task_ns(trip) / 1000:.1f} us and {trip.get('ctx_switches_per_task', 0):.1f} context "
-                   "switches: the call goes submitter -> the pool's I/O thread -> worker -> I/O thread -> submitter; "
-                   "the I/O thread polls for both the call and the reply, so its hand-offs cost no wake-up, but "
-                   "they add a queue, a lock, a socket send and receive, encoding and a futex wake-up of the "
-                   "submitter to the probe's bare write and read; "
+                   "switches: the submitter sends the call to the idle worker itself and, while it waits, polls "
+                   "shared memory for the reply, so only the worker is woken; what remains over the probe is "
+                   "encoding, a socket send and receive and the future; "
                    f"{self.profile(trip, 'ours')}")
         self.add("`process-pool` one task at a time (`--in-flight 1`): round trip / pipe probe of the same run",
                  "<= 1.0", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= 1.0, why)

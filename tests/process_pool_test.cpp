@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "pools/process_pool.hpp"
+#include "pools/spin_wait.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
@@ -296,6 +298,110 @@ TEST(ProcessPool, LongTasksGoOneAtATimeSoQueuedOnesStayCancellable) {
   EXPECT_TRUE(third.cancel()) << "a long task was batched behind another on a busy worker";
   EXPECT_EQ(second.get(), 150);
   EXPECT_TRUE(third.cancelled());
+}
+
+
+/// Calls are lent only where a waiter can poll while the worker runs: on more than one CPU.
+class LentCalls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!detail::can_spin()) GTEST_SKIP() << "this machine has one usable CPU, where process-pool lends no call";
+  }
+};
+
+/// From now on, this thread's calls to `pool` are lent: it has waited for a result that
+/// was not there yet, and the I/O thread has had time to offer its idle worker again.
+void become_a_waiter(ProcessPool& pool) {
+  ASSERT_EQ(pool.submit(sleep_task, 5).get(), 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST_F(LentCalls, CallerThatWaitsForEachResultSendsItselfAndGetsEveryResult) {
+  ProcessPool pool(2);
+  become_a_waiter(pool);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(pool.submit(square_task, i).get(), i * i);
+  EXPECT_GE(pool.lent_calls(), 1000u) << "a caller that waits for each result sends most calls itself";
+  pool.shutdown();
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.submitted, 2001u);
+  EXPECT_EQ(c.completed, 2001u);
+}
+
+TEST_F(LentCalls, CallNobodyWaitsForStillEnds) {
+  ProcessPool pool(1);
+  become_a_waiter(pool);
+  std::atomic<int> result{-1};
+  pool.submit(square_task, 7).add_done_callback([&](const Future<int>& f) { result = f.get(); });
+  EXPECT_EQ(pool.lent_calls(), 1u);
+  EXPECT_TRUE(eventually([&] { return result.load() == 49; })) << "the I/O thread takes back a lent call";
+  EXPECT_EQ(pool.submit(square_task, 8).get(), 64);
+}
+
+TEST_F(LentCalls, CrashDuringOneFailsOnlyIt) {
+  ProcessPool pool(1);
+  become_a_waiter(pool);
+  const std::uint64_t lent = pool.lent_calls();
+  auto crash = pool.submit(segfault_task);
+  EXPECT_EQ(pool.lent_calls(), lent + 1);
+  EXPECT_THAT(failure_of(crash), HasSubstr("SIGSEGV"));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(pool.submit(square_task, i).get(), i * i);
+  pool.shutdown();
+  EXPECT_EQ(pool.counts().failed, 1u);
+  EXPECT_EQ(pool.counts().completed, 21u);
+}
+
+TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
+  ProcessPool pool(1);
+  become_a_waiter(pool);
+  const pid_t pid = pool.worker_pids().at(0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
+  EXPECT_EQ(pool.submit(square_task, 5).get(), 25) << "a call that never reached the dead worker goes to its replacement";
+  pool.shutdown();
+  EXPECT_EQ(pool.counts().failed, 0u);
+}
+
+TEST_F(LentCalls, LongOneIsLeftToTheIoThreadAndEnds) {
+  ProcessPool pool(1);
+  become_a_waiter(pool);
+  auto slow = pool.submit(sleep_task, 30);
+  EXPECT_FALSE(slow.wait_for(std::chrono::microseconds(50))) << "a 30 ms task cannot have ended";
+  EXPECT_EQ(slow.get(), 30);
+  EXPECT_EQ(pool.submit(square_task, 4).get(), 16);
+}
+
+TEST_F(LentCalls, ShutdownEndsOne) {
+  ProcessPool pool(1);
+  become_a_waiter(pool);
+  auto slow = pool.submit(sleep_task, 20);
+  pool.shutdown();
+  EXPECT_TRUE(slow.done());
+  EXPECT_EQ(slow.get(), 20);
+  EXPECT_THROW(pool.submit(square_task, 1), ExecutorShutdownError);
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.submitted, c.completed);
+}
+
+TEST(ProcessPool, ThreadsWaitingForEachResultShareWorkersWithoutLosingOne) {
+  ProcessPool pool(2);
+  constexpr int threads = 4;
+  constexpr int calls = 300;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < calls; ++i) {
+        const int x = t * calls + i;
+        if (pool.submit(square_task, x).get() != x * x) ++wrong;
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(wrong.load(), 0);
+  pool.shutdown();
+  const TaskCounts c = pool.counts();
+  EXPECT_EQ(c.submitted, std::uint64_t{threads * calls});
+  EXPECT_EQ(c.completed, c.submitted);
 }
 
 }  // namespace

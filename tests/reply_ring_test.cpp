@@ -51,6 +51,21 @@ TEST(ReplyRing, AMarkerSaysTheReplyWentOnTheSocket) {
   EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::none);
 }
 
+TEST(ReplyRing, PeekShowsTheNextEntryAndLeavesIt) {
+  ReplyRing reader = ReplyRing::create();
+  ReplyRing writer = writer_for(reader);
+  EXPECT_EQ(reader.peek(), ReplyRing::Entry::none);
+  writer.push_on_socket();
+  writer.push("second");
+  EXPECT_EQ(reader.peek(), ReplyRing::Entry::on_socket);
+  EXPECT_EQ(reader.peek(), ReplyRing::Entry::on_socket) << "peeking takes nothing";
+  std::string reply;
+  EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::on_socket);
+  EXPECT_EQ(reader.peek(), ReplyRing::Entry::reply);
+  EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::reply);
+  EXPECT_EQ(reply, "second");
+}
+
 TEST(ReplyRing, TheWriterWakesTheReaderOnlyOnceItSaidItWouldSleep) {
   ReplyRing reader = ReplyRing::create();
   ReplyRing writer = writer_for(reader);
