@@ -59,7 +59,7 @@ bool StateBase::finish(Status final_status, bool only_if_pending, std::exception
       if (only_if_pending && now != Status::pending) return false;
     } while (!status_.compare_exchange_weak(now, final_status, std::memory_order_acq_rel));
     callbacks.swap(callbacks_);
-    wake = waiters_ > 0;
+    wake = waiters_.load(std::memory_order_relaxed) > 0;
   }
   if (wake) done_.notify_all();
   for (auto& callback : callbacks) {
@@ -79,9 +79,9 @@ void StateBase::wait() const {
     if (finished()) return;
   }
   std::unique_lock lock(mutex_);
-  ++waiters_;
+  waiters_.fetch_add(1, std::memory_order_relaxed);
   done_.wait(lock, [&] { return finished(); });
-  --waiters_;
+  waiters_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
@@ -93,9 +93,9 @@ bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
     timeout -= std::chrono::steady_clock::now() - start;
   }
   std::unique_lock lock(mutex_);
-  ++waiters_;
+  waiters_.fetch_add(1, std::memory_order_relaxed);
   const bool ended = done_.wait_for(lock, timeout, [&] { return finished(); });
-  --waiters_;
+  waiters_.fetch_sub(1, std::memory_order_relaxed);
   return ended;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -69,6 +70,8 @@ class StateBase {
   void wait() const;
   bool wait_for(std::chrono::nanoseconds timeout) const;
   std::exception_ptr error() const noexcept { return error_; }
+  /// True while a thread sleeps in `wait` or `wait_for`: a hint, stale as soon as read.
+  bool has_waiters() const noexcept { return waiters_.load(std::memory_order_relaxed) > 0; }
   void add_callback(std::function<void()> callback);
   /// Installs the helper that waits consult; set by the executor before the future is
   /// handed out, never after.
@@ -83,7 +86,7 @@ class StateBase {
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable done_;
-  mutable int waiters_ = 0;
+  mutable std::atomic<int> waiters_{0};  ///< changed only under mutex_
   std::atomic<Status> status_{Status::pending};
   std::exception_ptr error_;
   std::vector<std::function<void()>> callbacks_;

@@ -29,9 +29,9 @@ std::uintptr_t this_thread_tag() noexcept {
 
 }  // namespace
 
-/// The workers' leases, and the wait helper of every future the pool hands out: a thread
-/// waiting for a lent call reads its reply itself. Futures keep it alive, so it outlives
-/// the pool; a lease is closed before the pool goes, after which no waiter touches the pool.
+/// The workers' leases, and the wait helper of every lent call's future: a thread waiting
+/// for a lent call reads its reply itself. Those futures keep it alive, so it outlives the
+/// pool; a lease is closed before the pool goes, after which no waiter touches the pool.
 class ProcessPool::Lending final : public detail::WaitHelper {
  public:
   Lending(ProcessPool& pool, std::size_t workers)
@@ -42,6 +42,7 @@ class ProcessPool::Lending final : public detail::WaitHelper {
   /// True when this thread waited for one of the pool's results lately: only its calls are
   /// lent, since a lent call nobody waits for finishes only once the I/O thread takes it back.
   bool from_waiter() const noexcept { return waiter_.load(std::memory_order_relaxed) == this_thread_tag(); }
+  void note_waiter(std::uintptr_t thread) noexcept { waiter_.store(thread, std::memory_order_relaxed); }
   void forget_waiter() noexcept { waiter_.store(0, std::memory_order_relaxed); }
 
   /// Whether a waiter is still reading a reply, which the pool must outlive.
@@ -55,7 +56,6 @@ class ProcessPool::Lending final : public detail::WaitHelper {
       drivers_.fetch_sub(1, std::memory_order_release);
       return;
     }
-    waiter_.store(this_thread_tag(), std::memory_order_relaxed);
   }
 
  private:
@@ -133,7 +133,7 @@ void ProcessPool::enqueue(Job) {
 
 void ProcessPool::enqueue_remote(RemoteCall call) {
   if (lending_ && call.completion.waitable()) {
-    call.completion.set_wait_helper(lending_);
+    call.submitter = this_thread_tag();
     // A call overtakes no queued one: it is lent only while the queue is empty.
     if (queued_.load(std::memory_order_acquire) == 0 && lending_->from_waiter() && lend(call)) return;
   }
@@ -157,6 +157,7 @@ bool ProcessPool::lend(RemoteCall& call) {
       lease.put_back();
       return false;
     }
+    call.completion.set_wait_helper(lending_);
     Worker& worker = *workers_[i];
     bool sent = true;
     try {
@@ -218,15 +219,18 @@ void ProcessPool::take_share(bool idle, std::size_t room, Fifo<RemoteCall>& out)
   if (idle && !queue_.empty()) share = std::max<std::size_t>(share, 1);
   const std::size_t n = std::min(share, room);
   for (std::size_t i = 0; i < n; ++i) {
-    RemoteCall call = std::move(queue_.front());
+    out.push_back(std::move(queue_.front()));
     queue_.pop_front();
-    if (call.completion.start()) {
-      out.push_back(std::move(call));
-    } else {
-      record(TaskOutcome::cancelled);
-    }
   }
   queued_.store(queue_.size(), std::memory_order_release);
+}
+
+void ProcessPool::start_or_drop(Fifo<RemoteCall>& taken) {
+  taken.erase_if([&](RemoteCall& call) {
+    if (call.completion.start()) return false;
+    record(TaskOutcome::cancelled);
+    return true;
+  });
 }
 
 void ProcessPool::take_calls(std::size_t room, Fifo<RemoteCall>& out) {
@@ -235,6 +239,8 @@ void ProcessPool::take_calls(std::size_t room, Fifo<RemoteCall>& out) {
   std::unique_lock lock(mutex_, std::defer_lock);
   if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
   take_share(/*idle=*/false, room, out);
+  lock.unlock();
+  start_or_drop(out);
 }
 
 bool ProcessPool::await_calls(Worker& worker, std::size_t index, Traffic& traffic) {
@@ -270,7 +276,10 @@ bool ProcessPool::await_calls(Worker& worker, std::size_t index, Traffic& traffi
     return false;
   }
   // With a call taken back, more are taken only once its reply has said how long tasks take.
-  if (idle) take_share(/*idle=*/true, traffic.room(), traffic.unsent);
+  if (!idle) return true;
+  take_share(/*idle=*/true, traffic.room(), traffic.unsent);
+  lock.unlock();
+  start_or_drop(traffic.unsent);
   return true;
 }
 
@@ -487,6 +496,8 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
 }
 
 TaskOutcome ProcessPool::complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds) {
+  // A submitter that sleeps waiting for its result will have its next calls lent.
+  if (lending_ && call.completion.has_waiters()) lending_->note_waiter(call.submitter);
   WireReader in(reply, std::move(fds));
   try {
     if (in.get<ReplyStatus>() == ReplyStatus::error) {

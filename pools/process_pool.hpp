@@ -140,9 +140,11 @@ class ProcessPool final : public Executor {
   /// puts the ones batched behind it back to be sent.
   void recover_from_death(Worker& worker, std::size_t index, Traffic& traffic);
   /// Moves this worker's share of the queue into `out`, at most `room`; an idle worker
-  /// takes at least one call if any is queued. Call with `mutex_` held. Calls cancelled
-  /// while queued end here.
+  /// takes at least one call if any is queued. Call with `mutex_` held.
   void take_share(bool idle, std::size_t room, Fifo<RemoteCall>& out);
+  /// Moves calls just taken from the queue to running, without the lock; those cancelled
+  /// while queued end here.
+  void start_or_drop(Fifo<RemoteCall>& taken);
   /// `take_share` for a busy worker, which does not wait for calls.
   void take_calls(std::size_t room, Fifo<RemoteCall>& out);
   /// Ends a call with the worker's reply.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
@@ -26,6 +27,8 @@ class RemoteCompletion {
 
   /// True when someone may wait for the result (a future), false for a posted task.
   bool waitable() const noexcept { return state_ != nullptr; }
+  /// True while a thread sleeps waiting for the result.
+  bool has_waiters() const noexcept { return state_ && state_->has_waiters(); }
   /// Identifies the future's state, as WaitHelper::help sees it.
   const void* tag() const noexcept { return state_.get(); }
   /// See StateBase::set_wait_helper: only before the future is handed out.
@@ -82,6 +85,7 @@ struct RemoteCall {
   WireBytes request;
   std::vector<UniqueFd> fds;
   RemoteCompletion completion;
+  std::uintptr_t submitter = 0;  ///< the submitting thread, for executors that tell threads apart
 };
 
 }  // namespace poolbench
