@@ -101,7 +101,7 @@ bool FrameReader::has_frame() const noexcept {
 
 std::optional<Frame> FrameReader::next() {
   while (!has_frame()) {
-    if (!fill()) {
+    if (receive(/*wait=*/true) == 0) {
       if (begin_ == end_) return std::nullopt;
       throw ResourceError("the peer closed the connection in the middle of a message");
     }
@@ -120,7 +120,9 @@ std::optional<Frame> FrameReader::next() {
   return frame;
 }
 
-bool FrameReader::fill() {
+bool FrameReader::ready() { return has_frame() || receive(/*wait=*/false) == 0 || has_frame(); }
+
+ssize_t FrameReader::receive(bool wait) {
   std::size_t wanted = receive_chunk;
   if (end_ - begin_ >= sizeof(Header)) {
     Header header;
@@ -151,6 +153,7 @@ bool FrameReader::fill() {
     if (n >= 0) break;
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) throw_system_error("cannot receive from worker", errno);
+    if (!wait) return -1;
     // Nothing yet: sleep in poll, not in recvmsg. A receive blocked on a UNIX socket is
     // also woken whenever the peer reads what this side sent (the kernel's write-space
     // wake-up), a wasted context switch per frame; poll wakes only for input.
@@ -168,7 +171,7 @@ bool FrameReader::fill() {
     }
   }
   if (msg.msg_flags & MSG_CTRUNC) throw ResourceError("a message carried more fds than allowed");
-  return n > 0;
+  return n;
 }
 
 void wait_for_input(int socket) {

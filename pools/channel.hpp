@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <deque>
 #include <optional>
@@ -52,10 +54,14 @@ class FrameReader {
   std::optional<Frame> next();
   /// True when a whole frame is already buffered, so `next` will not wait.
   bool has_frame() const noexcept;
+  /// Receives what has arrived, without waiting; true when `next` will not wait (a frame
+  /// is whole, or the peer closed the socket). For polling a socket before sleeping on it.
+  bool ready();
 
  private:
-  /// One receive into the buffer; false at end of stream.
-  bool fill();
+  /// One receive into the buffer: the bytes received, 0 at end of stream, or -1 when
+  /// nothing has arrived and `wait` is false.
+  ssize_t receive(bool wait);
 
   int socket_;
   std::vector<char> buffer_;  ///< bytes [begin_, end_) are received and not yet taken

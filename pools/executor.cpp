@@ -21,6 +21,11 @@ TaskCounts Executor::counts() const noexcept {
   return c;
 }
 
+std::uint64_t Executor::unfinished() const noexcept {
+  const TaskCounts c = counts();
+  return c.submitted - c.ended();
+}
+
 void Executor::record(TaskOutcome outcome) noexcept {
   switch (outcome) {
     case TaskOutcome::completed:

@@ -133,6 +133,8 @@ class Executor {
   virtual void enqueue_remote(RemoteCall call);
   /// Counts how one task ended.
   void record(TaskOutcome outcome) noexcept;
+  /// Tasks submitted and not yet ended, the one being submitted included.
+  std::uint64_t unfinished() const noexcept;
 
  private:
   template <class F, class... A>

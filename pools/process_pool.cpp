@@ -93,9 +93,13 @@ ProcessPool::~ProcessPool() { shutdown(); }
 void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   ReplyRing ring = ReplyRing::create();
   auto [parent_end, child_end] = make_socket_pair();
-  Subprocess process = Subprocess::spawn("/proc/self/exe",
-                                         {executable_, worker_flag, std::to_string(worker_channel_fd)},
-                                         child_end.get(), worker_channel_fd);
+  // A submitter that polls for a lent call's reply sends its next call a few microseconds
+  // after it: the worker polls for it that long before it sleeps.
+  const auto poll_limit = lending_ ? long_task / 2 : std::chrono::microseconds(0);
+  Subprocess process = Subprocess::spawn(
+      "/proc/self/exe",
+      {executable_, worker_flag, std::to_string(worker_channel_fd), std::to_string(poll_limit.count())},
+      child_end.get(), worker_channel_fd);
   created_.fetch_add(1, std::memory_order_relaxed);
   if (const CpuSet* cpus = placement_.for_worker(index)) {
     try {
@@ -134,8 +138,9 @@ void ProcessPool::enqueue(Job) {
 void ProcessPool::enqueue_remote(RemoteCall call) {
   if (lending_ && call.completion.waitable()) {
     call.submitter = this_thread_tag();
-    // A call overtakes no queued one: it is lent only while the queue is empty.
-    if (queued_.load(std::memory_order_acquire) == 0 && lending_->from_waiter() && lend(call)) return;
+    // Only the call of a lone caller that waits for each result is lent: nothing else is
+    // queued (it overtakes no call) or running (a backlog is the I/O threads' to batch).
+    if (lending_->from_waiter() && unfinished() == 1 && lend(call)) return;
   }
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
@@ -187,6 +192,8 @@ void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
   ReplyRing& ring = *worker.ring;
   thread_local std::string reply;
   std::optional<RemoteCall> call;
+  // This thread polls for the reply, and will likely send its next call right after it.
+  ring.set_caller_polls(true);
   try {
     // The worker runs meanwhile on another CPU, the I/O thread sleeps: polling shared
     // memory for the reply costs no wake-up on either side.
@@ -319,6 +326,8 @@ void ProcessPool::take_back(WorkerLease& lease, Worker& worker, Traffic& traffic
     std::this_thread::yield();
     lock.lock();
   }
+  // The worker is served in batches by this thread again, not by a polling caller.
+  if (worker.ring) worker.ring->set_caller_polls(false);
   if (taken != WorkerLease::Taken::worker_and_call) return;
   traffic.serving_since = Clock::now();
   (worker.lent->sent ? traffic.in_flight : traffic.unsent).push_back(std::move(worker.lent->call));
@@ -392,6 +401,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   bool sent = true;
   try {
     traffic.attach(worker.channel.get());
+    worker.ring->set_caller_polls(false);
     for (auto& call : traffic.unsent) traffic.requests->add(as_view(call.request), call.fds);
     traffic.requests->flush();
   } catch (const Error&) {

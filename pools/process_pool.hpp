@@ -27,12 +27,13 @@ namespace poolbench {
 /// ReplyRing), with the socket left to wake a sleeping reader and to tell a worker's death.
 /// When many short tasks wait, each worker is sent its share in one batch (at most
 /// `max_pipelined`), so a task costs a fraction of a system call; one task alone, or long
-/// ones, go out one at a time. A thread that waits for each result before submitting the
-/// next sends its task to an idle worker itself and polls for the reply when it waits
-/// (see WorkerLease), so the round trip involves no I/O thread; the I/O thread takes any
-/// such task back that nobody waits for. A worker that dies fails only the task it was running, with
-/// an error naming the signal or exit code, and is replaced; replies it wrote before dying
-/// still count, and the tasks queued behind it go to the replacement.
+/// ones, go out one at a time. A lone thread that waits for each result before submitting
+/// the next sends its task to an idle worker itself and polls for the reply when it waits
+/// (see WorkerLease), while the worker polls for the next task, so the round trip wakes
+/// no one; the I/O thread takes back any such task that nobody waits for. A worker that
+/// dies fails only the task it was running, with an error naming the signal or exit code,
+/// and is replaced; replies it wrote before dying still count, and the tasks queued behind
+/// it go to the replacement.
 class ProcessPool final : public Executor {
  public:
   /// The most tasks sent to one worker ahead of their replies.

@@ -31,6 +31,7 @@ struct ReplyRing::Shared {
   alignas(64) std::atomic<std::uint64_t> head{0};  ///< bytes the reader has taken
   alignas(64) std::atomic<std::uint64_t> tail{0};  ///< bytes the writer has published
   alignas(64) std::atomic<std::uint32_t> reader_sleeping{0};
+  alignas(64) std::atomic<std::uint32_t> caller_polls{0};
   alignas(64) char data[capacity];
 
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free,
@@ -156,5 +157,11 @@ bool ReplyRing::prepare_to_sleep() noexcept {
 }
 
 void ReplyRing::woke() noexcept { shared_->reader_sleeping.store(0, std::memory_order_relaxed); }
+
+void ReplyRing::set_caller_polls(bool polls) noexcept {
+  if (caller_polls() != polls) shared_->caller_polls.store(polls ? 1 : 0, std::memory_order_relaxed);
+}
+
+bool ReplyRing::caller_polls() const noexcept { return shared_->caller_polls.load(std::memory_order_relaxed) != 0; }
 
 }  // namespace poolbench

@@ -59,6 +59,12 @@ class ReplyRing {
   bool prepare_to_sleep() noexcept;
   void woke() noexcept;
 
+  /// Reader: says whether a caller now polls the ring for each reply (and so sends its
+  /// next request right after one), or the pool's I/O thread serves the worker again.
+  void set_caller_polls(bool polls) noexcept;
+  /// Writer: what the reader last said.
+  bool caller_polls() const noexcept;
+
  private:
   struct Shared;
   ReplyRing(UniqueFd fd, Shared* shared) noexcept : fd_(std::move(fd)), shared_(shared) {}

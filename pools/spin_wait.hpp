@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <thread>
 
 namespace poolbench::detail {
 
@@ -9,20 +10,34 @@ namespace poolbench::detail {
 /// and cgroup quota): only then can a thread that polls for an event leave a CPU free for
 /// whoever produces it.
 bool can_spin() noexcept;
+/// Settles `can_spin` without reading the topology, for a process whose parent already
+/// did (a process-pool worker). Call before anything spins.
+void set_can_spin(bool several_cpus) noexcept;
+
+/// What a polling thread does between two polls.
+enum class SpinPause {
+  cpu,    ///< a pause instruction: the event is made by a thread running elsewhere
+  yield,  ///< sched_yield: whoever makes the event may first need this very CPU
+};
 
 /// Polls `ready` for at most `limit` before a caller goes to sleep: an event that comes
 /// that soon then costs no wake-up (a futex call and a context switch on each side).
 /// Returns whether `ready` became true. Polls not at all on a single CPU.
 template <class Ready>
-bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
+bool spin_until(Ready ready, std::chrono::nanoseconds limit, SpinPause pause = SpinPause::cpu) {
   if (!can_spin()) return ready();
   const auto deadline = std::chrono::steady_clock::now() + limit;
   for (std::uint32_t i = 1;; ++i) {
     if (ready()) return true;
+    if (pause == SpinPause::yield) {
+      std::this_thread::yield();
+    } else {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #endif
-    if (i % 64 == 0 && std::chrono::steady_clock::now() >= deadline) return ready();
+      if (i % 64 != 0) continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
   }
 }
 
@@ -32,7 +47,7 @@ bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
 /// cost almost no CPU, while round trips that finish within `limit` keep costing no
 /// wake-up.
 template <class Ready>
-bool spin_adaptively(Ready ready, std::chrono::nanoseconds limit) {
+bool spin_adaptively(Ready ready, std::chrono::nanoseconds limit, SpinPause pause = SpinPause::cpu) {
   struct Backoff {
     std::uint32_t skip = 0;
     std::uint32_t next = 1;
@@ -42,7 +57,7 @@ bool spin_adaptively(Ready ready, std::chrono::nanoseconds limit) {
     --backoff.skip;
     return ready();
   }
-  if (spin_until(ready, limit)) {
+  if (spin_until(ready, limit, pause)) {
     backoff.next = 1;
     return true;
   }

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "pools/channel.hpp"
 #include "pools/errors.hpp"
 #include "pools/reply_ring.hpp"
+#include "pools/spin_wait.hpp"
 #include "pools/task_registry.hpp"
 #include "pools/worker_protocol.hpp"
 
@@ -59,6 +61,10 @@ WireWriter run_one(Frame& request) {
 std::optional<int> run_worker_if_requested(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[1], worker_flag) != 0) return std::nullopt;
   const int channel = std::atoi(argv[2]);
+  // How long to poll for the next request before sleeping; the pool, which has read the
+  // topology, passes 0 where polling cannot leave it a CPU.
+  const std::chrono::microseconds poll_limit(argc > 3 ? std::atoi(argv[3]) : 0);
+  detail::set_can_spin(poll_limit.count() > 0);
   try {
     FrameReader requests(channel);
     FrameWriter socket_replies(channel);
@@ -66,8 +72,21 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
     std::optional<Frame> setup = requests.next();
     if (!setup || setup->fds.size() != 1) throw ResourceError("the pool sent no reply ring");
     ReplyRing replies = ReplyRing::attach(std::move(setup->fds.front()));
-    while (auto request = requests.next()) {
+    std::chrono::steady_clock::duration last_task{};
+    for (;;) {
+      // A caller that polls for each reply of short tasks (a lent call's waiter) sends its
+      // next request a few microseconds after this reply: polling for it saves a wake-up
+      // per task. Polling stops once the pool's I/O thread takes the worker back, and
+      // yields between polls, so that whoever needs this CPU gets it.
+      if (last_task < poll_limit && replies.caller_polls()) {
+        detail::spin_adaptively([&] { return requests.ready() || !replies.caller_polls(); }, poll_limit,
+                                detail::SpinPause::yield);
+      }
+      std::optional<Frame> request = requests.next();
+      if (!request) break;
+      const auto started = std::chrono::steady_clock::now();
       WireWriter reply = run_one(*request);
+      last_task = std::chrono::steady_clock::now() - started;
       // Each reply is published at once, in memory that outlives this process, so a
       // later task that crashes the worker loses no finished task's reply.
       bool wake;

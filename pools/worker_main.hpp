@@ -4,7 +4,8 @@
 
 namespace poolbench {
 
-/// The flag that starts an executable as a process-pool worker.
+/// The flag that starts an executable as a process-pool worker; it is followed by the
+/// channel's fd and how many microseconds to poll for a request before sleeping.
 inline constexpr const char* worker_flag = "--poolbench-worker";
 
 /// Call first thing in `main` of every executable that uses a process pool: when the

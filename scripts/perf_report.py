@@ -183,9 +183,9 @@ class Report:
         why = ""
         if many and py:
             why = (f"100x Python's {py['tasks_per_second']:,.0f} tasks/s allows {1e6 / (100 * py['tasks_per_second']):.2f}"
-                   f" us per task; ours takes {self.per_task_ns(many) / 1000:.2f} us: each task still costs a reply "
-                   "sendmsg in the worker, an encode and a decode on each side and a future completion in the "
-                   "I/O thread (requests already go in batches)")
+                   f" us per task; ours takes {self.per_task_ns(many) / 1000:.2f} us: each task still costs an "
+                   "encode and a decode on each side and a future completion in the I/O thread (requests "
+                   "already go in batches, replies through shared memory)")
         self.ratio_row("`process-pool` many in flight / `py-process-pool` throughput", 100,
                        many, py, False, why_extra=why, digits=1, throughput=True)
         tpt = empty("thread-per-task", None)

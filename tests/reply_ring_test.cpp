@@ -66,6 +66,16 @@ TEST(ReplyRing, PeekShowsTheNextEntryAndLeavesIt) {
   EXPECT_EQ(reply, "second");
 }
 
+TEST(ReplyRing, TheWriterSeesWhetherACallerPolls) {
+  ReplyRing reader = ReplyRing::create();
+  ReplyRing writer = writer_for(reader);
+  EXPECT_FALSE(writer.caller_polls());
+  reader.set_caller_polls(true);
+  EXPECT_TRUE(writer.caller_polls());
+  reader.set_caller_polls(false);
+  EXPECT_FALSE(writer.caller_polls());
+}
+
 TEST(ReplyRing, TheWriterWakesTheReaderOnlyOnceItSaidItWouldSleep) {
   ReplyRing reader = ReplyRing::create();
   ReplyRing writer = writer_for(reader);
