@@ -42,7 +42,10 @@ class ProcessPool::Lending final : public detail::WaitHelper {
   /// True when this thread waited for one of the pool's results lately: only its calls are
   /// lent, since a lent call nobody waits for finishes only once the I/O thread takes it back.
   bool from_waiter() const noexcept { return waiter_.load(std::memory_order_relaxed) == this_thread_tag(); }
-  void note_waiter(std::uintptr_t thread) noexcept { waiter_.store(thread, std::memory_order_relaxed); }
+  void note_waiter(std::uintptr_t thread) noexcept {
+    // Read first: the line is not written again for each of the same waiter's calls.
+    if (waiter_.load(std::memory_order_relaxed) != thread) waiter_.store(thread, std::memory_order_relaxed);
+  }
   void forget_waiter() noexcept { waiter_.store(0, std::memory_order_relaxed); }
 
   /// Whether a waiter is still reading a reply, which the pool must outlive.
@@ -158,10 +161,7 @@ bool ProcessPool::lend(RemoteCall& call) {
       lease.put_back();
       throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
     }
-    if (!call.completion.start()) {  // cannot happen before its future is handed out; queue it all the same
-      lease.put_back();
-      return false;
-    }
+    call.completion.start();  // nobody has its future yet, so nobody can have cancelled it
     call.completion.set_wait_helper(lending_);
     Worker& worker = *workers_[i];
     bool sent = true;
@@ -198,8 +198,7 @@ void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
     // The worker runs meanwhile on another CPU, the I/O thread sleeps: polling shared
     // memory for the reply costs no wake-up on either side.
     if (detail::spin_adaptively([&] { return ring.has_entry(); }, std::min<std::chrono::nanoseconds>(limit, long_task)) &&
-        ring.peek() == ReplyRing::Entry::reply) {
-      ring.pop(reply);
+        ring.pop_reply(reply) == ReplyRing::Entry::reply) {
       call = std::move(worker.lent->call);
       worker.lent.reset();
     }
@@ -240,11 +239,16 @@ void ProcessPool::start_or_drop(Fifo<RemoteCall>& taken) {
   });
 }
 
-void ProcessPool::take_calls(std::size_t room, Fifo<RemoteCall>& out) {
+std::unique_lock<std::mutex> ProcessPool::lock_queue() {
   // A submitter that just published a call may still hold the lock for a moment: wait
   // for it briefly rather than sleep on it.
   std::unique_lock lock(mutex_, std::defer_lock);
   if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
+  return lock;
+}
+
+void ProcessPool::take_calls(std::size_t room, Fifo<RemoteCall>& out) {
+  std::unique_lock lock = lock_queue();
   take_share(/*idle=*/false, room, out);
   lock.unlock();
   start_or_drop(out);
@@ -265,8 +269,7 @@ bool ProcessPool::await_calls(Worker& worker, std::size_t index, Traffic& traffi
         std::chrono::microseconds(100));
     spinning_.store(false, std::memory_order_release);
   }
-  std::unique_lock lock(mutex_, std::defer_lock);
-  if (!detail::spin_until([&] { return lock.try_lock(); }, std::chrono::microseconds(5))) lock.lock();
+  std::unique_lock lock = lock_queue();
   if (lease) {
     nap_while_offered(*lease, lock);
     take_back(*lease, worker, traffic, lock);
@@ -401,7 +404,6 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   bool sent = true;
   try {
     traffic.attach(worker.channel.get());
-    worker.ring->set_caller_polls(false);
     for (auto& call : traffic.unsent) traffic.requests->add(as_view(call.request), call.fds);
     traffic.requests->flush();
   } catch (const Error&) {

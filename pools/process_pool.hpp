@@ -146,6 +146,8 @@ class ProcessPool final : public Executor {
   /// Moves calls just taken from the queue to running, without the lock; those cancelled
   /// while queued end here.
   void start_or_drop(Fifo<RemoteCall>& taken);
+  /// Locks `mutex_`, polling briefly first.
+  std::unique_lock<std::mutex> lock_queue();
   /// `take_share` for a busy worker, which does not wait for calls.
   void take_calls(std::size_t room, Fifo<RemoteCall>& out);
   /// Ends a call with the worker's reply.

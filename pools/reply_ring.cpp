@@ -131,17 +131,22 @@ ReplyRing::Entry ReplyRing::front(std::size_t& pos, std::size_t& size) {
   }
 }
 
-ReplyRing::Entry ReplyRing::peek() {
-  std::size_t pos, size;
-  return front(pos, size);
+void ReplyRing::take(std::size_t pos, std::size_t size, std::string& reply) {
+  reply.assign(shared_->data + pos + sizeof(Word), size);
+  shared_->head.store(shared_->head.load(std::memory_order_relaxed) + entry_size(size), std::memory_order_release);
 }
 
 ReplyRing::Entry ReplyRing::pop(std::string& reply) {
   std::size_t pos, size;
   const Entry entry = front(pos, size);
-  if (entry == Entry::none) return entry;
-  reply.assign(shared_->data + pos + sizeof(Word), size);
-  shared_->head.store(shared_->head.load(std::memory_order_relaxed) + entry_size(size), std::memory_order_release);
+  if (entry != Entry::none) take(pos, size, reply);
+  return entry;
+}
+
+ReplyRing::Entry ReplyRing::pop_reply(std::string& reply) {
+  std::size_t pos, size;
+  const Entry entry = front(pos, size);
+  if (entry == Entry::reply) take(pos, size, reply);
   return entry;
 }
 

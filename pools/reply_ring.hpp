@@ -50,8 +50,9 @@ class ReplyRing {
 
   /// Reader: takes the next entry, if any, without waiting; a reply's bytes go to `reply`.
   Entry pop(std::string& reply);
-  /// Reader: what `pop` would take next, leaving it in the ring.
-  Entry peek();
+  /// Reader: `pop`, but a marker stays in the ring (its kind is returned): for a reader
+  /// that takes only replies in the ring and leaves those on the socket to another.
+  Entry pop_reply(std::string& reply);
   /// Reader: true when an entry is waiting.
   bool has_entry() const noexcept;
   /// Reader: announces that it is about to sleep on the socket; false (do not sleep) when
@@ -71,6 +72,8 @@ class ReplyRing {
   bool append(std::string_view bytes, std::uint32_t flags);
   /// The next entry's kind, where its bytes start and how many there are.
   Entry front(std::size_t& pos, std::size_t& size);
+  /// Copies the entry `front` found into `reply` and takes it.
+  void take(std::size_t pos, std::size_t size, std::string& reply);
 
   UniqueFd fd_;
   Shared* shared_ = nullptr;

@@ -51,19 +51,19 @@ TEST(ReplyRing, AMarkerSaysTheReplyWentOnTheSocket) {
   EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::none);
 }
 
-TEST(ReplyRing, PeekShowsTheNextEntryAndLeavesIt) {
+TEST(ReplyRing, PopReplyLeavesAMarkerInTheRing) {
   ReplyRing reader = ReplyRing::create();
   ReplyRing writer = writer_for(reader);
-  EXPECT_EQ(reader.peek(), ReplyRing::Entry::none);
+  std::string reply;
+  EXPECT_EQ(reader.pop_reply(reply), ReplyRing::Entry::none);
   writer.push_on_socket();
   writer.push("second");
-  EXPECT_EQ(reader.peek(), ReplyRing::Entry::on_socket);
-  EXPECT_EQ(reader.peek(), ReplyRing::Entry::on_socket) << "peeking takes nothing";
-  std::string reply;
+  EXPECT_EQ(reader.pop_reply(reply), ReplyRing::Entry::on_socket);
+  EXPECT_EQ(reader.pop_reply(reply), ReplyRing::Entry::on_socket) << "a marker is left for the socket reader";
   EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::on_socket);
-  EXPECT_EQ(reader.peek(), ReplyRing::Entry::reply);
-  EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::reply);
+  EXPECT_EQ(reader.pop_reply(reply), ReplyRing::Entry::reply);
   EXPECT_EQ(reply, "second");
+  EXPECT_EQ(reader.pop_reply(reply), ReplyRing::Entry::none);
 }
 
 TEST(ReplyRing, TheWriterSeesWhetherACallerPolls) {
