@@ -2,13 +2,23 @@
 
 #include <chrono>
 #include <system_error>
+#include <utility>
 
 #include "pools/spin_wait.hpp"
 
 namespace poolbench {
 
-ThreadPool::ThreadPool(std::size_t workers, Placement placement) : placement_(std::move(placement)) {
-  require_workers(workers, name());
+namespace {
+
+/// Jobs the lock-free ring holds (96 KiB of cells); a longer backlog waits in the overflow.
+constexpr std::size_t ring_capacity = 1024;
+/// Most jobs a worker moves from the overflow into the ring under one lock.
+constexpr std::size_t refill_batch = 256;
+
+}  // namespace
+
+ThreadPool::ThreadPool(std::size_t workers, Placement placement)
+    : ring_(ring_capacity), idle_(require_workers(workers, name())), placement_(std::move(placement)) {
   // Whether idle threads may spin is settled here, once, not on a hot path.
   detail::can_spin();
   workers_.reserve(workers);
@@ -16,6 +26,7 @@ ThreadPool::ThreadPool(std::size_t workers, Placement placement) : placement_(st
     for (std::size_t i = 0; i < workers; ++i)
       workers_.emplace_back([this, i] { work(i, placement_.for_worker(i)); });
   } catch (const std::system_error& e) {
+    for (std::size_t never_started = workers_.size(); never_started < workers; ++never_started) idle_.leave();
     shutdown(true, true);
     throw ResourceError("thread-pool could only start " + std::to_string(workers_.size()) + " of " +
                         std::to_string(workers) + " worker threads: " + e.what());
@@ -25,33 +36,60 @@ ThreadPool::ThreadPool(std::size_t workers, Placement placement) : placement_(st
 ThreadPool::~ThreadPool() { shutdown(); }
 
 void ThreadPool::enqueue(Job job) {
-  std::unique_lock lock(mutex_);
-  if (stopping_) throw ExecutorShutdownError("cannot submit to thread-pool: it has been shut down");
-  queue_.push_back(std::move(job));
-  queued_.store(queue_.size(), std::memory_order_release);
-  wake_one_if_needed(lock);
+  if (gate_.fetch_add(one_submit, std::memory_order_acq_rel) & closed_bit) {
+    gate_.fetch_sub(one_submit, std::memory_order_release);
+    throw ExecutorShutdownError("cannot submit to thread-pool: it has been shut down");
+  }
+  try {
+    push(job);
+  } catch (...) {
+    gate_.fetch_sub(one_submit, std::memory_order_release);
+    throw;
+  }
+  gate_.fetch_sub(one_submit, std::memory_order_release);
+  idle_.notify_one();
 }
 
-void ThreadPool::wake_one_if_needed(std::unique_lock<std::mutex>& lock) {
-  // A searching or already-woken worker will find the job; one that takes a job while
-  // more are queued wakes the next. So a burst of submits costs a few wake-ups, not one each.
-  if (searching_ > 0 || wake_tokens_ > 0 || sleeping_ == 0) return;
-  ++wake_tokens_;
-  lock.unlock();
-  wake_.notify_one();
-  lock.lock();
+void ThreadPool::push(Job& job) {
+  // While anything waits in the overflow, new jobs queue behind it, so the order holds.
+  if (overflowed_.load(std::memory_order_acquire) == 0 && ring_.try_push(job)) return;
+  oneapi::tbb::spin_mutex::scoped_lock lock(overflow_mutex_);
+  overflow_.push_back(std::move(job));
+  overflowed_.store(overflow_.size(), std::memory_order_seq_cst);  // paired with IdleWorkers::notify_one
 }
 
-void ThreadPool::spin_for_work(std::unique_lock<std::mutex>& lock) {
-  if (spinning_) return;
-  spinning_ = true;
-  lock.unlock();
-  detail::spin_until([this] { return queued_.load(std::memory_order_acquire) != 0; }, std::chrono::microseconds(20));
-  lock.lock();
-  spinning_ = false;
+bool ThreadPool::take(Job& job) {
+  if (ring_.try_pop(job)) return true;
+  if (overflowed_.load(std::memory_order_acquire) == 0) return false;
+  {
+    oneapi::tbb::spin_mutex::scoped_lock lock(overflow_mutex_);
+    if (!overflow_.empty()) {
+      job = std::move(overflow_.front());
+      overflow_.pop_front();
+      for (std::size_t moved = 0; moved < refill_batch && !overflow_.empty(); ++moved) {
+        if (!ring_.try_push(overflow_.front())) break;
+        overflow_.pop_front();
+      }
+      overflowed_.store(overflow_.size(), std::memory_order_release);
+      return true;
+    }
+  }
+  // Another worker emptied the overflow into the ring meanwhile.
+  return ring_.try_pop(job);
 }
 
-void ThreadPool::work(std::size_t, const CpuSet* cpus) {
+bool ThreadPool::has_work() const noexcept {
+  return !ring_.empty() || overflowed_.load(std::memory_order_seq_cst) != 0;
+}
+
+bool ThreadPool::spin_for_work() {
+  if (spinning_.exchange(true, std::memory_order_acquire)) return false;
+  const bool arrived = detail::spin_until([this] { return has_work(); }, std::chrono::microseconds(20));
+  spinning_.store(false, std::memory_order_release);
+  return arrived;
+}
+
+void ThreadPool::work(std::size_t index, const CpuSet* cpus) {
   if (cpus) {
     try {
       cpus->bind_this_thread();
@@ -59,54 +97,38 @@ void ThreadPool::work(std::size_t, const CpuSet* cpus) {
       report_unobserved_error(std::current_exception());
     }
   }
-  std::unique_lock lock(mutex_);
-  ++searching_;
-  bool spun = false;
+  // A worker counts as searching from when it finds the queue empty until it takes a job
+  // (or parks), so a worker working through a backlog touches no shared count per job.
+  bool searching = true;
+  Job job;
   for (;;) {
-    if (!queue_.empty()) {
-      Job job = std::move(queue_.front());
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
-      --searching_;
-      if (!queue_.empty()) wake_one_if_needed(lock);
-      lock.unlock();
+    if (take(job)) {
+      // The last searcher to find work wakes another for what is left: a backlog is shared out.
+      if (std::exchange(searching, false) && idle_.stop_searching() && has_work()) idle_.notify_one();
       record(job.run());
-      lock.lock();
-      ++searching_;
-      spun = false;
       continue;
     }
-    if (stopping_) {
-      --searching_;
+    if (!std::exchange(searching, true)) idle_.start_searching();
+    // Once sealed nothing more is queued, so what has_work then misses is taken already.
+    if (sealed()) {
+      if (has_work()) continue;
+      idle_.leave();
       return;
     }
-    if (!spun) {
-      spin_for_work(lock);
-      spun = true;
-      continue;
-    }
-    --searching_;
-    ++sleeping_;
-    wake_.wait(lock, [&] { return wake_tokens_ > 0 || stopping_; });
-    --sleeping_;
-    if (wake_tokens_ > 0) --wake_tokens_;
-    ++searching_;
-    spun = false;
+    if (spin_for_work()) continue;
+    idle_.park(index, [this] { return has_work(); });
   }
 }
 
 void ThreadPool::shutdown(bool wait, bool cancel_pending) {
-  Fifo<Job> dropped;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    if (cancel_pending) {
-      dropped.swap(queue_);
-      queued_.store(0, std::memory_order_release);
-    }
+  gate_.fetch_or(closed_bit, std::memory_order_acq_rel);
+  // A submit that got through the gate is putting its job in the queue: a few nanoseconds.
+  while (!sealed()) std::this_thread::yield();
+  if (cancel_pending) {
+    Job job;
+    while (take(job)) record(job.cancel());
   }
-  wake_.notify_all();
-  for (auto& job : dropped) record(job.cancel());
+  idle_.close();
   if (wait) join_workers();
 }
 

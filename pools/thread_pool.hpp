@@ -1,14 +1,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include <oneapi/tbb/spin_mutex.h>
+
+#include "pools/bounded_queue.hpp"
 #include "pools/cpu_set.hpp"
 #include "pools/executor.hpp"
 #include "pools/fifo.hpp"
+#include "pools/idle_workers.hpp"
 
 namespace poolbench {
 
@@ -31,25 +35,36 @@ class ThreadPool final : public Executor {
 
  private:
   void work(std::size_t index, const CpuSet* cpus);
+  /// Queues `job`: in the ring while it has room and nothing waits in the overflow.
+  void push(Job& job);
+  /// Takes the oldest queued job into `job`; false when none is queued.
+  bool take(Job& job);
+  /// True when a job may be queued: a snapshot, for deciding whether to sleep.
+  bool has_work() const noexcept;
+  /// True once shut down with no submit still under way: nothing more can be queued.
+  bool sealed() const noexcept { return gate_.load(std::memory_order_acquire) == closed_bit; }
   void join_workers();
-  /// Wakes one sleeping worker unless one is already awake to take queued work.
-  void wake_one_if_needed(std::unique_lock<std::mutex>& lock);
-  /// Spins briefly, unlocked, for work to arrive before the caller goes to sleep: a task
-  /// submitted within that window then costs no wake-up. At most one worker spins, and
-  /// none on a single CPU, where spinning would only delay the submitter.
-  void spin_for_work(std::unique_lock<std::mutex>& lock);
+  /// Spins briefly for work to arrive before the caller parks: a task submitted within
+  /// that window then costs no wake-up. At most one worker spins, and none on a single
+  /// CPU, where spinning would only delay the submitter. True when work arrived.
+  bool spin_for_work();
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
+  static constexpr std::uint64_t closed_bit = 1;
+  static constexpr std::uint64_t one_submit = 2;
+
+  /// Submits under way (in units of `one_submit`) and whether shutdown closed the pool:
+  /// one word, so a submit and a shutdown agree on whether the submit got in.
+  alignas(64) std::atomic<std::uint64_t> gate_{0};
+  /// Where jobs wait while the backlog is small: producers and workers never block each other.
+  BoundedQueue<Job> ring_;
+  /// Where jobs wait once the ring is full, in order, until a worker moves a batch of them
+  /// into the ring: so a large backlog costs the workers one lock per batch, not per job.
   /// Grows by doubling and never shrinks, so queueing costs no allocation once warm.
-  Fifo<Job> queue_;
-  std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
-  // Worker states, under mutex_: looking for work, asleep, or woken but not yet running.
-  std::size_t searching_ = 0;
-  std::size_t sleeping_ = 0;
-  std::size_t wake_tokens_ = 0;
-  bool spinning_ = false;
-  bool stopping_ = false;
+  oneapi::tbb::spin_mutex overflow_mutex_;
+  Fifo<Job> overflow_;
+  std::atomic<std::size_t> overflowed_{0};  ///< overflow_.size(), readable without the lock
+  std::atomic<bool> spinning_{false};
+  IdleWorkers idle_;
   std::vector<std::thread> workers_;
   std::mutex join_mutex_;
   Placement placement_;

@@ -69,12 +69,6 @@ struct KindName {
 using AllExecutors = ::testing::Types<SyncKind, ThreadPerTaskKind, ThreadPoolKind, ProcessPoolKind, TbbKind, AsioKind>;
 TYPED_TEST_SUITE(ExecutorContract, AllExecutors, KindName);
 
-void expect_no_task_lost(const Executor& executor) {
-  const TaskCounts c = executor.counts();
-  EXPECT_EQ(c.submitted, c.completed + c.failed + c.cancelled)
-      << "submitted " << c.submitted << ", completed " << c.completed << ", failed " << c.failed << ", cancelled "
-      << c.cancelled;
-}
 
 TYPED_TEST(ExecutorContract, HasItsRegistryName) { EXPECT_EQ(this->make()->name(), TypeParam::name); }
 

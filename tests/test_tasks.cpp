@@ -1,5 +1,6 @@
 #include "tests/test_tasks.hpp"
 
+#include <gtest/gtest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -83,6 +84,13 @@ Gate::Gate() {
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   read_.reset(fds[0]);
   write_.reset(fds[1]);
+}
+
+void expect_no_task_lost(const Executor& executor) {
+  const TaskCounts c = executor.counts();
+  EXPECT_EQ(c.submitted, c.completed + c.failed + c.cancelled)
+      << "submitted " << c.submitted << ", completed " << c.completed << ", failed " << c.failed << ", cancelled "
+      << c.cancelled;
 }
 
 UniqueFd Gate::reader() const { return UniqueFd(::fcntl(read_.get(), F_DUPFD_CLOEXEC, 0)); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "pools/executor.hpp"
 #include "pools/task_registry.hpp"
 #include "pools/unique_fd.hpp"
 
@@ -50,6 +51,9 @@ class Gate {
   UniqueFd read_;
   UniqueFd write_;
 };
+
+/// Expects every task `executor` took to have ended: completed, failed or cancelled.
+void expect_no_task_lost(const Executor& executor);
 
 /// Polls `condition` every millisecond for up to `seconds`; true once it holds.
 template <class F>

@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 
+#include <array>
+#include <atomic>
+#include <latch>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "pools/registry.hpp"
 #include "pools/thread_per_task.hpp"
@@ -30,6 +35,71 @@ TEST(ThreadPool, ClosuresCaptureStateAndMoveOnlyArguments) {
   std::string big(200, 'x');  // larger than the inline buffer: stored on the heap
   EXPECT_EQ(pool.submit([big] { return big.size(); }).get(), 200u);
   pool.submit([] {}).get();
+}
+
+TEST(ThreadPool, OneWorkerRunsABacklogLongerThanItsRingInSubmissionOrder) {
+  ThreadPool pool(1);
+  std::latch release(1);
+  auto blocker = pool.submit([&] { release.wait(); });
+  std::vector<int> order;
+  std::vector<Future<void>> futures;
+  for (int i = 0; i < 5000; ++i) futures.push_back(pool.submit([&order, i] { order.push_back(i); }));
+  release.count_down();
+  wait_all(futures);
+  ASSERT_EQ(order.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) ASSERT_EQ(order[i], i);
+  pool.shutdown();
+  expect_no_task_lost(pool);
+}
+
+TEST(ThreadPool, ShutdownCancelsTheWholeBacklogAndRefusesWhatComesAfter) {
+  ThreadPool pool(1);
+  std::latch release(1);
+  auto blocker = pool.submit([&] { release.wait(); });
+  ASSERT_TRUE(eventually([&] { return blocker.running(); }));
+  std::vector<Future<int>> queued;
+  for (int i = 0; i < 3000; ++i) queued.push_back(pool.submit([i] { return i; }));
+  pool.shutdown(/*wait=*/false, /*cancel_pending=*/true);
+  EXPECT_THROW(pool.submit([] { return 0; }), ExecutorShutdownError);
+  release.count_down();
+  pool.shutdown();
+  for (auto& f : queued) ASSERT_TRUE(f.cancelled());
+  EXPECT_EQ(pool.counts().cancelled, 3000u);
+  EXPECT_EQ(pool.counts().completed, 1u);
+  expect_no_task_lost(pool);
+}
+
+TEST(ThreadPool, SubmitsRacingShutdownAreEachRefusedOrEnded) {
+  for (const bool cancel_pending : {false, true}) {
+    ThreadPool pool(2);
+    std::array<std::vector<Future<int>>, 3> accepted;
+    std::atomic<int> refused{0};
+    {
+      std::vector<std::jthread> submitters;
+      for (auto& mine : accepted) {
+        submitters.emplace_back([&] {
+          for (int i = 0;; ++i) {
+            try {
+              mine.push_back(pool.submit([i] { return i; }));
+            } catch (const ExecutorShutdownError&) {
+              refused.fetch_add(1);
+              return;
+            }
+          }
+        });
+      }
+      ASSERT_TRUE(eventually([&] { return pool.counts().submitted > 3000; }));
+      pool.shutdown(/*wait=*/true, cancel_pending);
+    }
+    EXPECT_EQ(refused.load(), 3) << "every submitter is refused once the pool is shut down";
+    std::uint64_t futures = 0;
+    for (const auto& mine : accepted) {
+      for (const auto& f : mine) ASSERT_TRUE(f.done());
+      futures += mine.size();
+    }
+    EXPECT_EQ(pool.counts().submitted, futures);
+    expect_no_task_lost(pool);
+  }
 }
 
 TEST(ThreadPool, CompactPinningBindsWorkerZeroToTheFirstPu) {

@@ -1,0 +1,71 @@
+#include "pools/idle_workers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "tests/test_tasks.hpp"
+
+namespace poolbench::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(IdleWorkers, ParkReturnsAtOnceWhenWorkArrivedBeforeTheWorkerWasCounted) {
+  IdleWorkers idle(1);
+  idle.park(0, [] { return true; });
+  // Back to searching: the next notify finds a searcher and wakes nobody.
+  idle.notify_one();
+  EXPECT_TRUE(idle.stop_searching()) << "exactly one worker searches again";
+}
+
+TEST(IdleWorkers, NotifyWakesOneParkedWorkerAndOnlyWhenNoneSearches) {
+  IdleWorkers idle(2);
+  std::atomic<int> work{0};
+  std::atomic<int> counted_as_parked{0};
+  std::atomic<int> woken{0};
+  std::vector<std::jthread> workers;
+  for (std::size_t i = 0; i < 2; ++i) {
+    workers.emplace_back([&, i] {
+      // park asks for work once the worker counts as parked, and sleeps when there is none.
+      idle.park(i, [&] {
+        counted_as_parked.fetch_add(1);
+        return work.load() > 0;
+      });
+      woken.fetch_add(1);
+      idle.leave();
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return counted_as_parked.load() == 2; }));
+  idle.notify_one();
+  ASSERT_TRUE(eventually([&] { return woken.load() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(woken.load(), 1) << "one notify wakes one worker";
+  work.store(1);
+  idle.notify_one();
+  ASSERT_TRUE(eventually([&] { return woken.load() == 2; }));
+}
+
+TEST(IdleWorkers, CloseWakesEveryParkedWorkerAndKeepsThemFromParking) {
+  constexpr std::size_t count = 4;
+  IdleWorkers idle(count);
+  std::atomic<int> woken{0};
+  std::vector<std::jthread> workers;
+  for (std::size_t i = 0; i < count; ++i) {
+    workers.emplace_back([&, i] {
+      idle.park(i, [] { return false; });
+      idle.park(i, [] { return false; });  // after close, returns at once
+      woken.fetch_add(1);
+      idle.leave();
+    });
+  }
+  std::this_thread::sleep_for(20ms);
+  idle.close();
+  ASSERT_TRUE(eventually([&] { return woken.load() == static_cast<int>(count); }));
+}
+
+}  // namespace
+}  // namespace poolbench::testing
