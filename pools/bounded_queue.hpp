@@ -73,6 +73,13 @@ class BoundedQueue {
     }
   }
 
+  /// How many values are claimed by producers and not yet taken: a snapshot.
+  std::size_t size() const noexcept {
+    const std::size_t head = head_.load(std::memory_order_seq_cst);
+    const std::size_t tail = tail_.load(std::memory_order_seq_cst);
+    return tail > head ? tail - head : 0;
+  }
+
   /// True when no value has been claimed by a producer and not yet taken: a snapshot, in
   /// the single total order of seq_cst operations with every push.
   bool empty() const noexcept {

@@ -9,16 +9,12 @@ IdleWorkers::IdleWorkers(std::size_t workers)
   parked_.reserve(workers);
 }
 
-void IdleWorkers::notify_one() noexcept {
-  // The caller published its task with a seq_cst operation; a parking worker updates its
-  // counts with seq_cst operations before it looks for work. In their single total order
-  // either that worker sees the task, or these loads see the worker parked.
-  if (searching_.load(std::memory_order_seq_cst) > 0 || parked_count_.load(std::memory_order_seq_cst) == 0) return;
+void IdleWorkers::wake_one(std::uint32_t searching) noexcept {
   std::uint32_t picked;
   {
     oneapi::tbb::spin_mutex::scoped_lock lock(mutex_);
-    // A waker counts the worker it picks as searching, so the next submit does not wake another.
-    if (parked_.empty() || searching_.load(std::memory_order_seq_cst) > 0) return;
+    // A waker counts the worker it picks as searching, so the next submit sees it.
+    if (parked_.empty() || searching_.load(std::memory_order_seq_cst) > searching) return;
     picked = parked_.back();
     parked_.pop_back();
     parked_count_.fetch_sub(1, std::memory_order_seq_cst);

@@ -20,20 +20,30 @@ class IdleWorkers {
   explicit IdleWorkers(std::size_t workers);
 
   /// Called after a task was published with a seq_cst operation: wakes one parked worker
-  /// unless one is searching.
-  void notify_one() noexcept;
+  /// when fewer workers are searching than `queued()` tasks wait, so a burst wakes as
+  /// many workers as it has tasks, at once rather than each woken worker waking the next.
+  template <class Queued>
+  void notify(Queued queued) noexcept {
+    // The caller published its task with a seq_cst operation; a parking worker updates its
+    // counts with seq_cst operations before it looks for work. In their single total order
+    // either that worker sees the task, or these loads see the worker parked.
+    if (parked_count_.load(std::memory_order_seq_cst) == 0) return;
+    const std::uint32_t searching = searching_.load(std::memory_order_seq_cst);
+    if (searching > 0 && searching >= queued()) return;
+    wake_one(searching);
+  }
   /// Wakes every parked worker, and keeps any from parking again: for shutdown.
   void close() noexcept;
 
   /// A searching worker took a task; true when no other worker is searching any more, so
-  /// the caller should `notify_one` if tasks remain queued.
+  /// the caller should `notify` if tasks remain queued.
   bool stop_searching() noexcept { return searching_.fetch_sub(1, std::memory_order_seq_cst) == 1; }
   /// A worker found no task and starts looking (spinning, then parking).
   void start_searching() noexcept { searching_.fetch_add(1, std::memory_order_seq_cst); }
   /// A searching worker leaves the pool for good.
   void leave() noexcept { stop_searching(); }
 
-  /// Puts searching worker `index` to sleep until `notify_one` or `close` picks it. It
+  /// Puts searching worker `index` to sleep until `notify` or `close` picks it. It
   /// checks `has_work` (which must read with seq_cst loads) once it is counted as parked,
   /// so a task published meanwhile is never left behind; it then stays awake. Returns
   /// with the worker searching again.
@@ -49,6 +59,8 @@ class IdleWorkers {
     std::atomic<std::uint32_t> rung{0};
   };
 
+  /// Wakes the most recently parked worker unless searchers beyond `searching` appeared.
+  void wake_one(std::uint32_t searching) noexcept;
   void announce_parked(std::size_t index) noexcept;
   /// Takes `index` back off the parked list; false when a waker already picked it.
   bool withdraw(std::size_t index) noexcept;

@@ -47,7 +47,7 @@ void ThreadPool::enqueue(Job job) {
     throw;
   }
   gate_.fetch_sub(one_submit, std::memory_order_release);
-  idle_.notify_one();
+  idle_.notify([this] { return queued(); });
 }
 
 void ThreadPool::push(Job& job) {
@@ -55,7 +55,7 @@ void ThreadPool::push(Job& job) {
   if (overflowed_.load(std::memory_order_acquire) == 0 && ring_.try_push(job)) return;
   oneapi::tbb::spin_mutex::scoped_lock lock(overflow_mutex_);
   overflow_.push_back(std::move(job));
-  overflowed_.store(overflow_.size(), std::memory_order_seq_cst);  // paired with IdleWorkers::notify_one
+  overflowed_.store(overflow_.size(), std::memory_order_seq_cst);  // paired with IdleWorkers::notify
 }
 
 bool ThreadPool::take(Job& job) {
@@ -76,6 +76,10 @@ bool ThreadPool::take(Job& job) {
   }
   // Another worker emptied the overflow into the ring meanwhile.
   return ring_.try_pop(job);
+}
+
+std::size_t ThreadPool::queued() const noexcept {
+  return ring_.size() + overflowed_.load(std::memory_order_seq_cst);
 }
 
 bool ThreadPool::has_work() const noexcept {
@@ -103,8 +107,12 @@ void ThreadPool::work(std::size_t index, const CpuSet* cpus) {
   Job job;
   for (;;) {
     if (take(job)) {
-      // The last searcher to find work wakes another for what is left: a backlog is shared out.
-      if (std::exchange(searching, false) && idle_.stop_searching() && has_work()) idle_.notify_one();
+      // A searcher that finds work wakes another for what is left, so a backlog is shared
+      // out by every woken worker at once, not only by the submitter.
+      if (std::exchange(searching, false)) {
+        idle_.stop_searching();
+        if (has_work()) idle_.notify([this] { return queued(); });
+      }
       record(job.run());
       continue;
     }

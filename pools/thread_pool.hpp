@@ -39,6 +39,8 @@ class ThreadPool final : public Executor {
   void push(Job& job);
   /// Takes the oldest queued job into `job`; false when none is queued.
   bool take(Job& job);
+  /// How many jobs are queued: a snapshot.
+  std::size_t queued() const noexcept;
   /// True when a job may be queued: a snapshot, for deciding whether to sleep.
   bool has_work() const noexcept;
   /// True once shut down with no submit still under way: nothing more can be queued.

@@ -17,36 +17,41 @@ using namespace std::chrono_literals;
 TEST(IdleWorkers, ParkReturnsAtOnceWhenWorkArrivedBeforeTheWorkerWasCounted) {
   IdleWorkers idle(1);
   idle.park(0, [] { return true; });
-  // Back to searching: the next notify finds a searcher and wakes nobody.
-  idle.notify_one();
+  // Back to searching: a notify for one task finds a searcher and wakes nobody.
+  idle.notify([] { return 1; });
   EXPECT_TRUE(idle.stop_searching()) << "exactly one worker searches again";
 }
 
-TEST(IdleWorkers, NotifyWakesOneParkedWorkerAndOnlyWhenNoneSearches) {
-  IdleWorkers idle(2);
-  std::atomic<int> work{0};
+TEST(IdleWorkers, NotifyWakesOneWorkerPerTaskThatNoSearcherCovers) {
+  constexpr int count = 3;
+  IdleWorkers idle(count);
   std::atomic<int> counted_as_parked{0};
   std::atomic<int> woken{0};
   std::vector<std::jthread> workers;
-  for (std::size_t i = 0; i < 2; ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     workers.emplace_back([&, i] {
       // park asks for work once the worker counts as parked, and sleeps when there is none.
       idle.park(i, [&] {
         counted_as_parked.fetch_add(1);
-        return work.load() > 0;
+        return false;
       });
       woken.fetch_add(1);
-      idle.leave();
     });
   }
-  ASSERT_TRUE(eventually([&] { return counted_as_parked.load() == 2; }));
-  idle.notify_one();
+  ASSERT_TRUE(eventually([&] { return counted_as_parked.load() == count; }));
+  idle.notify([] { return 1; });
   ASSERT_TRUE(eventually([&] { return woken.load() == 1; }));
+  // The woken worker searches until it leaves: it covers one queued task, not two.
+  idle.notify([] { return 1; });
   std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(woken.load(), 1) << "one notify wakes one worker";
-  work.store(1);
-  idle.notify_one();
+  EXPECT_EQ(woken.load(), 1) << "a task a searcher covers wakes nobody";
+  idle.notify([] { return 2; });
   ASSERT_TRUE(eventually([&] { return woken.load() == 2; }));
+  idle.leave();
+  idle.leave();
+  idle.notify([] { return 1; });
+  ASSERT_TRUE(eventually([&] { return woken.load() == 3; }));
+  idle.leave();
 }
 
 TEST(IdleWorkers, CloseWakesEveryParkedWorkerAndKeepsThemFromParking) {
