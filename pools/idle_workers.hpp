@@ -11,10 +11,10 @@
 namespace poolbench {
 
 /// Which workers of a pool are looking for a task and which are asleep, so that a
-/// submit wakes a sleeper only when no worker is already looking: a burst of submits
-/// then costs one wake-up, not one each. A worker busy with tasks counts as neither.
-/// Workers are woken most recently parked first, whose caches are warmest. Every worker
-/// starts out searching.
+/// submit wakes a sleeper only for a task that no searching worker will take: a task a
+/// spinning worker picks up wakes nobody, and a burst of N tasks wakes at most N workers.
+/// A worker busy with a task counts as neither. Workers are woken most recently parked
+/// first, whose caches are warmest. Every worker starts out searching.
 class IdleWorkers {
  public:
   explicit IdleWorkers(std::size_t workers);
@@ -35,9 +35,8 @@ class IdleWorkers {
   /// Wakes every parked worker, and keeps any from parking again: for shutdown.
   void close() noexcept;
 
-  /// A searching worker took a task; true when no other worker is searching any more, so
-  /// the caller should `notify` if tasks remain queued.
-  bool stop_searching() noexcept { return searching_.fetch_sub(1, std::memory_order_seq_cst) == 1; }
+  /// A searching worker took a task; it should then `notify` if tasks remain queued.
+  void stop_searching() noexcept { searching_.fetch_sub(1, std::memory_order_seq_cst); }
   /// A worker found no task and starts looking (spinning, then parking).
   void start_searching() noexcept { searching_.fetch_add(1, std::memory_order_seq_cst); }
   /// A searching worker leaves the pool for good.

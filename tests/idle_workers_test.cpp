@@ -14,12 +14,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(IdleWorkers, ParkReturnsAtOnceWhenWorkArrivedBeforeTheWorkerWasCounted) {
-  IdleWorkers idle(1);
-  idle.park(0, [] { return true; });
-  // Back to searching: a notify for one task finds a searcher and wakes nobody.
+TEST(IdleWorkers, ParkReturnsAtOnceWhenWorkArrivedAndTheWorkerSearchesAgain) {
+  IdleWorkers idle(2);
+  std::atomic<bool> counted_as_parked{false};
+  std::atomic<bool> woken{false};
+  std::jthread sleeper([&] {
+    idle.park(1, [&] {
+      counted_as_parked.store(true);
+      return false;
+    });
+    woken.store(true);
+    idle.leave();
+  });
+  ASSERT_TRUE(eventually([&] { return counted_as_parked.load(); }));
+  idle.park(0, [] { return true; });  // work is there: back at once, searching
   idle.notify([] { return 1; });
-  EXPECT_TRUE(idle.stop_searching()) << "exactly one worker searches again";
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(woken.load()) << "the task the returned worker searches for wakes nobody";
+  idle.stop_searching();
+  idle.notify([] { return 1; });
+  EXPECT_TRUE(eventually([&] { return woken.load(); }));
 }
 
 TEST(IdleWorkers, NotifyWakesOneWorkerPerTaskThatNoSearcherCovers) {
