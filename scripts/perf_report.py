@@ -116,6 +116,22 @@ class Report:
         return (f"{head}{entry.get('ctx_switches_per_task', 0):.2f} context switches, "
                 f"{per_task_cpu_us:.2f} us CPU per task, {entry.get('cpu_utilization', 0) * 100:.0f}% of the CPUs")
 
+    def slower_tasks(self, entry):
+        """For a cpu row: how much more CPU each task took in the pool than the same hash chain
+        did alone (the best of the scenario's 3 single-threaded rounds before the run), which
+        with the CPUs' busy share tells lost time inside the tasks from time the pool idled."""
+        if not entry or not entry.get("efficiency") or not entry.get("tasks_per_second"):
+            return ""
+        parallel = max(1, min(int(entry["workers"]), self.cpus))
+        alone_us = entry["efficiency"] * parallel * 1e6 / entry["tasks_per_second"]
+        in_pool_us = entry.get("cpu_utilization", 0) * self.cpus * 1e6 / entry["tasks_per_second"]
+        if in_pool_us <= alone_us:
+            return ""
+        return (f"each task took {in_pool_us:.0f} us of CPU against {alone_us:.0f} us for the same work alone, best of 3 rounds, "
+                f"before the run ({(in_pool_us / alone_us - 1) * 100:.1f}% more) while the CPUs were "
+                f"{entry.get('cpu_utilization', 0) * 100:.0f}% busy: the time went to tasks running slower side by "
+                "side, not to the pool idling")
+
     def ratio_row(self, what, limit, ours, ref, at_most, why_extra="", digits=2, throughput=False):
         if ours and ref:
             if throughput:
@@ -226,7 +242,7 @@ class Report:
                           test=lambda e: e.get("tasks") != overhead_tasks and e.get("latency_p50_us", 0) > 1000)
             self.add(f"`cpu` ~2 ms tasks, workers = {workers}: efficiency", f">= {limit}",
                      f"{e['efficiency']:.3f}" if e else None, bool(e) and e["efficiency"] >= limit,
-                     self.profile(e, "ours"))
+                     "; ".join(x for x in (self.slower_tasks(e), self.profile(e, "ours")) if x))
         for connections in (8, 32, 64):
             pool = self.find("socket", "thread-pool", connections=connections, test=lambda e: e["workers"] >= connections)
             tpt = self.find("socket", "thread-per-task", connections=connections)

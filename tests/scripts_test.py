@@ -184,6 +184,24 @@ class PerfReportTest(unittest.TestCase):
         self.assertIn("confined to one CPU (`taskset`, the same knobs) the ratio is 1.20", row)
         self.assertIn("finds 25% of our wake-ups crossing CPUs against 3% for thread-per-task", row)
 
+    def test_short_cpu_row_tells_slower_tasks_from_an_idle_pool(self):
+        with open(self.f.run_json) as f:
+            data = json.load(f)
+        cpu = next(e for e in data["benchmarks"] if e["name"].startswith("cpu/thread-pool/") and e["workers"] == 2)
+        cpu.update(tasks=100, latency_p50_us=5000.0, efficiency=0.90, tasks_per_second=900.0, cpu_utilization=0.99)
+        data["benchmarks"] = [cpu]
+        data["context"]["usable_cpus"] = 2
+        path = os.path.join(self.f.dir, "cpu_2ms.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        r = run(PYTHON, PERF_REPORT, path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = next(line for line in r.stdout.splitlines() if line.startswith("| `cpu` ~2 ms tasks, workers = 2"))
+        self.assertIn("| 0.900 | short |", row)
+        # 0.99 of 2 CPUs over 900 tasks/s is 2200 us per task; 0.90 x 2 CPUs / 900 tasks/s is 2000 us alone.
+        self.assertIn("each task took 2200 us of CPU against 2000 us for the same work alone", row)
+        self.assertIn("(10.0% more) while the CPUs were 99% busy", row)
+
     def test_bad_input_gets_one_line_and_exit_2(self):
         empty = os.path.join(self.f.dir, "empty.json")
         open(empty, "w").close()
