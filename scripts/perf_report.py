@@ -21,8 +21,8 @@ def entry_key(parts, entry, cpus):
 
 def load_entries(paths):
     """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
-    posted, instrumented, usable CPUs): the median of repetitions where a file has them, else
-    the run itself. Probes are keyed ("probe", name), from the first file that has them; each
+    posted, instrumented, usable CPUs): the median of repetitions where a file has them (with
+    the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; each
     entry remembers its file's probes as "_probes", so a ratio can use the probe of its own
     run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
     pool."""
@@ -56,8 +56,14 @@ def load_entries(paths):
             if name.startswith("probe/") and not entry.get("error_occurred") and \
                     (entry.get("aggregate_name") == "median" or entry.get("run_name") not in medians):
                 file_probes[name.split("/")[1]] = entry.get("ns_per_op")
+        repetitions = {}
+        for entry in data["benchmarks"]:
+            if entry.get("run_name") in medians and entry.get("run_type", "iteration") == "iteration" \
+                    and not entry.get("error_occurred"):
+                repetitions.setdefault(entry["run_name"], []).append(entry)
         for entry in data["benchmarks"]:
             entry["_probes"] = file_probes
+            entry["_repetitions"] = repetitions.get(entry.get("run_name"), [])
             if entry.get("error_occurred"):
                 continue
             if entry.get("run_name") in medians:
@@ -116,6 +122,17 @@ class Report:
         return (f"{head}{entry.get('ctx_switches_per_task', 0):.2f} context switches, "
                 f"{per_task_cpu_us:.2f} us CPU per task, {entry.get('cpu_utilization', 0) * 100:.0f}% of the CPUs")
 
+    @staticmethod
+    def unstable(entry, field, digits=3, label="its"):
+        """Where a median's repetitions spread by more than 5%, says so with each of them:
+        that figure is then a sample of a noisy machine, not a property of the code."""
+        values = [r[field] for r in entry.get("_repetitions", []) if r.get(field)] if entry else []
+        if len(values) < 2 or max(values) <= min(values) * 1.05:
+            return ""
+        listed = ", ".join(f"{v:,.{digits}f}" for v in values)
+        return (f"unstable: {label} {len(values)} repetitions gave {field} {listed} "
+                f"(spread {(max(values) / min(values) - 1) * 100:.0f}%)")
+
     def slower_tasks(self, entry):
         """For a cpu row: how much more CPU each task took in the pool than the same hash chain
         did alone (the best of the scenario's 3 single-threaded rounds before the run), which
@@ -141,7 +158,9 @@ class Report:
         else:
             ratio = None
         ok = ratio is not None and (ratio <= limit if at_most else ratio >= limit)
-        why = "; ".join(x for x in (why_extra, self.profile(ours, "ours"), self.profile(ref, "reference")) if x)
+        why = "; ".join(x for x in (self.unstable(ours, "tasks_per_second", 0, "our"),
+                                    self.unstable(ref, "tasks_per_second", 0, "the reference's"), why_extra,
+                                    self.profile(ours, "ours"), self.profile(ref, "reference")) if x)
         self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
                  ok, why)
 
@@ -222,7 +241,8 @@ class Report:
         self.add("`sleep` 100 x 10 ms, workers <= 20: lowest efficiency", ">= 0.98",
                  f"{small[0][0]:.3f} (at {small[0][1]} workers)" if small else None,
                  bool(small) and small[0][0] >= 0.98,
-                 "; ".join(x for x in (ceiling, yardstick(small[0][1]) if small else "",
+                 "; ".join(x for x in (self.unstable(sleeps[small[0][1]], "efficiency") if small else "",
+                                       ceiling, yardstick(small[0][1]) if small else "",
                                        self.profile(sleeps[small[0][1]], "ours") if small else "") if x))
         big = sleeps.get(100)
         why = ""
@@ -234,7 +254,8 @@ class Report:
                    + (f", where the condvar probe (two wake-ups) costs {condvar / 1000:.0f} us" if condvar else "")
                    + ": the submitter and every woken worker each wake one more, but on 2 CPUs at most 2 of them "
                    "wake threads at a time")
-            why = "; ".join(x for x in (why, yardstick(100), ceiling, self.profile(big, "ours")) if x)
+            why = "; ".join(x for x in (self.unstable(big, "efficiency"), why, yardstick(100), ceiling,
+                                        self.profile(big, "ours")) if x)
         self.add("`sleep` 100 x 10 ms, 100 workers: efficiency", ">= 0.95",
                  f"{big['efficiency']:.3f}" if big else None, bool(big) and big["efficiency"] >= 0.95, why)
         for workers, limit in ((cpus, 0.97), (auto, 0.95)):
@@ -242,7 +263,8 @@ class Report:
                           test=lambda e: e.get("tasks") != overhead_tasks and e.get("latency_p50_us", 0) > 1000)
             self.add(f"`cpu` ~2 ms tasks, workers = {workers}: efficiency", f">= {limit}",
                      f"{e['efficiency']:.3f}" if e else None, bool(e) and e["efficiency"] >= limit,
-                     "; ".join(x for x in (self.slower_tasks(e), self.profile(e, "ours")) if x))
+                     "; ".join(x for x in (self.unstable(e, "efficiency"), self.slower_tasks(e),
+                                           self.profile(e, "ours")) if x))
         for connections in (8, 32, 64):
             pool = self.find("socket", "thread-pool", connections=connections, test=lambda e: e["workers"] >= connections)
             tpt = self.find("socket", "thread-per-task", connections=connections)

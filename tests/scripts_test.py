@@ -184,12 +184,15 @@ class PerfReportTest(unittest.TestCase):
         self.assertIn("confined to one CPU (`taskset`, the same knobs) the ratio is 1.20", row)
         self.assertIn("finds 25% of our wake-ups crossing CPUs against 3% for thread-per-task", row)
 
-    def test_short_cpu_row_tells_slower_tasks_from_an_idle_pool(self):
+    def test_short_cpu_row_tells_slower_tasks_from_an_idle_pool_and_flags_unstable_repetitions(self):
         with open(self.f.run_json) as f:
             data = json.load(f)
         cpu = next(e for e in data["benchmarks"] if e["name"].startswith("cpu/thread-pool/") and e["workers"] == 2)
-        cpu.update(tasks=100, latency_p50_us=5000.0, efficiency=0.90, tasks_per_second=900.0, cpu_utilization=0.99)
-        data["benchmarks"] = [cpu]
+        cpu.update(tasks=100, latency_p50_us=5000.0, efficiency=0.90, tasks_per_second=900.0, cpu_utilization=0.99,
+                   run_name="cpu/thread-pool/workers:2/real_time", run_type="iteration")
+        repetitions = [dict(cpu, efficiency=e) for e in (0.97, 0.90, 0.85)]
+        median = dict(cpu, name=cpu["run_name"] + "_median", run_type="aggregate", aggregate_name="median")
+        data["benchmarks"] = repetitions + [median]
         data["context"]["usable_cpus"] = 2
         path = os.path.join(self.f.dir, "cpu_2ms.json")
         with open(path, "w") as f:
@@ -201,6 +204,7 @@ class PerfReportTest(unittest.TestCase):
         # 0.99 of 2 CPUs over 900 tasks/s is 2200 us per task; 0.90 x 2 CPUs / 900 tasks/s is 2000 us alone.
         self.assertIn("each task took 2200 us of CPU against 2000 us for the same work alone", row)
         self.assertIn("(10.0% more) while the CPUs were 99% busy", row)
+        self.assertIn("unstable: its 3 repetitions gave efficiency 0.970, 0.900, 0.850 (spread 14%)", row)
 
     def test_bad_input_gets_one_line_and_exit_2(self):
         empty = os.path.join(self.f.dir, "empty.json")
