@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <typeinfo>
 
+#include "pools/futex.hpp"
+
 namespace poolbench {
 namespace {
 
@@ -31,9 +33,16 @@ void report_unobserved_error(std::exception_ptr error) noexcept {
 
 namespace detail {
 
+bool StateBase::exchange_status(Status& expected, Status desired) noexcept {
+  auto raw = static_cast<std::uint32_t>(expected);
+  const bool done = status_.compare_exchange_strong(raw, static_cast<std::uint32_t>(desired), std::memory_order_seq_cst);
+  expected = static_cast<Status>(raw);
+  return done;
+}
+
 bool StateBase::try_start() noexcept {
   auto expected = Status::pending;
-  return status_.compare_exchange_strong(expected, Status::running, std::memory_order_acq_rel);
+  return exchange_status(expected, Status::running);
 }
 
 bool StateBase::cancel() {
@@ -50,18 +59,19 @@ bool StateBase::finish(Status final_status, bool only_if_pending, std::exception
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    Status now = status_.load(std::memory_order_acquire);
+    Status now = status();
     // Only finish() ends a future, always under this lock, so a state found unfinished
     // here stays unfinished: the error can be stored before the status publishes it.
     if (now >= Status::completed || (only_if_pending && now != Status::pending)) return false;
     if (error) error_ = std::move(error);
-    do {
+    while (!exchange_status(now, final_status)) {
       if (only_if_pending && now != Status::pending) return false;
-    } while (!status_.compare_exchange_weak(now, final_status, std::memory_order_acq_rel));
+    }
     callbacks.swap(callbacks_);
-    wake = waiters_.load(std::memory_order_relaxed) > 0;
+    // After the seq_cst store: a waiter counted later sees the new status before it sleeps.
+    wake = waiters_.load(std::memory_order_seq_cst) > 0;
   }
-  if (wake) done_.notify_all();
+  if (wake) futex_wake_all(status_);
   for (auto& callback : callbacks) {
     try {
       callback();
@@ -78,25 +88,32 @@ void StateBase::wait() const {
     helper_->help(*this, std::chrono::nanoseconds::max());
     if (finished()) return;
   }
-  std::unique_lock lock(mutex_);
-  waiters_.fetch_add(1, std::memory_order_relaxed);
-  done_.wait(lock, [&] { return finished(); });
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  for (auto now = status_.load(std::memory_order_seq_cst); static_cast<Status>(now) < Status::completed;
+       now = status_.load(std::memory_order_seq_cst))
+    futex_wait(status_, now);
   waiters_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
   if (finished()) return true;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = timeout >= std::chrono::steady_clock::time_point::max() - start
+                            ? std::chrono::steady_clock::time_point::max()
+                            : start + timeout;
   if (helper_) {
-    const auto start = std::chrono::steady_clock::now();
     helper_->help(*this, timeout);
     if (finished()) return true;
-    timeout -= std::chrono::steady_clock::now() - start;
   }
-  std::unique_lock lock(mutex_);
-  waiters_.fetch_add(1, std::memory_order_relaxed);
-  const bool ended = done_.wait_for(lock, timeout, [&] { return finished(); });
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  for (auto now = status_.load(std::memory_order_seq_cst); static_cast<Status>(now) < Status::completed;
+       now = status_.load(std::memory_order_seq_cst)) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) break;
+    futex_wait(status_, now, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+  }
   waiters_.fetch_sub(1, std::memory_order_relaxed);
-  return ended;
+  return finished();
 }
 
 void StateBase::add_callback(std::function<void()> callback) {

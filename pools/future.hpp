@@ -53,7 +53,8 @@ class WaitHelper {
 /// The status and callbacks that every future's shared state has, whatever its value type.
 class StateBase {
  public:
-  enum class Status : std::uint8_t { pending, running, completed, failed, cancelled };
+  /// 32 bits wide: waiting threads sleep on the status word itself (a futex).
+  enum class Status : std::uint32_t { pending, running, completed, failed, cancelled };
 
   StateBase() = default;
   StateBase(const StateBase&) = delete;
@@ -65,7 +66,7 @@ class StateBase {
   bool cancel();
   void set_exception(std::exception_ptr error);
 
-  Status status() const noexcept { return status_.load(std::memory_order_acquire); }
+  Status status() const noexcept { return static_cast<Status>(status_.load(std::memory_order_acquire)); }
   bool finished() const noexcept { return status() >= Status::completed; }
   void wait() const;
   bool wait_for(std::chrono::nanoseconds timeout) const;
@@ -84,10 +85,12 @@ class StateBase {
   bool finish(Status final_status, bool only_if_pending, std::exception_ptr error = nullptr);
 
  private:
-  mutable std::mutex mutex_;
-  mutable std::condition_variable done_;
-  mutable std::atomic<int> waiters_{0};  ///< changed only under mutex_
-  std::atomic<Status> status_{Status::pending};
+  /// Stores the status with a seq_cst operation, ordered with a waiter's count and look.
+  bool exchange_status(Status& expected, Status desired) noexcept;
+
+  mutable std::mutex mutex_;  ///< guards callbacks_ and error_, and serialises the end
+  mutable std::atomic<int> waiters_{0};
+  std::atomic<std::uint32_t> status_{static_cast<std::uint32_t>(Status::pending)};
   std::exception_ptr error_;
   std::vector<std::function<void()>> callbacks_;
   std::shared_ptr<WaitHelper> helper_;

@@ -1,6 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include "pools/thread_pool.hpp"
 #include "tests/test_tasks.hpp"
 
@@ -17,6 +22,31 @@ TEST(Future, ResultWithTimeoutThrowsTimeoutErrorWhileRunning) {
   EXPECT_FALSE(f.wait_for(1ms));
   gate.open();
   EXPECT_EQ(f.result(30s), 0);
+}
+
+TEST(Future, EveryThreadWaitingOnOneFutureWakesWhenItEnds) {
+  ThreadPool pool(1);
+  Gate gate;
+  auto f = pool.submit(gate_task, gate.reader());
+  std::atomic<int> woken{0};
+  {
+    std::vector<std::jthread> waiters;
+    for (int i = 0; i < 2; ++i) {
+      waiters.emplace_back([&] {
+        EXPECT_EQ(f.get(), 0);
+        woken.fetch_add(1);
+      });
+      waiters.emplace_back([&] {
+        // The longest timeout there is must not overflow into an instant timeout.
+        EXPECT_TRUE(f.wait_for(std::chrono::nanoseconds::max()));
+        woken.fetch_add(1);
+      });
+    }
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(woken.load(), 0) << "nobody returns before the task ends";
+    gate.open();
+  }
+  EXPECT_EQ(woken.load(), 4);
 }
 
 TEST(Future, ExceptionIsNullOnSuccess) {
