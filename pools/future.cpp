@@ -82,25 +82,13 @@ bool StateBase::finish(Status final_status, bool only_if_pending, std::exception
   return true;
 }
 
-void StateBase::wait() const {
-  if (finished()) return;
-  if (helper_) {
-    helper_->help(*this, std::chrono::nanoseconds::max());
-    if (finished()) return;
-  }
-  waiters_.fetch_add(1, std::memory_order_seq_cst);
-  for (auto now = status_.load(std::memory_order_seq_cst); static_cast<Status>(now) < Status::completed;
-       now = status_.load(std::memory_order_seq_cst))
-    futex_wait(status_, now);
-  waiters_.fetch_sub(1, std::memory_order_relaxed);
-}
+void StateBase::wait() const { wait_for(std::chrono::nanoseconds::max()); }
 
 bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
   if (finished()) return true;
   const auto start = std::chrono::steady_clock::now();
-  const auto deadline = timeout >= std::chrono::steady_clock::time_point::max() - start
-                            ? std::chrono::steady_clock::time_point::max()
-                            : start + timeout;
+  const bool forever = timeout >= std::chrono::steady_clock::time_point::max() - start;
+  const auto deadline = forever ? std::chrono::steady_clock::time_point::max() : start + timeout;
   if (helper_) {
     helper_->help(*this, timeout);
     if (finished()) return true;
@@ -108,9 +96,12 @@ bool StateBase::wait_for(std::chrono::nanoseconds timeout) const {
   waiters_.fetch_add(1, std::memory_order_seq_cst);
   for (auto now = status_.load(std::memory_order_seq_cst); static_cast<Status>(now) < Status::completed;
        now = status_.load(std::memory_order_seq_cst)) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::nanoseconds::zero()) break;
-    futex_wait(status_, now, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    std::chrono::nanoseconds left(-1);  // no limit
+    if (!forever) {
+      left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
+      if (left <= std::chrono::nanoseconds::zero()) break;
+    }
+    futex_wait(status_, now, left);
   }
   waiters_.fetch_sub(1, std::memory_order_relaxed);
   return finished();

@@ -40,13 +40,13 @@ void ThreadPool::enqueue(Job job) {
     gate_.fetch_sub(one_submit, std::memory_order_release);
     throw ExecutorShutdownError("cannot submit to thread-pool: it has been shut down");
   }
-  try {
+  {
+    struct Leave {
+      std::atomic<std::uint64_t>& gate;
+      ~Leave() { gate.fetch_sub(one_submit, std::memory_order_release); }
+    } leave{gate_};
     push(job);
-  } catch (...) {
-    gate_.fetch_sub(one_submit, std::memory_order_release);
-    throw;
   }
-  gate_.fetch_sub(one_submit, std::memory_order_release);
   idle_.notify([this] { return queued(); });
 }
 
@@ -82,13 +82,9 @@ std::size_t ThreadPool::queued() const noexcept {
   return ring_.size() + overflowed_.load(std::memory_order_seq_cst);
 }
 
-bool ThreadPool::has_work() const noexcept {
-  return !ring_.empty() || overflowed_.load(std::memory_order_seq_cst) != 0;
-}
-
 bool ThreadPool::spin_for_work() {
   if (spinning_.exchange(true, std::memory_order_acquire)) return false;
-  const bool arrived = detail::spin_until([this] { return has_work(); }, std::chrono::microseconds(20));
+  const bool arrived = detail::spin_until([this] { return queued() != 0; }, std::chrono::microseconds(20));
   spinning_.store(false, std::memory_order_release);
   return arrived;
 }
@@ -111,20 +107,20 @@ void ThreadPool::work(std::size_t index, const CpuSet* cpus) {
       // out by every woken worker at once, not only by the submitter.
       if (std::exchange(searching, false)) {
         idle_.stop_searching();
-        if (has_work()) idle_.notify([this] { return queued(); });
+        if (queued() != 0) idle_.notify([this] { return queued(); });
       }
       record(job.run());
       continue;
     }
     if (!std::exchange(searching, true)) idle_.start_searching();
-    // Once sealed nothing more is queued, so what has_work then misses is taken already.
+    // Once sealed nothing more is queued, so what queued() then misses is taken already.
     if (sealed()) {
-      if (has_work()) continue;
+      if (queued() != 0) continue;
       idle_.leave();
       return;
     }
     if (spin_for_work()) continue;
-    idle_.park(index, [this] { return has_work(); });
+    idle_.park(index, [this] { return queued() != 0; });
   }
 }
 

@@ -39,10 +39,9 @@ class ThreadPool final : public Executor {
   void push(Job& job);
   /// Takes the oldest queued job into `job`; false when none is queued.
   bool take(Job& job);
-  /// How many jobs are queued: a snapshot.
+  /// How many jobs are queued (claimed by a submitter and not yet taken): a snapshot, read
+  /// with seq_cst loads as IdleWorkers::park asks.
   std::size_t queued() const noexcept;
-  /// True when a job may be queued: a snapshot, for deciding whether to sleep.
-  bool has_work() const noexcept;
   /// True once shut down with no submit still under way: nothing more can be queued.
   bool sealed() const noexcept { return gate_.load(std::memory_order_acquire) == closed_bit; }
   void join_workers();
