@@ -2,8 +2,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,14 +31,22 @@ class FrameWriter {
  public:
   explicit FrameWriter(int socket) noexcept : socket_(socket) {}
 
-  /// Appends a frame; sends what is collected first when the fds of one message would
-  /// exceed the kernel's limit.
+  /// Appends a frame; sends what is collected first (see `has_room`) when the fds of one
+  /// message would exceed the kernel's limit, or the batch is large already.
   void add(std::string_view bytes, std::span<const UniqueFd> fds = {});
-  /// Sends everything collected. Throws ResourceError when the peer is gone.
+  /// True when a frame with `fd_count` fds can join the batch without `add` flushing it.
+  bool has_room(std::size_t fd_count) const noexcept;
+  /// Sends everything collected. Throws PeerGoneError when the peer is gone.
   void flush();
+  /// `flush`, for a peer that may itself be blocked sending to this side: while the
+  /// socket is full, `on_input` is called whenever input is waiting, so the two sides
+  /// never wait on each other. Throws TimeoutError when `deadline` passes first.
+  void flush(const std::function<void()>& on_input, std::chrono::steady_clock::time_point deadline);
   bool empty() const noexcept { return buffer_.empty(); }
 
  private:
+  void flush_with(const std::function<void()>* on_input, std::chrono::steady_clock::time_point deadline);
+
   int socket_;
   std::string buffer_;
   std::vector<int> fds_;
@@ -48,11 +58,13 @@ class FrameReader {
  public:
   explicit FrameReader(int socket) noexcept : socket_(socket) {}
 
-  /// The next frame, waiting for it to arrive whole; nullopt when the peer closed the
-  /// socket cleanly between frames. Throws ResourceError on a reset or a frame cut short.
-  /// Received fds are close-on-exec.
-  std::optional<Frame> next();
-  /// True when a whole frame is already buffered, so `next` will not wait.
+  /// The next frame, waiting for it to arrive whole (until `deadline`, then TimeoutError); nullopt when the peer closed the
+  /// socket cleanly between frames. Throws ResourceError on a reset, a frame cut short or
+  /// fds this process could not take; WorkerProtocolError when the peer breaks the framing
+  /// (a size or fd count over the bounds, fds declared and not sent, fds no frame
+  /// declares). Received fds are close-on-exec.
+  std::optional<Frame> next(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  /// True when a whole frame's bytes are already buffered, so `next` will not wait.
   bool has_frame() const noexcept;
   /// Receives what has arrived, without waiting; true when `next` will not wait (a frame
   /// is whole, or the peer closed the socket). For polling a socket before sleeping on it.
@@ -61,7 +73,7 @@ class FrameReader {
  private:
   /// One receive into the buffer: the bytes received, 0 at end of stream, or -1 when
   /// nothing has arrived and `wait` is false.
-  ssize_t receive(bool wait);
+  ssize_t receive(bool wait, std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   int socket_;
   std::vector<char> buffer_;  ///< bytes [begin_, end_) are received and not yet taken
@@ -73,6 +85,8 @@ class FrameReader {
 /// Blocks until `socket` has input, end of stream or an error. Unlike a blocked receive,
 /// it is not woken when the peer reads what this side sent.
 void wait_for_input(int socket);
+/// `wait_for_input` until `deadline` at the latest; false when the deadline came first.
+bool wait_for_input(int socket, std::chrono::steady_clock::time_point deadline);
 
 /// True when a receive on `socket` would not block: data, end of stream or an error is
 /// waiting (checked without blocking). On a channel with nothing in flight, it means the

@@ -42,8 +42,23 @@ class ResourceError : public Error {
   using Error::Error;
 };
 
+/// The other end of a channel closed or reset it, in the middle of a message or while
+/// this side was sending: for a process pool, the worker died.
+class PeerGoneError : public ResourceError {
+ public:
+  using ResourceError::ResourceError;
+};
+
 /// A process-pool worker died (signal or exit) while running the task.
 class WorkerDiedError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A worker process broke the protocol: a length, count, status or ring position it wrote
+/// is out of bounds or malformed. The pool fails the affected task with it, kills and
+/// replaces that worker, and carries on.
+class WorkerProtocolError : public Error {
  public:
   using Error::Error;
 };

@@ -11,6 +11,16 @@ std::size_t require_workers(std::size_t workers, std::string_view executor) {
   return workers;
 }
 
+void Executor::check_message_bounds(const std::string& task, WireWriter& writer) {
+  if (writer.bytes().size() > max_message_bytes)
+    throw NotTransferableError("task '" + task + "' has arguments of " + std::to_string(writer.bytes().size()) +
+                               " bytes; a process-pool message carries at most " +
+                               std::to_string(max_message_bytes >> 20) + " MiB");
+  if (writer.fds().size() > max_message_fds)
+    throw NotTransferableError("task '" + task + "' passes " + std::to_string(writer.fds().size()) +
+                               " fds; a process-pool task may pass at most " + std::to_string(max_message_fds));
+}
+
 TaskCounts Executor::counts() const noexcept {
   TaskCounts c;
   // Outcomes are read before `submitted`, so a snapshot never shows more ended than submitted.

@@ -154,9 +154,13 @@ class Executor {
     WireWriter writer;
     writer.put(task.id());
     RegisteredTask<Fn>::encode(writer, std::forward<A>(args)...);
-    return RemoteCall{&task.name(), writer.take_bytes(), std::move(writer.fds()), std::move(completion)};
+    check_message_bounds(task.name(), writer);
+    return RemoteCall{&task.name(), writer.take_bytes(), std::move(writer.fds()), std::move(completion), 0, nullptr};
   }
 
+  /// Throws NotTransferableError naming `task` when its encoded arguments exceed what
+  /// one message may carry (max_message_bytes, max_message_fds).
+  static void check_message_bounds(const std::string& task, WireWriter& writer);
   void require_in_process() const;
   void enqueue_counted(Job job);
   void enqueue_remote_counted(RemoteCall call);

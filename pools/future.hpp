@@ -65,6 +65,8 @@ class StateBase {
   /// Moves pending → cancelled and runs the callbacks; true also when already cancelled.
   bool cancel();
   void set_exception(std::exception_ptr error);
+  /// Ends the task as completed, with the value a State<R> stored already.
+  void publish_completed() { finish(Status::completed, /*only_if_pending=*/false); }
 
   Status status() const noexcept { return static_cast<Status>(status_.load(std::memory_order_acquire)); }
   bool finished() const noexcept { return status() >= Status::completed; }
@@ -103,9 +105,15 @@ class State final : public StateBase {
 
   template <class... V>
   void set_value(V&&... value) {
-    value_.emplace(std::forward<V>(value)...);
-    finish(Status::completed, /*only_if_pending=*/false);
+    store_value(std::forward<V>(value)...);
+    publish_completed();
   }
+  /// Stores the value without ending the task: nobody reads it before `publish_completed`.
+  template <class... V>
+  void store_value(V&&... value) {
+    value_.emplace(std::forward<V>(value)...);
+  }
+
   const Stored& value() const { return *value_; }
 
  private:

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 #include "pools/channel.hpp"
@@ -14,6 +15,13 @@ namespace poolbench {
 namespace {
 
 constexpr int worker_channel_fd = 3;
+/// A submitter sends its own call (a lent call) only when it is this small: the idle
+/// worker takes it at once, so the send never waits.
+constexpr std::size_t max_lent_request = 4096;
+
+std::string seconds_text(std::chrono::nanoseconds duration) {
+  return std::to_string(std::chrono::duration<double>(duration).count()) + " s";
+}
 
 std::string own_executable() {
   char path[4096];
@@ -69,8 +77,10 @@ class ProcessPool::Lending final : public detail::WaitHelper {
   std::atomic<int> drivers_{0};
 };
 
-ProcessPool::ProcessPool(std::size_t workers, Placement placement)
-    : executable_(own_executable()), placement_(std::move(placement)) {
+ProcessPool::ProcessPool(std::size_t workers, Placement placement, std::chrono::nanoseconds task_timeout)
+    : executable_(own_executable()), placement_(std::move(placement)), task_timeout_(task_timeout) {
+  if (task_timeout <= std::chrono::nanoseconds::zero())
+    throw ConfigError("process-pool needs a positive task timeout, not " + seconds_text(task_timeout));
   require_workers(workers, name());
   // Whether idle threads may spin is settled here, once, not on a hot path. Lending needs
   // it: a waiter polls for the reply while the worker runs on another CPU.
@@ -81,7 +91,11 @@ ProcessPool::ProcessPool(std::size_t workers, Placement placement)
       workers_.push_back(std::make_unique<Worker>());
       start_worker(*workers_.back(), i);
     }
-    for (std::size_t i = 0; i < workers; ++i) workers_[i]->io = std::thread([this, i] { serve(i); });
+    for (std::size_t i = 0; i < workers; ++i) {
+      workers_[i]->io = std::thread([this, i] { serve(i); });
+      std::lock_guard lock(mutex_);
+      ++serving_;
+    }
   } catch (const std::system_error& e) {
     shutdown(true, true);
     throw ResourceError(std::string("process-pool could not start its I/O threads: ") + e.what());
@@ -131,7 +145,16 @@ std::string ProcessPool::retire_worker(Worker& worker) {
   }
   if (!process) return "was not running";
   const pid_t pid = process->pid();
-  return "worker process " + std::to_string(pid) + " " + describe_wait_status(process->wait());
+  try {
+    return "worker process " + std::to_string(pid) + " " + describe_wait_status(process->wait());
+  } catch (const std::exception& e) {
+    return "worker process " + std::to_string(pid) + " ended, and how is unknown: " + e.what();
+  }
+}
+
+void ProcessPool::kill_worker(Worker& worker) {
+  std::lock_guard lock(mutex_);
+  if (worker.process) worker.process->kill(SIGKILL);
 }
 
 void ProcessPool::enqueue(Job) {
@@ -143,7 +166,8 @@ void ProcessPool::enqueue_remote(RemoteCall call) {
     call.submitter = this_thread_tag();
     // Only the call of a lone caller that waits for each result is lent: nothing else is
     // queued (it overtakes no call) or running (a backlog is the I/O threads' to batch).
-    if (lending_->from_waiter() && unfinished() == 1 && lend(call)) return;
+    if (call.request.size() <= max_lent_request && lending_->from_waiter() && unfinished() == 1 && lend(call))
+      return;
   }
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
@@ -202,12 +226,31 @@ void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
       call = std::move(worker.lent->call);
       worker.lent.reset();
     }
-  } catch (const Error&) {
+  } catch (const std::exception&) {
+    // A corrupt ring: the I/O thread, which takes the call back, reads it again and
+    // replaces the worker.
+  }
+  // The reply is checked before the lease goes back, so the I/O thread never sends the
+  // worker another call after a reply that broke the protocol.
+  std::exception_ptr violation;
+  if (call) {
+    try {
+      stage_reply(*call, reply, {});
+    } catch (const std::exception& e) {
+      violation = std::make_exception_ptr(WorkerProtocolError(
+          "the worker broke the protocol while running task '" + *call->task_name + "': " + e.what() +
+          "; it was killed and replaced"));
+      worker.poisoned.store(true, std::memory_order_release);
+    }
   }
   // Released before the call ends: its done-callbacks may submit or wait for anything.
   lease.release(call.has_value());
-  if (call) {
-    record(complete(*call, reply, {}));
+  if (violation) {
+    call->completion.fail(violation);
+    record(TaskOutcome::failed);
+    wake_io();
+  } else if (call) {
+    record(end_call(*call));
   } else {
     wake_io();  // a long task, a reply on the socket or a worker in trouble: the I/O thread's job
   }
@@ -341,19 +384,58 @@ void ProcessPool::serve(std::size_t index) {
   Worker& worker = *workers_[index];
   Traffic traffic;
   for (;;) {
-    if (traffic.unsent.empty()) {
-      if (traffic.in_flight.empty()) {
-        if (!await_calls(worker, index, traffic)) break;  // stopping, and the queue is drained
-      } else {
-        take_calls(traffic.room(), traffic.unsent);
+    try {
+      if (traffic.unsent.empty()) {
+        if (traffic.in_flight.empty()) {
+          if (!await_calls(worker, index, traffic)) break;  // stopping, and the queue is drained
+        } else {
+          take_calls(traffic.room(), traffic.unsent);
+        }
       }
+      if (worker.poisoned.exchange(false, std::memory_order_acquire)) {
+        // Taken back from a submitter whose reply broke the protocol: nothing more goes to it.
+        traffic.fault = Fault{Fault::Kind::protocol, "a reply to a call its submitter sent broke the protocol"};
+        recover_from_death(worker, index, traffic);
+      }
+      bool alive = traffic.unsent.empty() || send_unsent(worker, index, traffic);
+      if (alive && !traffic.in_flight.empty()) alive = read_replies(worker, traffic);
+      if (!alive) recover_from_death(worker, index, traffic);
+    } catch (...) {
+      // Nothing escapes this thread: whatever went wrong, the worker is replaced and its
+      // running task fails with the error.
+      traffic.note_fault(std::current_exception());
+      recover_from_death(worker, index, traffic);
     }
-    bool alive = traffic.unsent.empty() || send_unsent(worker, index, traffic);
-    if (alive && !traffic.in_flight.empty()) alive = read_replies(worker, traffic);
-    if (!alive) recover_from_death(worker, index, traffic);
   }
   // Closing the channel tells the worker to exit; then it is reaped.
   retire_worker(worker);
+  std::lock_guard lock(mutex_);
+  --serving_;
+  served_.notify_all();
+}
+
+bool ProcessPool::Traffic::note_fault(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const PeerGoneError&) {
+  } catch (const WorkerProtocolError& e) {
+    fault = Fault{Fault::Kind::protocol, e.what()};
+  } catch (const TimeoutError& e) {
+    fault = Fault{Fault::Kind::timeout, e.what()};
+  } catch (const std::bad_alloc&) {
+    fault = Fault{Fault::Kind::resource, "out of memory while reading the worker's reply"};
+  } catch (const std::exception& e) {
+    fault = Fault{Fault::Kind::resource, e.what()};
+  } catch (...) {
+    fault = Fault{Fault::Kind::resource, "an unknown error while serving the worker"};
+  }
+  return false;
+}
+
+ProcessPool::Clock::time_point ProcessPool::Traffic::deadline(std::chrono::nanoseconds task_timeout) const noexcept {
+  if (task_timeout == no_timeout || Clock::time_point::max() - serving_since <= task_timeout)
+    return Clock::time_point::max();
+  return serving_since + std::chrono::duration_cast<Clock::duration>(task_timeout);
 }
 
 void ProcessPool::Traffic::attach(int socket) {
@@ -368,11 +450,21 @@ void ProcessPool::Traffic::detach() noexcept {
   large_replies.clear();
 }
 
-bool ProcessPool::Traffic::read_frame() {
-  std::optional<Frame> frame = replies->next();
+bool ProcessPool::Traffic::read_frame(Clock::time_point deadline) {
+  std::optional<Frame> frame = replies->next(deadline);
   if (!frame) return false;
   // An empty frame only rings the doorbell; a reply waits for its marker in the ring.
-  if (!frame->bytes.empty()) large_replies.push_back(std::move(*frame));
+  if (frame->bytes.empty() && frame->fds.empty()) return true;
+  if (large_replies.size() >= in_flight.size())
+    throw WorkerProtocolError("the worker sent a reply on its socket for a task it was not sent");
+  large_replies.push_back(std::move(*frame));
+  return true;
+}
+
+bool ProcessPool::Traffic::drain(int socket) {
+  while (replies->has_frame() || readable(socket)) {
+    if (!read_frame()) return false;
+  }
   return true;
 }
 
@@ -383,14 +475,17 @@ std::size_t ProcessPool::Traffic::room() const noexcept {
 
 bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffic) {
   if (traffic.in_flight.empty() && worker.process && !drain_socket(worker, traffic)) {
-    retire_worker(worker);  // died while idle: nothing of ours was running
+    // Died while idle, or sent what nobody asked for: nothing of ours was running.
+    if (traffic.fault) kill_worker(worker);
+    retire_worker(worker);
     traffic.detach();
+    traffic.fault.reset();
   }
   if (!worker.process) {
     try {
       start_worker(worker, index);
       traffic.detach();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       for (auto& call : traffic.unsent) {
         call.completion.fail(std::make_exception_ptr(ResourceError(
             "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
@@ -401,20 +496,32 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
     }
   }
   if (traffic.in_flight.empty()) traffic.serving_since = Clock::now();
-  bool sent = true;
+  // The calls count as in flight from here: replies to the first may come back while the
+  // last are still being sent, and are read meanwhile so that neither side waits on the
+  // other (a worker blocked sending a large reply reads no more calls).
+  const std::size_t first = traffic.in_flight.size();
+  traffic.attach(worker.channel.get());
+  const int socket = worker.channel.get();
+  const std::function<void()> read_meanwhile = [&traffic, socket] {
+    if (!traffic.drain(socket)) throw PeerGoneError("the worker closed its channel");
+  };
   try {
-    traffic.attach(worker.channel.get());
-    for (auto& call : traffic.unsent) traffic.requests->add(as_view(call.request), call.fds);
-    traffic.requests->flush();
-  } catch (const Error&) {
-    sent = false;
+    for (auto& call : traffic.unsent) {
+      if (!traffic.requests->has_room(call.fds.size())) traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
+      traffic.requests->add(as_view(call.request), call.fds);
+      traffic.in_flight.push_back(std::move(call));
+    }
+    traffic.unsent.clear();
+    traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
+  } catch (...) {
+    for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
+    traffic.unsent.clear();
+    return traffic.note_fault(std::current_exception());
   }
-  for (auto& call : traffic.unsent) {
-    call.fds.clear();
-    traffic.in_flight.push_back(std::move(call));
-  }
-  traffic.unsent.clear();
-  return sent;
+  // The worker holds its own copies of the fds now.
+  std::for_each(traffic.in_flight.begin() + static_cast<std::ptrdiff_t>(first), traffic.in_flight.end(),
+                [](RemoteCall& call) { call.fds.clear(); });
+  return true;
 }
 
 bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
@@ -433,99 +540,176 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
       // A reply that came meanwhile is taken on the next pass, without a system call.
       if (!ring.prepare_to_sleep()) continue;
       // The worker rings the socket when it next writes a reply; a death closes it.
-      wait_for_input(worker.channel.get());
+      const bool input = wait_for_input(worker.channel.get(), traffic.deadline(task_timeout_));
       ring.woke();
-      if (!drain_socket(worker, traffic)) return false;
+      if (!input && !ring.has_entry())
+        throw TimeoutError("did not end within the task timeout of " + seconds_text(task_timeout_));
+      if (!traffic.drain(worker.channel.get())) return false;
     }
-  } catch (const Error&) {
-    return false;
+  } catch (...) {
+    return traffic.note_fault(std::current_exception());
   }
 }
 
-bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic) {
+bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, bool read_socket) {
   while (!traffic.in_flight.empty()) {
     const ReplyRing::Entry entry = worker.ring->pop(traffic.reply);
     if (entry == ReplyRing::Entry::none) return true;
     const Clock::time_point now = Clock::now();
     traffic.task_time = (traffic.task_time + (now - traffic.serving_since)) / 2;
     traffic.serving_since = now;
-    if (entry == ReplyRing::Entry::reply) {
-      record(complete(traffic.in_flight.front(), traffic.reply, {}));
-    } else {
-      // The worker sent this reply on the socket before it wrote the marker.
-      while (traffic.large_replies.empty()) {
-        if (!traffic.read_frame()) return false;
+    try {
+      if (entry == ReplyRing::Entry::reply) {
+        record(complete(traffic.in_flight.front(), traffic.reply, {}));
+      } else {
+        // The worker sent this reply on the socket before it wrote the marker.
+        while (traffic.large_replies.empty()) {
+          if (!read_socket || !traffic.read_frame(traffic.deadline(task_timeout_))) return false;
+        }
+        Frame& reply = traffic.large_replies.front();
+        record(complete(traffic.in_flight.front(), as_view(reply.bytes), std::move(reply.fds)));
+        traffic.large_replies.pop_front();
       }
-      Frame& reply = traffic.large_replies.front();
-      record(complete(traffic.in_flight.front(), as_view(reply.bytes), std::move(reply.fds)));
-      traffic.large_replies.pop_front();
+    } catch (const WorkerProtocolError& e) {
+      // This reply, taken from the ring, is malformed: its task is the one to fail.
+      RemoteCall& call = traffic.in_flight.front();
+      const Fault fault{Fault::Kind::protocol, e.what()};
+      call.completion.fail(failure_of(call, fault, worker.process ? worker.process->pid() : -1, {}));
+      record(TaskOutcome::failed);
+      traffic.in_flight.pop_front();
+      traffic.fault = fault;
+      traffic.fault_charged = true;
+      return false;
     }
     traffic.in_flight.pop_front();
   }
-  // A reply for a task that was never sent: the worker broke the protocol.
-  return !worker.ring->has_entry() && traffic.large_replies.empty();
+  if (read_socket && (worker.ring->has_entry() || !traffic.large_replies.empty()))
+    throw WorkerProtocolError("the worker sent a reply for a task it was not sent");
+  return true;
 }
 
 bool ProcessPool::drain_socket(Worker& worker, Traffic& traffic) {
   traffic.attach(worker.channel.get());
   try {
-    while (traffic.replies->has_frame() || readable(worker.channel.get())) {
-      if (!traffic.read_frame()) return false;
-    }
-  } catch (const Error&) {
-    return false;
+    return traffic.drain(worker.channel.get());
+  } catch (...) {
+    return traffic.note_fault(std::current_exception());
   }
-  return true;
 }
 
 void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic& traffic) {
   // Replies the worker wrote before it died are still in the ring: those tasks finished.
+  // So did those before a fault: the replies up to the first bad entry are taken, with
+  // socket replies only as far as they were read already, and the task at the front
+  // then is the one the fault is charged to.
   try {
-    if (worker.ring && worker.channel) {
+    if (worker.ring && worker.channel && !traffic.fault_charged) {
       traffic.attach(worker.channel.get());
-      complete_ready(worker, traffic);
+      complete_ready(worker, traffic, /*read_socket=*/!traffic.fault);
     }
-  } catch (const Error&) {
+  } catch (...) {
+    if (!traffic.fault) traffic.note_fault(std::current_exception());
   }
   traffic.detach();
+  const bool overrun = overrun_.load(std::memory_order_acquire);
+  if (traffic.fault || overrun) kill_worker(worker);
+  const pid_t pid = worker.process ? worker.process->pid() : -1;
   const std::string death = retire_worker(worker);
   // Replace the worker before the failure becomes visible, so whoever sees the error
-  // finds the pool whole again; the next send retries a failed start.
-  try {
-    start_worker(worker, index);
-  } catch (const Error&) {
+  // finds the pool whole again; the next send retries a failed start. Not once shutdown's
+  // timeout ran out: then every worker still running is killed.
+  if (!overrun) {
+    try {
+      start_worker(worker, index);
+    } catch (const std::exception&) {
+    }
   }
-  if (!traffic.in_flight.empty()) {
+  if (!traffic.in_flight.empty() && !traffic.fault_charged) {
     RemoteCall& running = traffic.in_flight.front();
-    running.completion.fail(
-        std::make_exception_ptr(WorkerDiedError(death + " while running task '" + *running.task_name + "'")));
+    running.completion.fail(failure_of(running, traffic.fault, pid, death));
     record(TaskOutcome::failed);
     traffic.in_flight.pop_front();
   }
+  traffic.fault.reset();
+  traffic.fault_charged = false;
   // The rest never started: they go to the replacement, keeping their order.
   for (auto& call : traffic.in_flight) traffic.unsent.push_back(std::move(call));
   traffic.in_flight.clear();
+  if (overrun) {
+    for (auto& call : traffic.unsent) {
+      call.completion.fail(std::make_exception_ptr(TimeoutError(
+          "task '" + *call.task_name + "' had not started when process-pool's shutdown timeout ran out")));
+      record(TaskOutcome::failed);
+    }
+    traffic.unsent.clear();
+  }
+}
+
+std::exception_ptr ProcessPool::failure_of(const RemoteCall& call, const std::optional<Fault>& fault, pid_t pid,
+                                           const std::string& death) const {
+  const std::string task = "task '" + *call.task_name + "'";
+  const std::string worker = "worker process " + std::to_string(pid);
+  if (overrun_.load(std::memory_order_acquire))
+    return std::make_exception_ptr(
+        TimeoutError(task + " was still running when process-pool's shutdown timeout ran out; its " + worker +
+                     " was killed"));
+  if (!fault) return std::make_exception_ptr(WorkerDiedError(death + " while running " + task));
+  const std::string replaced = "; the " + worker + " was killed and replaced";
+  switch (fault->kind) {
+    case Fault::Kind::protocol:
+      return std::make_exception_ptr(
+          WorkerProtocolError("the " + worker + " broke the protocol while running " + task + ": " + fault->what +
+                              "; it was killed and replaced"));
+    case Fault::Kind::timeout:
+      return std::make_exception_ptr(TimeoutError(task + ": " + fault->what + replaced));
+    case Fault::Kind::resource:
+      break;
+  }
+  return std::make_exception_ptr(ResourceError(task + " could not be served: " + fault->what + replaced));
+}
+
+void ProcessPool::stage_reply(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds) {
+  WireReader in(reply, std::move(fds));
+  ReplyStatus status;
+  std::string type, message;
+  try {
+    status = in.get<ReplyStatus>();
+    if (status == ReplyStatus::error) {
+      type = in.get<std::string>();
+      message = in.get<std::string>();
+      in.expect_end();
+    }
+  } catch (const std::exception& e) {
+    throw WorkerProtocolError(std::string("the worker's reply is malformed: ") + e.what());
+  }
+  if (status == ReplyStatus::error) {
+    call.remote_error = std::make_exception_ptr(RemoteTaskError(std::move(type), message));
+  } else if (status == ReplyStatus::ok) {
+    call.completion.stage(in);
+  } else {
+    throw WorkerProtocolError("the worker's reply has status " + std::to_string(static_cast<int>(status)) +
+                              ", which is neither ok nor error");
+  }
+}
+
+TaskOutcome ProcessPool::end_call(RemoteCall& call) noexcept {
+  // A submitter that sleeps waiting for its result will have its next calls lent.
+  if (lending_ && call.completion.has_waiters()) lending_->note_waiter(call.submitter);
+  if (call.remote_error) {
+    call.completion.fail(std::move(call.remote_error));
+    return TaskOutcome::failed;
+  }
+  return call.completion.publish();
 }
 
 TaskOutcome ProcessPool::complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds) {
-  // A submitter that sleeps waiting for its result will have its next calls lent.
-  if (lending_ && call.completion.has_waiters()) lending_->note_waiter(call.submitter);
-  WireReader in(reply, std::move(fds));
-  try {
-    if (in.get<ReplyStatus>() == ReplyStatus::error) {
-      auto type = in.get<std::string>();
-      auto message = in.get<std::string>();
-      call.completion.fail(std::make_exception_ptr(RemoteTaskError(std::move(type), message)));
-      return TaskOutcome::failed;
-    }
-  } catch (...) {
-    call.completion.fail(std::current_exception());
-    return TaskOutcome::failed;
-  }
-  return call.completion.deliver(in);
+  stage_reply(call, reply, std::move(fds));
+  return end_call(call);
 }
 
-void ProcessPool::shutdown(bool wait, bool cancel_pending) {
+void ProcessPool::shutdown(bool wait, bool cancel_pending) { shutdown(wait, cancel_pending, no_timeout); }
+
+void ProcessPool::shutdown(bool wait, bool cancel_pending, std::chrono::nanoseconds timeout) {
   Fifo<RemoteCall> dropped;
   {
     std::lock_guard lock(mutex_);
@@ -541,7 +725,26 @@ void ProcessPool::shutdown(bool wait, bool cancel_pending) {
     call.completion.cancel();
     record(TaskOutcome::cancelled);
   }
-  if (wait) join_io();
+  if (!wait) return;
+  if (timeout != no_timeout) {
+    std::unique_lock lock(mutex_);
+    if (!served_.wait_for(lock, timeout, [&] { return serving_ == 0; })) {
+      // What is still queued will not start; what runs is killed, and its I/O thread,
+      // woken by the death, fails it and starts no replacement.
+      overrun_.store(true, std::memory_order_release);
+      dropped.swap(queue_);
+      queued_.store(0, std::memory_order_release);
+      for (auto& worker : workers_)
+        if (worker->process) worker->process->kill(SIGKILL);
+      lock.unlock();
+      wake_.notify_all();
+      for (auto& call : dropped) {
+        call.completion.cancel();
+        record(TaskOutcome::cancelled);
+      }
+    }
+  }
+  join_io();
 }
 
 void ProcessPool::join_io() {

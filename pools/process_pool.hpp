@@ -41,14 +41,23 @@ class ProcessPool final : public Executor {
   /// Tasks that take this long or more go to workers one at a time.
   static constexpr std::chrono::microseconds long_task{100};
 
+  /// No limit on how long a task may run.
+  static constexpr std::chrono::nanoseconds no_timeout = std::chrono::nanoseconds::max();
+
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
-  explicit ProcessPool(std::size_t workers, Placement placement = {});
+  /// A task still running `task_timeout` after it started fails with TimeoutError, and
+  /// its worker is killed and replaced.
+  explicit ProcessPool(std::size_t workers, Placement placement = {}, std::chrono::nanoseconds task_timeout = no_timeout);
   ~ProcessPool() override;
 
   std::string_view name() const noexcept override { return "process-pool"; }
   std::size_t worker_count() const noexcept override { return workers_.size(); }
   bool runs_in_process() const noexcept override { return false; }
   void shutdown(bool wait = true, bool cancel_pending = false) override;
+  /// `shutdown`, waiting at most `timeout` for running tasks: then the workers still
+  /// running one are killed, those tasks fail with TimeoutError naming them, and tasks
+  /// that had not started are cancelled or fail with it.
+  void shutdown(bool wait, bool cancel_pending, std::chrono::nanoseconds timeout);
 
   /// The PIDs of the live workers, one per slot (-1 while a slot has none).
   std::vector<pid_t> worker_pids() const;
@@ -78,12 +87,20 @@ class ProcessPool final : public Executor {
     std::optional<ReplyRing> ring;  ///< the current worker's replies; outlives its death until read
     FrameWriter lent_requests{-1};  ///< on `channel`, for the submitter holding the lease
     std::optional<LentCall> lent;   ///< used by whoever holds the lease
+    std::atomic<bool> poisoned{false};  ///< a lent call's reply broke the protocol: replace the worker
     std::thread io;
   };
 
   class Lending;
 
   using Clock = std::chrono::steady_clock;
+
+  /// Why a worker that may still be alive must go; the task it was running fails with
+  /// the matching error.
+  struct Fault {
+    enum class Kind { protocol, resource, timeout } kind;
+    std::string what;
+  };
 
   /// What one I/O thread keeps of its worker's traffic.
   struct Traffic {
@@ -97,6 +114,8 @@ class ProcessPool final : public Executor {
     /// until replies say otherwise.
     Clock::duration task_time = 2 * long_task;
     Clock::time_point serving_since{};
+    std::optional<Fault> fault;  ///< set when the worker must be killed rather than mourned
+    bool fault_charged = false;  ///< the task whose reply was the fault has failed already
 
     /// How many more calls to take: long tasks go one at a time, since batching them only
     /// ties tasks to a busy worker while another could start them.
@@ -105,9 +124,17 @@ class ProcessPool final : public Executor {
     void attach(int socket);
     /// Forgets a worker that is gone, with whatever was buffered to or from it.
     void detach() noexcept;
-    /// Reads one frame from the socket, waiting for it: a doorbell is dropped, a large
-    /// reply kept in `large_replies`. False at end of stream.
-    bool read_frame();
+    /// Reads one frame from the socket, waiting for it until `deadline`: a doorbell is
+    /// dropped, a large reply kept in `large_replies`. False at end of stream; throws
+    /// WorkerProtocolError for a reply no call in flight is waiting for.
+    bool read_frame(Clock::time_point deadline = Clock::time_point::max());
+    /// Reads what the socket holds now without waiting; false when the worker is gone.
+    bool drain(int socket);
+    /// When the call at the front must have ended: its start plus the task timeout.
+    Clock::time_point deadline(std::chrono::nanoseconds task_timeout) const noexcept;
+    /// Records why the worker must go, from the exception being handled; false, for the
+    /// caller to return. A PeerGoneError is a death, not a fault.
+    bool note_fault(std::exception_ptr error);
   };
 
   void serve(std::size_t index);
@@ -131,9 +158,11 @@ class ProcessPool final : public Executor {
   bool send_unsent(Worker& worker, std::size_t index, Traffic& traffic);
   /// Reads at least one reply and any others already here; false when the worker died.
   bool read_replies(Worker& worker, Traffic& traffic);
-  /// Completes the calls whose replies are in the ring now; false when the worker is gone
-  /// or broke the protocol.
-  bool complete_ready(Worker& worker, Traffic& traffic);
+  /// Completes the calls whose replies are in the ring now, reading those on the socket
+  /// (while `read_socket`, else only those read already); false when the worker is gone
+  /// (or a reply is not at hand). Throws WorkerProtocolError for a malformed reply, which
+  /// leaves its call at the front.
+  bool complete_ready(Worker& worker, Traffic& traffic, bool read_socket = true);
   /// Reads what the socket holds now without waiting: doorbells are dropped, large replies
   /// kept for their place in the ring; false when the worker is gone.
   bool drain_socket(Worker& worker, Traffic& traffic);
@@ -150,14 +179,25 @@ class ProcessPool final : public Executor {
   std::unique_lock<std::mutex> lock_queue();
   /// `take_share` for a busy worker, which does not wait for calls.
   void take_calls(std::size_t room, Fifo<RemoteCall>& out);
-  /// Ends a call with the worker's reply.
+  /// Reads the worker's reply to `call` into its future, or its error into the call,
+  /// ending nothing yet. Throws WorkerProtocolError for a malformed reply.
+  void stage_reply(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
+  /// Ends a call with what `stage_reply` read.
+  TaskOutcome end_call(RemoteCall& call) noexcept;
+  /// Both: ends a call with the worker's reply, or throws WorkerProtocolError leaving it.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
   std::string retire_worker(Worker& worker);
+  /// SIGKILLs the worker process, if any, so that retiring it cannot wait on it.
+  void kill_worker(Worker& worker);
+  /// The error the task running on a worker that ended fails with.
+  std::exception_ptr failure_of(const RemoteCall& call, const std::optional<Fault>& fault, pid_t pid,
+                                const std::string& death) const;
   void join_io();
 
   std::string executable_;
   Placement placement_;
+  std::chrono::nanoseconds task_timeout_;
   std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -165,6 +205,9 @@ class ProcessPool final : public Executor {
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
   std::atomic<bool> spinning_{false};   ///< an idle I/O thread is polling queued_
   bool stopping_ = false;
+  std::size_t serving_ = 0;              ///< I/O threads that have not finished
+  std::condition_variable served_;       ///< signalled when serving_ drops
+  std::atomic<bool> overrun_{false};     ///< shutdown's timeout ran out: kill, do not replace
   std::atomic<bool> accepting_{true};   ///< !stopping_, for submitters that lend without the lock
   std::shared_ptr<Lending> lending_;    ///< null where waiters cannot poll (one CPU)
   std::atomic<std::uint64_t> created_{0};

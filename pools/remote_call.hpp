@@ -20,7 +20,7 @@ class RemoteCompletion {
   /// Ends in `state`, decoding an `R`.
   template <class R>
   static RemoteCompletion into(std::shared_ptr<detail::State<R>> state) noexcept {
-    return RemoteCompletion(std::move(state), &deliver_into<R>);
+    return RemoteCompletion(std::move(state), &stage_into<R>);
   }
   /// Ends nowhere (a posted task): a failure goes to the unobserved-error handler.
   static RemoteCompletion detached() noexcept { return RemoteCompletion(nullptr, nullptr); }
@@ -37,9 +37,17 @@ class RemoteCompletion {
   }
   /// Moves the task to running; false when it was cancelled first.
   bool start() noexcept { return !state_ || state_->try_start(); }
-  /// Decodes the worker's reply into the future; a malformed reply fails the task.
-  TaskOutcome deliver(WireReader& result) noexcept {
-    return state_ ? deliver_(*state_, result) : TaskOutcome::completed;
+  /// Decodes the worker's result into the future without ending the task, so a reply is
+  /// checked whole before anything is made of it. Throws WorkerProtocolError when the
+  /// result is malformed (short, an invalid value, bytes left over): the worker, not the
+  /// task, is at fault.
+  void stage(WireReader& result) {
+    if (state_) stage_(*state_, result);
+  }
+  /// Ends the task with the value `stage` decoded.
+  TaskOutcome publish() noexcept {
+    if (state_) state_->publish_completed();
+    return TaskOutcome::completed;
   }
   void fail(std::exception_ptr error) noexcept {
     if (state_) {
@@ -53,29 +61,30 @@ class RemoteCompletion {
   }
 
  private:
-  using Deliver = TaskOutcome (*)(detail::StateBase&, WireReader&) noexcept;
+  using Stage = void (*)(detail::StateBase&, WireReader&);
 
-  RemoteCompletion(std::shared_ptr<detail::StateBase> state, Deliver deliver) noexcept
-      : state_(std::move(state)), deliver_(deliver) {}
+  RemoteCompletion(std::shared_ptr<detail::StateBase> state, Stage stage) noexcept
+      : state_(std::move(state)), stage_(stage) {}
 
   template <class R>
-  static TaskOutcome deliver_into(detail::StateBase& base, WireReader& result) noexcept {
+  static void stage_into(detail::StateBase& base, WireReader& result) {
     auto& state = static_cast<detail::State<R>&>(base);
     try {
       if constexpr (std::is_void_v<R>) {
-        state.set_value();
+        result.expect_end();
+        state.store_value();
       } else {
-        state.set_value(result.get<R>());
+        R value = result.get<R>();
+        result.expect_end();
+        state.store_value(std::move(value));
       }
-      return TaskOutcome::completed;
-    } catch (...) {
-      state.set_exception(std::current_exception());
-      return TaskOutcome::failed;
+    } catch (const std::exception& e) {
+      throw WorkerProtocolError(std::string("the worker's result is malformed: ") + e.what());
     }
   }
 
   std::shared_ptr<detail::StateBase> state_;
-  Deliver deliver_;
+  Stage stage_;
 };
 
 /// A registered task on its way to a worker process: `request` is the whole encoded
@@ -86,6 +95,7 @@ struct RemoteCall {
   std::vector<UniqueFd> fds;
   RemoteCompletion completion;
   std::uintptr_t submitter = 0;  ///< the submitting thread, for executors that tell threads apart
+  std::exception_ptr remote_error;  ///< what the task threw in the worker, once its reply is read
 };
 
 }  // namespace poolbench

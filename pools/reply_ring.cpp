@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstddef>
+#include <string>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -36,12 +38,15 @@ struct ReplyRing::Shared {
 
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::uint32_t>::is_always_lock_free,
                 "the ring's counters must be lock-free to work between processes");
+  static_assert(capacity == ReplyRing::Layout::capacity, "Layout must describe this struct");
   static_assert(max_entries * entry_size(max_entry) + entry_size(max_entry) <= capacity,
                 "max_entries of the largest entry, plus the space one wrap skips, must fit in the ring");
 };
 
-
 ReplyRing ReplyRing::create() {
+  static_assert(offsetof(Shared, head) == Layout::head && offsetof(Shared, tail) == Layout::tail &&
+                    offsetof(Shared, data) == Layout::data,
+                "Layout must describe Shared");
   UniqueFd fd(::memfd_create("poolbench-replies", MFD_CLOEXEC));
   if (!fd) throw_system_error("cannot create shared memory for a worker's replies", errno);
   if (::ftruncate(fd.get(), sizeof(Shared)) != 0)
@@ -62,13 +67,14 @@ ReplyRing ReplyRing::attach(UniqueFd fd) {
 }
 
 ReplyRing::ReplyRing(ReplyRing&& other) noexcept
-    : fd_(std::move(other.fd_)), shared_(std::exchange(other.shared_, nullptr)) {}
+    : fd_(std::move(other.fd_)), shared_(std::exchange(other.shared_, nullptr)), read_head_(other.read_head_) {}
 
 ReplyRing& ReplyRing::operator=(ReplyRing&& other) noexcept {
   if (this != &other) {
     if (shared_) ::munmap(shared_, sizeof(Shared));
     fd_ = std::move(other.fd_);
     shared_ = std::exchange(other.shared_, nullptr);
+    read_head_ = other.read_head_;
   }
   return *this;
 }
@@ -112,28 +118,38 @@ bool ReplyRing::append(std::string_view bytes, Word flags) {
 
 ReplyRing::Entry ReplyRing::front(std::size_t& pos, std::size_t& size) {
   constexpr std::size_t capacity = Shared::capacity;
-  std::uint64_t head = shared_->head.load(std::memory_order_relaxed);
+  // The reader's position is its own: the copy in shared memory only tells the writer
+  // where free space begins, and the writer could have changed it.
   for (;;) {
     const std::uint64_t tail = shared_->tail.load(std::memory_order_acquire);
-    if (head == tail) return Entry::none;
-    if (tail - head > capacity || head % 8 != 0) throw ResourceError("the worker's reply ring is corrupt");
-    pos = head % capacity;
+    if (read_head_ == tail) return Entry::none;
+    if (tail - read_head_ > capacity || tail % 8 != 0)
+      throw WorkerProtocolError("the worker's reply ring is corrupt: it claims " +
+                                std::to_string(tail - read_head_) + " bytes of replies in a ring of " +
+                                std::to_string(capacity));
+    pos = read_head_ % capacity;
     Word word;
     std::memcpy(&word, shared_->data + pos, sizeof word);
     if (word == wrap_word) {
-      head += capacity - pos;
-      shared_->head.store(head, std::memory_order_release);
+      advance(capacity - pos);
       continue;
     }
     size = word & ~on_socket_flag;
-    if (size > max_entry || entry_size(size) > tail - head) throw ResourceError("the worker's reply ring is corrupt");
+    if (size > max_entry || entry_size(size) > tail - read_head_ || pos + entry_size(size) > capacity)
+      throw WorkerProtocolError("the worker's reply ring is corrupt: an entry of " + std::to_string(size) +
+                                " bytes at offset " + std::to_string(pos) + " does not fit");
     return (word & on_socket_flag) ? Entry::on_socket : Entry::reply;
   }
 }
 
+void ReplyRing::advance(std::size_t bytes) noexcept {
+  read_head_ += bytes;
+  shared_->head.store(read_head_, std::memory_order_release);
+}
+
 void ReplyRing::take(std::size_t pos, std::size_t size, std::string& reply) {
   reply.assign(shared_->data + pos + sizeof(Word), size);
-  shared_->head.store(shared_->head.load(std::memory_order_relaxed) + entry_size(size), std::memory_order_release);
+  advance(entry_size(size));
 }
 
 ReplyRing::Entry ReplyRing::pop(std::string& reply) {
@@ -150,13 +166,11 @@ ReplyRing::Entry ReplyRing::pop_reply(std::string& reply) {
   return entry;
 }
 
-bool ReplyRing::has_entry() const noexcept {
-  return shared_->tail.load(std::memory_order_acquire) != shared_->head.load(std::memory_order_relaxed);
-}
+bool ReplyRing::has_entry() const noexcept { return shared_->tail.load(std::memory_order_acquire) != read_head_; }
 
 bool ReplyRing::prepare_to_sleep() noexcept {
   shared_->reader_sleeping.store(1, std::memory_order_seq_cst);
-  if (shared_->tail.load(std::memory_order_seq_cst) == shared_->head.load(std::memory_order_relaxed)) return true;
+  if (shared_->tail.load(std::memory_order_seq_cst) == read_head_) return true;
   shared_->reader_sleeping.store(0, std::memory_order_relaxed);
   return false;
 }

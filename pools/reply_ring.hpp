@@ -23,6 +23,12 @@ class ReplyRing {
   /// replies than this be outstanding.
   static constexpr std::size_t max_entries = 64;
 
+  /// Where the shared fields lie in the ring's memory (byte offsets), for tests that play
+  /// a worker writing what it should not.
+  struct Layout {
+    static constexpr std::size_t head = 0, tail = 64, data = 256, capacity = 64 * 1024;
+  };
+
   /// What `pop` found.
   enum class Entry { none, reply, on_socket };
 
@@ -37,6 +43,10 @@ class ReplyRing {
   ReplyRing& operator=(const ReplyRing&) = delete;
   ~ReplyRing();
 
+  /// The shared memory itself, laid out as `Layout` says: for tests that play a worker
+  /// writing what it should not.
+  char* shared_bytes() noexcept { return reinterpret_cast<char*>(shared_); }
+
   /// The shared memory's fd, to send to the worker: open after `create`, not after `attach`.
   const UniqueFd& fd() const noexcept { return fd_; }
 
@@ -49,6 +59,7 @@ class ReplyRing {
   bool push_on_socket();
 
   /// Reader: takes the next entry, if any, without waiting; a reply's bytes go to `reply`.
+  /// Throws WorkerProtocolError when what the writer published is out of bounds.
   Entry pop(std::string& reply);
   /// Reader: `pop`, but a marker stays in the ring (its kind is returned): for a reader
   /// that takes only replies in the ring and leaves those on the socket to another.
@@ -69,6 +80,8 @@ class ReplyRing {
  private:
   struct Shared;
   ReplyRing(UniqueFd fd, Shared* shared) noexcept : fd_(std::move(fd)), shared_(shared) {}
+  /// Moves the reader's position on by `bytes` and tells the writer.
+  void advance(std::size_t bytes) noexcept;
   bool append(std::string_view bytes, std::uint32_t flags);
   /// The next entry's kind, where its bytes start and how many there are.
   Entry front(std::size_t& pos, std::size_t& size);
@@ -77,6 +90,7 @@ class ReplyRing {
 
   UniqueFd fd_;
   Shared* shared_ = nullptr;
+  std::uint64_t read_head_ = 0;  ///< the reader's position, kept where the writer cannot reach it
 };
 
 }  // namespace poolbench

@@ -98,6 +98,7 @@ class RegisteredTask {
 
   static void trampoline(WireReader& in, WireWriter& out) {
     auto args = decode(in, std::make_index_sequence<std::tuple_size_v<arguments>>{});
+    in.expect_end();
     if constexpr (std::is_void_v<result_type>) {
       std::apply(Fn, std::move(args));
     } else {

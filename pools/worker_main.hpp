@@ -4,6 +4,8 @@
 
 namespace poolbench {
 
+class ReplyRing;
+
 /// The flag that starts an executable as a process-pool worker; it is followed by the
 /// channel's fd and how many microseconds to poll for a request before sleeping.
 inline constexpr const char* worker_flag = "--poolbench-worker";
@@ -12,6 +14,16 @@ inline constexpr const char* worker_flag = "--poolbench-worker";
 /// process was started as a worker, serves registered tasks until the pool closes the
 /// channel and returns the exit code; otherwise returns nullopt at once.
 ///   if (auto code = poolbench::run_worker_if_requested(argc, argv)) return *code;
+/// A malformed worker command line is refused with one line on stderr and exit code 2.
 std::optional<int> run_worker_if_requested(int argc, char** argv);
+
+namespace detail {
+
+/// In a worker process, while it serves: its reply ring and its channel's fd, for tests
+/// that play a worker breaking the protocol; nullptr and -1 elsewhere.
+ReplyRing* worker_reply_ring() noexcept;
+int worker_channel() noexcept;
+
+}  // namespace detail
 
 }  // namespace poolbench

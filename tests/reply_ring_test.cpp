@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <string>
 
 #include "pools/errors.hpp"
@@ -124,6 +126,51 @@ TEST(ReplyRing, AttachRefusesMemoryOfTheWrongSize) {
   ASSERT_TRUE(fd);
   ASSERT_EQ(::ftruncate(fd.get(), 4096), 0);
   EXPECT_THROW(ReplyRing::attach(std::move(fd)), ResourceError);
+}
+
+std::atomic<std::uint64_t>& shared_word(ReplyRing& ring, std::size_t offset) {
+  return *reinterpret_cast<std::atomic<std::uint64_t>*>(ring.shared_bytes() + offset);
+}
+
+TEST(ReplyRing, TheReaderKeepsItsOwnPositionWhateverTheWriterWritesThere) {
+  ReplyRing reader = ReplyRing::create();
+  ReplyRing writer = writer_for(reader);
+  std::string reply;
+  writer.push("first");
+  writer.push("second");
+  ASSERT_EQ(reader.pop(reply), ReplyRing::Entry::reply);
+  EXPECT_EQ(reply, "first");
+  shared_word(writer, ReplyRing::Layout::head).store(0);  // a writer moving the reader back
+  ASSERT_EQ(reader.pop(reply), ReplyRing::Entry::reply);
+  EXPECT_EQ(reply, "second") << "the reader read an old reply again";
+  EXPECT_EQ(reader.pop(reply), ReplyRing::Entry::none);
+}
+
+TEST(ReplyRing, AnEntryThatRunsPastTheRingsEndOrATailOutOfRangeIsAProtocolError) {
+  {
+    ReplyRing reader = ReplyRing::create();
+    ReplyRing writer = writer_for(reader);
+    std::string reply;
+    // 126 entries of 520 bytes bring both sides to 16 bytes before the ring's end.
+    for (int i = 0; i < 126; ++i) {
+      writer.push(std::string(512, 'x'));
+      ASSERT_EQ(reader.pop(reply), ReplyRing::Entry::reply);
+    }
+    const std::uint64_t tail = shared_word(writer, ReplyRing::Layout::tail).load();
+    ASSERT_EQ(tail % ReplyRing::Layout::capacity, ReplyRing::Layout::capacity - 16);
+    // An entry there claiming 400 bytes, published as if whole: it would run past the end.
+    const std::uint32_t word = 400;
+    std::memcpy(writer.shared_bytes() + ReplyRing::Layout::data + ReplyRing::Layout::capacity - 16, &word, sizeof word);
+    shared_word(writer, ReplyRing::Layout::tail).store(tail + 408);
+    EXPECT_THROW(reader.pop(reply), WorkerProtocolError);
+  }
+  {
+    ReplyRing reader = ReplyRing::create();
+    ReplyRing writer = writer_for(reader);
+    shared_word(writer, ReplyRing::Layout::tail).store(3 * ReplyRing::Layout::capacity);
+    std::string reply;
+    EXPECT_THROW(reader.pop(reply), WorkerProtocolError);
+  }
 }
 
 }  // namespace

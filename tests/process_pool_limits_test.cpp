@@ -1,0 +1,204 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pools/process_pool.hpp"
+#include "pools/worker_main.hpp"
+#include "tests/test_tasks.hpp"
+
+namespace poolbench::testing {
+
+int count_fds(UniqueFd a, UniqueFd b, UniqueFd c, UniqueFd d, UniqueFd e, UniqueFd f, UniqueFd g, UniqueFd h,
+              UniqueFd i, UniqueFd j, UniqueFd k, UniqueFd l, UniqueFd m, UniqueFd n, UniqueFd o, UniqueFd p,
+              UniqueFd q) {
+  int open = 0;
+  for (const UniqueFd* fd : {&a, &b, &c, &d, &e, &f, &g, &h, &i, &j, &k, &l, &m, &n, &o, &p, &q}) open += *fd ? 1 : 0;
+  return open;
+}
+const RegisteredTask<&count_fds> count_fds_task{"tests.limits.count_fds"};
+
+std::string text_of_size(std::uint64_t bytes) { return std::string(bytes, 'x'); }
+const RegisteredTask<&text_of_size> text_of_size_task{"tests.limits.text_of_size"};
+
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+UniqueFd dev_null() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
+template <class R>
+std::string error_of(Future<R>& future) {
+  try {
+    future.get();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string text_pattern(std::size_t bytes, int seed) {
+  std::string text(bytes, ' ');
+  for (std::size_t i = 0; i < bytes; ++i) text[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  return text;
+}
+
+TEST(ProcessPool, ABatchOfTensOfKiBEachWayNeverDeadlocks) {
+  // Replies too large for the ring go on the socket: a worker blocked sending one reads
+  // no more calls, so the pool must read replies while it is still sending calls.
+  ProcessPool pool(2);
+  std::vector<std::string> inputs;
+  std::vector<Future<std::string>> futures;
+  for (int i = 0; i < 48; ++i) {
+    inputs.push_back(text_pattern(48 * 1024, i));
+    futures.push_back(pool.submit(reverse_task, inputs.back()));
+  }
+  for (int i = 0; i < 48; ++i) {
+    ASSERT_TRUE(futures[i].wait_for(60s)) << "task " << i << " never ended: the pool and its worker deadlocked";
+    EXPECT_EQ(futures[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "task " << i;
+  }
+  pool.shutdown();
+  expect_no_task_lost(pool);
+}
+
+TEST(ProcessPool, MoreFdsThanATaskMayPassAreRefusedAtSubmit) {
+  ProcessPool pool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  try {
+    pool.submit(count_fds_task, dev_null(), dev_null(), dev_null(), dev_null(), dev_null(), dev_null(), dev_null(),
+                dev_null(), dev_null(), dev_null(), dev_null(), dev_null(), dev_null(), dev_null(), dev_null(),
+                dev_null(), dev_null());
+    FAIL() << "a task passing 17 fds was accepted";
+  } catch (const NotTransferableError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("tests.limits.count_fds"), HasSubstr("17"), HasSubstr("16")));
+  }
+  EXPECT_EQ(pool.counts().submitted, 0u);
+  EXPECT_EQ(pool.submit(square_task, 7).get(), 49);
+  EXPECT_EQ(pool.worker_pids().at(0), worker) << "a refused task costs no worker";
+}
+
+TEST(ProcessPool, ArgumentsOverTheMessageLimitAreRefusedAtSubmit) {
+  ProcessPool pool(1);
+  try {
+    pool.submit(reverse_task, std::string(max_message_bytes + 1, 'a'));
+    FAIL() << "an argument over the limit was accepted";
+  } catch (const NotTransferableError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("tests.reverse_text"), HasSubstr("64 MiB")));
+  }
+  EXPECT_EQ(pool.counts().submitted, 0u);
+}
+
+TEST(ProcessPool, AResultOverTheMessageLimitFailsOnlyItsTask) {
+  ProcessPool pool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  auto big = pool.submit(text_of_size_task, std::uint64_t{max_message_bytes + 1});
+  EXPECT_THAT(error_of(big), AllOf(HasSubstr("tests.limits.text_of_size"), HasSubstr("64 MiB")));
+  EXPECT_EQ(pool.submit(text_of_size_task, std::uint64_t{1000}).get(), std::string(1000, 'x'));
+  EXPECT_EQ(pool.worker_pids().at(0), worker);
+}
+
+TEST(ProcessPool, ATaskOverItsTimeoutFailsWithTimeoutErrorAndItsWorkerIsReplaced) {
+  ProcessPool pool(1, {}, 200ms);
+  Gate never;  // never opened: the task would wait forever
+  const pid_t stuck = pool.worker_pids().at(0);
+  auto task = pool.submit(gate_task, never.reader());
+  auto next = pool.submit(square_task, 5);
+  try {
+    task.get();
+    FAIL() << "the stuck task did not fail";
+  } catch (const TimeoutError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("tests.wait_for_eof"), HasSubstr("task timeout")));
+  }
+  EXPECT_EQ(next.get(), 25) << "the task queued behind it runs on the replacement";
+  EXPECT_NE(pool.worker_pids().at(0), stuck);
+  pool.shutdown();
+  expect_no_task_lost(pool);
+}
+
+TEST(ProcessPool, ShutdownWithATimeoutKillsWhatStillRunsAndEndsEveryTask) {
+  ProcessPool pool(1);
+  Gate never;
+  auto running = pool.submit(gate_task, never.reader());
+  ASSERT_TRUE(eventually([&] { return running.running(); }));
+  auto queued = pool.submit(square_task, 3);
+  const pid_t worker = pool.worker_pids().at(0);
+  pool.shutdown(/*wait=*/true, /*cancel_pending=*/false, 100ms);
+  try {
+    running.get();
+    FAIL() << "the running task did not fail";
+  } catch (const TimeoutError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("tests.wait_for_eof"), HasSubstr("shutdown timeout")));
+  }
+  EXPECT_TRUE(queued.done());
+  EXPECT_ANY_THROW(queued.get()) << "a task that never started is cancelled or failed, never left pending";
+  expect_no_task_lost(pool);
+  EXPECT_EQ(::kill(worker, 0), -1) << "the worker was killed and reaped";
+}
+
+TEST(ProcessPool, WorkersDieWithTheirPoolEvenMidTask) {
+  // A child process owns a pool whose worker is stuck in a task; the child is killed
+  // with SIGKILL, which runs no destructor. Its worker must not outlive it for long.
+  int report[2];
+  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
+  UniqueFd report_read(report[0]), report_write(report[1]);
+  // CTest runs each test in a process of its own, so this one has no other thread to fork.
+  const pid_t owner = ::fork();
+  if (owner == 0) {
+    report_read.reset();
+    // The pool's worker runs this test binary again in worker mode.
+    ProcessPool pool(1);
+    Gate never;
+    auto stuck = pool.submit(gate_task, never.reader());
+    while (!stuck.running()) ::usleep(1000);
+    const pid_t worker = pool.worker_pids().at(0);
+    if (::write(report_write.get(), &worker, sizeof worker) != sizeof worker) ::_exit(3);
+    ::pause();
+    ::_exit(0);
+  }
+  report_write.reset();
+  pid_t worker = -1;
+  ASSERT_EQ(::read(report_read.get(), &worker, sizeof worker), static_cast<ssize_t>(sizeof worker));
+  ASSERT_GT(worker, 0);
+  ASSERT_EQ(::kill(owner, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(owner, &status, 0), owner);
+  // The worker is reparented and reaped by init (or a subreaper) once it exits.
+  EXPECT_TRUE(eventually([&] { return ::kill(worker, 0) == -1; }, 5))
+      << "worker " << worker << " outlived its killed pool";
+}
+
+TEST(WorkerMain, AMalformedCommandLineIsRefusedNotReadAsZero) {
+  std::vector<std::string> bad[] = {
+      {"poolbench", worker_flag},
+      {"poolbench", worker_flag, "three", "0"},
+      {"poolbench", worker_flag, "3", "-5"},
+      {"poolbench", worker_flag, "3x", "0"},
+      {"poolbench", worker_flag, "3", "0", "extra"},
+  };
+  for (auto& args : bad) {
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::testing::internal::CaptureStderr();
+    const std::optional<int> code = run_worker_if_requested(static_cast<int>(args.size()), argv.data());
+    const std::string said = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(code.has_value()) << args.size();
+    EXPECT_EQ(*code, 2);
+    EXPECT_THAT(said, HasSubstr("malformed command line"));
+  }
+  std::vector<std::string> not_a_worker = {"poolbench", "run"};
+  std::vector<char*> argv{not_a_worker[0].data(), not_a_worker[1].data(), nullptr};
+  EXPECT_FALSE(run_worker_if_requested(2, argv.data()).has_value());
+}
+
+}  // namespace
+}  // namespace poolbench::testing
