@@ -56,6 +56,7 @@ struct Mount {
 
 struct Mounts {
   std::optional<Mount> v1_cpu;
+  std::optional<Mount> v1_memory;
   std::optional<Mount> v2;
 };
 
@@ -75,6 +76,7 @@ Mounts find_mounts(const fs::path& root) {
     } else if (after[0] == "cgroup") {
       for (const auto& option : split(after[2], ','))
         if (option == "cpu" && !mounts.v1_cpu) mounts.v1_cpu = mount;
+        else if (option == "memory" && !mounts.v1_memory) mounts.v1_memory = mount;
     }
   }
   return mounts;
@@ -105,6 +107,19 @@ void tighten_walking_up(std::optional<CgroupCpuLimit>& best, fs::path dir, const
     if (rel.empty() || *rel.begin() == "..") break;
     dir = dir.parent_path();
   }
+}
+
+/// The value of `key` in a flat-keyed cgroup file ("key value" per line).
+std::optional<std::uint64_t> read_keyed(const fs::path& file, std::string_view key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto fields = split(line, ' ');
+    if (fields.size() == 2 && fields[0] == key) {
+      if (const auto value = parse_int(fields[1]); value && *value >= 0) return static_cast<std::uint64_t>(*value);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -159,6 +174,28 @@ std::optional<CgroupCpuLimit> read_cgroup_cpu_limit(const fs::path& root) {
     }
   }
   return best;
+}
+
+std::optional<std::uint64_t> read_cgroup_oom_kills(const fs::path& root) {
+  const Mounts mounts = find_mounts(root);
+  std::ifstream in(root / "proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    if (line.substr(0, first) == "0" && controllers.empty()) {
+      if (!mounts.v2) continue;
+      if (auto kills = read_keyed(cgroup_dir(root, *mounts.v2, path) / "memory.events", "oom_kill")) return kills;
+    } else {
+      for (const auto& c : split(controllers, ','))
+        if (c == "memory" && mounts.v1_memory)
+          return read_keyed(cgroup_dir(root, *mounts.v1_memory, path) / "memory.oom_control", "oom_kill");
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace poolbench

@@ -30,4 +30,9 @@ std::optional<CgroupCpuLimit> read_cgroup_v1_limit(const std::filesystem::path& 
 /// Every path is read below `root`, so tests can point it at a fixture tree.
 std::optional<CgroupCpuLimit> read_cgroup_cpu_limit(const std::filesystem::path& root = "/");
 
+/// How many times the OOM killer has struck in this process's memory cgroup (v2
+/// `memory.events`, v1 `memory.oom_control`, field `oom_kill`); nullopt where neither is
+/// readable. Worker processes share the cgroup, so a rise tells a SIGKILL was the OOM killer's.
+std::optional<std::uint64_t> read_cgroup_oom_kills(const std::filesystem::path& root = "/");
+
 }  // namespace poolbench

@@ -30,6 +30,12 @@ class CancelledError : public Error {
   using Error::Error;
 };
 
+/// `take()` already moved the result out of a future: it cannot be read again.
+class ResultTakenError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// `result(timeout)` ran out of time before the task ended.
 class TimeoutError : public Error {
  public:

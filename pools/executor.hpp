@@ -112,7 +112,7 @@ class Executor {
     } else {
       std::vector<R> results;
       results.reserve(futures.size());
-      for (auto& f : futures) results.push_back(f.get());
+      for (auto& f : futures) results.push_back(f.take());
       return results;
     }
   }

@@ -114,10 +114,34 @@ class State final : public StateBase {
     value_.emplace(std::forward<V>(value)...);
   }
 
-  const Stored& value() const { return *value_; }
+  /// The stored value; throws ResultTakenError once `take_value` moved it out.
+  const Stored& value() const {
+    if (taken_.load(std::memory_order_acquire)) throw_taken();
+    return *value_;
+  }
+  /// Moves the stored value out, once; throws ResultTakenError the second time.
+  Stored take_value() {
+    if (taken_.exchange(true, std::memory_order_acq_rel)) throw_taken();
+    return std::move(*value_);
+  }
 
  private:
+  [[noreturn]] static void throw_taken() {
+    throw ResultTakenError("the task's result was already taken from its future with take()");
+  }
+
   std::optional<Stored> value_;
+  std::atomic<bool> taken_{false};
+};
+
+/// What Future<R>::get returns: a reference to the shared result, or nothing.
+template <class R>
+struct ResultReference {
+  using type = const R&;
+};
+template <>
+struct ResultReference<void> {
+  using type = void;
 };
 
 /// A new shared state from recycled memory: submitting a task allocates nothing once
@@ -135,23 +159,35 @@ template <class R>
 class Future {
  public:
   using value_type = R;
+  /// What `get` returns: a reference to the one result all copies share (void for void).
+  using reference = typename detail::ResultReference<R>::type;
 
   Future() = default;
   explicit Future(std::shared_ptr<detail::State<R>> state) : state_(std::move(state)) {}
 
   bool valid() const noexcept { return state_ != nullptr; }
 
-  /// Waits for the task and returns its value; rethrows its exception, or throws
-  /// CancelledError when it was cancelled.
-  R get() const {
+  /// Waits for the task and returns its value — the same object on every call, as
+  /// Python returns it; rethrows its exception, or throws CancelledError when it was
+  /// cancelled, ResultTakenError once `take` moved the value out.
+  reference get() const {
     state_->wait();
     return value_or_throw();
   }
 
   /// Like `get`, but throws TimeoutError when the task has not ended within `timeout`.
-  R result(std::chrono::nanoseconds timeout) const {
+  reference result(std::chrono::nanoseconds timeout) const {
     if (!state_->wait_for(timeout)) throw TimeoutError("the task did not end within the timeout");
     return value_or_throw();
+  }
+
+  /// Waits, then moves the value out, for results that cannot be copied (a UniqueFd, a
+  /// std::unique_ptr); a later `take` or `get` on any copy throws ResultTakenError. Meant
+  /// for the one consumer of a result: it must not race a `get` on another copy.
+  R take() {
+    state_->wait();
+    value_or_throw();
+    if constexpr (!std::is_void_v<R>) return state_->take_value();
   }
 
   void wait() const { state_->wait(); }
@@ -186,7 +222,7 @@ class Future {
  private:
   detail::StateBase::Status status() const noexcept { return state_->status(); }
 
-  R value_or_throw() const {
+  reference value_or_throw() const {
     switch (status()) {
       case detail::StateBase::Status::cancelled:
         throw CancelledError("the task was cancelled before it started");

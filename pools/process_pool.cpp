@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "pools/cgroup.hpp"
 #include "pools/channel.hpp"
 #include "pools/spin_wait.hpp"
 #include "pools/worker_main.hpp"
@@ -108,6 +109,7 @@ ProcessPool::ProcessPool(std::size_t workers, Placement placement, std::chrono::
 ProcessPool::~ProcessPool() { shutdown(); }
 
 void ProcessPool::start_worker(Worker& worker, std::size_t index) {
+  const std::optional<std::uint64_t> oom_kills = read_cgroup_oom_kills();
   ReplyRing ring = ReplyRing::create();
   auto [parent_end, child_end] = make_socket_pair();
   // A submitter that polls for a lent call's reply sends its next call a few microseconds
@@ -134,6 +136,7 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   worker.channel = std::move(parent_end);
   worker.ring = std::move(ring);
   worker.lent_requests = FrameWriter(worker.channel.get());
+  worker.oom_kills_at_start = oom_kills;
 }
 
 std::string ProcessPool::retire_worker(Worker& worker) {
@@ -614,7 +617,14 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   const bool overrun = overrun_.load(std::memory_order_acquire);
   if (traffic.fault || overrun) kill_worker(worker);
   const pid_t pid = worker.process ? worker.process->pid() : -1;
-  const std::string death = retire_worker(worker);
+  std::string death = retire_worker(worker);
+  if (!traffic.fault && !overrun && death.find("(SIGKILL") != std::string::npos) {
+    // A SIGKILL nobody here sent: the memory cgroup's count tells whether it was the OOM killer's.
+    const std::optional<std::uint64_t> kills = read_cgroup_oom_kills();
+    if (kills && worker.oom_kills_at_start && *kills > *worker.oom_kills_at_start)
+      death += ", by the OOM killer of its memory cgroup (oom_kill " + std::to_string(*worker.oom_kills_at_start) +
+               " -> " + std::to_string(*kills) + ")";
+  }
   // Replace the worker before the failure becomes visible, so whoever sees the error
   // finds the pool whole again; the next send retries a failed start. Not once shutdown's
   // timeout ran out: then every worker still running is killed.

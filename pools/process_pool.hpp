@@ -88,6 +88,7 @@ class ProcessPool final : public Executor {
     FrameWriter lent_requests{-1};  ///< on `channel`, for the submitter holding the lease
     std::optional<LentCall> lent;   ///< used by whoever holds the lease
     std::atomic<bool> poisoned{false};  ///< a lent call's reply broke the protocol: replace the worker
+    std::optional<std::uint64_t> oom_kills_at_start;  ///< the memory cgroup's OOM kills when it started
     std::thread io;
   };
 

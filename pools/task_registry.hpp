@@ -69,7 +69,7 @@ class RegisteredTask {
   using arguments = typename Traits::arguments;
 
   static_assert(detail::TransferableResult<result_type>,
-                "a registered task returns void, a trivially copyable value, or std::string");
+                "a registered task returns void or a Transferable value: std::string, UniqueFd, bool, a scoped enum or a trivially copyable value holding no pointer");
 
   explicit RegisteredTask(std::string name)
       : entry_(&TaskRegistry::instance().add(std::move(name), &trampoline)) {}

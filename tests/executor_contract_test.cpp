@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "pools/registry.hpp"
 #include "tests/test_tasks.hpp"
 
@@ -71,6 +73,29 @@ TYPED_TEST_SUITE(ExecutorContract, AllExecutors, KindName);
 
 
 TYPED_TEST(ExecutorContract, HasItsRegistryName) { EXPECT_EQ(this->make()->name(), TypeParam::name); }
+
+std::string fd_target(int fd) {
+  char path[256] = {};
+  const ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), path, sizeof path - 1);
+  return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "not open";
+}
+
+TYPED_TEST(ExecutorContract, AMoveOnlyResultIsReadByReferenceAndTakenOnce) {
+  auto executor = this->make();
+  auto future = executor->submit(open_dev_null_task);
+  const UniqueFd& seen = future.get();
+  EXPECT_EQ(fd_target(seen.get()), "/dev/null") << "the fd crossed back, open";
+  EXPECT_EQ(&future.get(), &seen) << "every get returns the same object";
+  UniqueFd taken = future.take();
+  EXPECT_EQ(fd_target(taken.get()), "/dev/null");
+  EXPECT_THROW(future.take(), ResultTakenError);
+  EXPECT_THROW(future.get(), ResultTakenError);
+  if (executor->runs_in_process()) {
+    auto owned = executor->submit([] { return std::make_unique<int>(42); });
+    EXPECT_EQ(*owned.get(), 42);
+    EXPECT_EQ(*owned.take(), 42);
+  }
+}
 
 TYPED_TEST(ExecutorContract, ResultsAreRight) {
   auto executor = this->make();

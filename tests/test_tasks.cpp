@@ -66,6 +66,8 @@ std::string reverse_text(std::string text) {
   return text;
 }
 
+UniqueFd open_dev_null() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
 const RegisteredTask<&square> square_task{"tests.square"};
 const RegisteredTask<&jitter_square> jitter_square_task{"tests.jitter_square"};
 const RegisteredTask<&throw_runtime_error> throw_task{"tests.throw_runtime_error"};
@@ -78,6 +80,7 @@ const RegisteredTask<&crash_abort> abort_task{"tests.crash_abort"};
 const RegisteredTask<&crash_exit> exit_task{"tests.crash_exit"};
 const RegisteredTask<&write_text> write_text_task{"tests.write_text"};
 const RegisteredTask<&reverse_text> reverse_task{"tests.reverse_text"};
+const RegisteredTask<&open_dev_null> open_dev_null_task{"tests.open_dev_null"};
 
 Gate::Gate() {
   int fds[2];

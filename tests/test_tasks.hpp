@@ -25,6 +25,8 @@ int crash_abort();
 int crash_exit(int code);
 int write_text(UniqueFd fd, std::string text);
 std::string reverse_text(std::string text);
+/// Opens /dev/null: a result that can only be moved, which crosses back as an fd.
+UniqueFd open_dev_null();
 
 extern const RegisteredTask<&square> square_task;
 extern const RegisteredTask<&jitter_square> jitter_square_task;
@@ -38,6 +40,7 @@ extern const RegisteredTask<&crash_abort> abort_task;
 extern const RegisteredTask<&crash_exit> exit_task;
 extern const RegisteredTask<&write_text> write_text_task;
 extern const RegisteredTask<&reverse_text> reverse_task;
+extern const RegisteredTask<&open_dev_null> open_dev_null_task;
 
 /// A pipe whose read end gates tasks (see wait_for_eof) until `open()` closes the write end.
 class Gate {
