@@ -93,7 +93,11 @@ WireWriter error_reply(const std::string& type, const std::string& message) {
   return out;
 }
 
-WireWriter run_one(Frame& request) {
+}  // namespace
+
+namespace detail {
+
+WireWriter handle_request(Frame& request) {
   WireReader in(as_view(request.bytes), std::move(request.fds));
   try {
     const auto id = in.get<std::uint64_t>();
@@ -121,7 +125,7 @@ WireWriter run_one(Frame& request) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 std::optional<int> run_worker_if_requested(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], worker_flag) != 0) return std::nullopt;
@@ -162,7 +166,7 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
       std::optional<Frame> request = requests.next();
       if (!request) break;
       const auto started = std::chrono::steady_clock::now();
-      WireWriter reply = run_one(*request);
+      WireWriter reply = detail::handle_request(*request);
       last_task = std::chrono::steady_clock::now() - started;
       // Each reply is published at once, in memory that outlives this process, so a
       // later task that crashes the worker loses no finished task's reply.

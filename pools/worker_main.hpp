@@ -5,6 +5,8 @@
 namespace poolbench {
 
 class ReplyRing;
+struct Frame;
+class WireWriter;
 
 /// The flag that starts an executable as a process-pool worker; it is followed by the
 /// channel's fd and how many microseconds to poll for a request before sleeping.
@@ -23,6 +25,10 @@ namespace detail {
 /// that play a worker breaking the protocol; nullptr and -1 elsewhere.
 ReplyRing* worker_reply_ring() noexcept;
 int worker_channel() noexcept;
+
+/// Decodes a request frame (task id, then arguments), runs the registered task it names
+/// and encodes the reply: ok and the result, or error with what was thrown.
+WireWriter handle_request(Frame& request);
 
 }  // namespace detail
 
