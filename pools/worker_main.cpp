@@ -117,6 +117,10 @@ WireWriter handle_request(Frame& request) {
       return error_reply("poolbench::NotTransferableError",
                          "the result of task '" + task->name + "' carries " + std::to_string(out.fds().size()) +
                              " fds; at most " + std::to_string(max_message_fds) + " may cross at once");
+    for (const UniqueFd& fd : out.fds())
+      if (!fd)
+        return error_reply("poolbench::NotTransferableError",
+                           "the result of task '" + task->name + "' holds an empty UniqueFd, which cannot be sent");
     return out;
   } catch (const std::exception& e) {
     return error_reply(demangled(typeid(e)), e.what());

@@ -28,6 +28,9 @@ const RegisteredTask<&count_fds> count_fds_task{"tests.limits.count_fds"};
 std::string text_of_size(std::uint64_t bytes) { return std::string(bytes, 'x'); }
 const RegisteredTask<&text_of_size> text_of_size_task{"tests.limits.text_of_size"};
 
+UniqueFd empty_fd() { return UniqueFd(); }
+const RegisteredTask<&empty_fd> empty_fd_task{"tests.limits.empty_fd"};
+
 namespace {
 
 using ::testing::AllOf;
@@ -104,6 +107,15 @@ TEST(ProcessPool, AResultOverTheMessageLimitFailsOnlyItsTask) {
   EXPECT_THAT(error_of(big), AllOf(HasSubstr("tests.limits.text_of_size"), HasSubstr("64 MiB")));
   EXPECT_EQ(pool.submit(text_of_size_task, std::uint64_t{1000}).get(), std::string(1000, 'x'));
   EXPECT_EQ(pool.worker_pids().at(0), worker);
+}
+
+TEST(ProcessPool, AnEmptyFdResultFailsOnlyItsTask) {
+  ProcessPool pool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  auto empty = pool.submit(empty_fd_task);
+  EXPECT_THAT(error_of(empty), AllOf(HasSubstr("tests.limits.empty_fd"), HasSubstr("empty UniqueFd")));
+  EXPECT_EQ(pool.submit(square_task, 6).get(), 36);
+  EXPECT_EQ(pool.worker_pids().at(0), worker) << "the worker was not lost to it";
 }
 
 TEST(ProcessPool, ATaskOverItsTimeoutFailsWithTimeoutErrorAndItsWorkerIsReplaced) {
