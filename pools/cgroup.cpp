@@ -109,6 +109,34 @@ void tighten_walking_up(std::optional<CgroupCpuLimit>& best, fs::path dir, const
   }
 }
 
+/// One line of /proc/self/cgroup: `0::path` for v2, `N:controllers:path` for v1.
+struct CgroupLine {
+  bool v2;
+  std::vector<std::string> controllers;
+  std::string path;
+};
+
+/// Calls `visit` for each line of this process's /proc/self/cgroup below `root`.
+template <class Visit>
+void for_each_cgroup(const fs::path& root, Visit visit) {
+  std::ifstream in(root / "proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const bool v2 = line.substr(0, first) == "0" && controllers.empty();
+    visit(CgroupLine{v2, v2 ? std::vector<std::string>{} : split(controllers, ','), line.substr(second + 1)});
+  }
+}
+
+bool has_controller(const CgroupLine& line, std::string_view controller) {
+  for (const auto& c : line.controllers)
+    if (c == controller) return true;
+  return false;
+}
+
 /// The value of `key` in a flat-keyed cgroup file ("key value" per line).
 std::optional<std::uint64_t> read_keyed(const fs::path& file, std::string_view key) {
   std::ifstream in(file);
@@ -153,49 +181,31 @@ std::optional<CgroupCpuLimit> read_cgroup_v1_limit(const fs::path& dir) {
 std::optional<CgroupCpuLimit> read_cgroup_cpu_limit(const fs::path& root) {
   const Mounts mounts = find_mounts(root);
   std::optional<CgroupCpuLimit> best;
-  std::ifstream in(root / "proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    const std::string path = line.substr(second + 1);
-    if (line.substr(0, first) == "0" && controllers.empty()) {
-      if (!mounts.v2) continue;
+  for_each_cgroup(root, [&](const CgroupLine& line) {
+    if (line.v2) {
+      if (!mounts.v2) return;
       const fs::path top = mount_dir(root, *mounts.v2);
-      tighten_walking_up(best, cgroup_dir(root, *mounts.v2, path), top, read_cgroup_v2_limit);
-    } else {
-      bool has_cpu = false;
-      for (const auto& c : split(controllers, ',')) has_cpu |= (c == "cpu");
-      if (!has_cpu || !mounts.v1_cpu) continue;
+      tighten_walking_up(best, cgroup_dir(root, *mounts.v2, line.path), top, read_cgroup_v2_limit);
+    } else if (has_controller(line, "cpu") && mounts.v1_cpu) {
       const fs::path top = mount_dir(root, *mounts.v1_cpu);
-      tighten_walking_up(best, cgroup_dir(root, *mounts.v1_cpu, path), top, read_cgroup_v1_limit);
+      tighten_walking_up(best, cgroup_dir(root, *mounts.v1_cpu, line.path), top, read_cgroup_v1_limit);
     }
-  }
+  });
   return best;
 }
 
 std::optional<std::uint64_t> read_cgroup_oom_kills(const fs::path& root) {
   const Mounts mounts = find_mounts(root);
-  std::ifstream in(root / "proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    const std::string path = line.substr(second + 1);
-    if (line.substr(0, first) == "0" && controllers.empty()) {
-      if (!mounts.v2) continue;
-      if (auto kills = read_keyed(cgroup_dir(root, *mounts.v2, path) / "memory.events", "oom_kill")) return kills;
-    } else {
-      for (const auto& c : split(controllers, ','))
-        if (c == "memory" && mounts.v1_memory)
-          return read_keyed(cgroup_dir(root, *mounts.v1_memory, path) / "memory.oom_control", "oom_kill");
+  std::optional<std::uint64_t> kills;
+  for_each_cgroup(root, [&](const CgroupLine& line) {
+    if (kills) return;
+    if (line.v2 && mounts.v2) {
+      kills = read_keyed(cgroup_dir(root, *mounts.v2, line.path) / "memory.events", "oom_kill");
+    } else if (has_controller(line, "memory") && mounts.v1_memory) {
+      kills = read_keyed(cgroup_dir(root, *mounts.v1_memory, line.path) / "memory.oom_control", "oom_kill");
     }
-  }
-  return std::nullopt;
+  });
+  return kills;
 }
 
 }  // namespace poolbench

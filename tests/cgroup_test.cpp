@@ -97,6 +97,19 @@ TEST_F(CgroupFixture, V2InsideAContainerUsesTheMountRoot) {
   EXPECT_EQ(limit->whole_cpus(), 1u);
 }
 
+TEST_F(CgroupFixture, OomKillsAreReadFromTheMemoryCgroupOfEitherVersion) {
+  write("proc/self/mountinfo", "33 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n");
+  write("proc/self/cgroup", "4:memory:/jobs/one\n1:cpu:/\n");
+  write("sys/fs/cgroup/memory/jobs/one/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+  EXPECT_EQ(read_cgroup_oom_kills(root_), 3u);
+  write("proc/self/mountinfo", v2_mountinfo);
+  write("proc/self/cgroup", "0::/jobs/two\n");
+  write("sys/fs/cgroup/jobs/two/memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\n");
+  EXPECT_EQ(read_cgroup_oom_kills(root_), 1u);
+  write("proc/self/cgroup", "0::/nowhere\n");
+  EXPECT_FALSE(read_cgroup_oom_kills(root_).has_value());
+}
+
 TEST_F(CgroupFixture, MissingFilesMeanNoLimit) { EXPECT_FALSE(read_cgroup_cpu_limit(root_).has_value()); }
 
 TEST_F(CgroupFixture, MalformedFilesMeanNoLimit) {

@@ -39,16 +39,6 @@ using namespace std::chrono_literals;
 
 UniqueFd dev_null() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
-template <class R>
-std::string error_of(Future<R>& future) {
-  try {
-    future.get();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 std::string text_pattern(std::size_t bytes, int seed) {
   std::string text(bytes, ' ');
   for (std::size_t i = 0; i < bytes; ++i) text[i] = static_cast<char>('a' + (i * 7 + seed) % 26);

@@ -130,16 +130,6 @@ class FdLimit {
   std::vector<UniqueFd> filler_;
 };
 
-template <class R>
-std::string error_of(Future<R>& future) {
-  try {
-    future.get();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(ResourceExhaustion, ProcessPoolThatCannotOpenItsChannelsThrowsResourceError) {
   FdLimit limit(3);
   try {

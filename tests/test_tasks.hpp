@@ -58,6 +58,17 @@ class Gate {
 /// Expects every task `executor` took to have ended: completed, failed or cancelled.
 void expect_no_task_lost(const Executor& executor);
 
+/// The message of the error `future` ended with, or "no error".
+template <class R>
+std::string error_of(Future<R>& future) {
+  try {
+    future.get();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 /// Polls `condition` every millisecond for up to `seconds`; true once it holds.
 template <class F>
 bool eventually(F condition, int seconds = 20);
