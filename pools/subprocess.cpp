@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,24 @@ class SpawnSetup {
   posix_spawnattr_t attributes;
 };
 
+// glibc 2.36 declares pidfd_open without C linkage for C++, so the calls are made directly.
+int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int send_signal(int pidfd, int signal) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+/// The wait status waitpid would have given, from what waitid says.
+int wait_status_of(const siginfo_t& info) noexcept {
+  switch (info.si_code) {
+    case CLD_EXITED:
+      return W_EXITCODE(info.si_status & 0xff, 0);
+    case CLD_DUMPED:
+      return info.si_status | WCOREFLAG;
+    default:  // CLD_KILLED
+      return info.si_status;
+  }
+}
+
 }  // namespace
 
 Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::string>& argv, int inherited_fd,
@@ -58,16 +77,33 @@ Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::str
   if (const int err = ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attributes, args.data(), environ);
       err != 0)
     throw_system_error("cannot start worker process " + path, err);
-  return Subprocess(pid);
+  UniqueFd pidfd(open_pidfd(pid));
+  if (pidfd) return Subprocess(pid, std::move(pidfd));
+  const int err = errno;
+  Subprocess child(pid, {});
+  child.ended_ = true;
+  // No such process: it ended at once and, SIGCHLD being ignored, the kernel reaped it.
+  if (err == ESRCH) return child;
+  // Out of fds: without a handle it cannot be owned, so it is ended here.
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  throw_system_error("cannot keep a handle on worker process " + std::to_string(pid), err);
 }
 
 Subprocess::Subprocess(Subprocess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, std::nullopt)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      ended_(std::exchange(other.ended_, false)),
+      status_(std::exchange(other.status_, std::nullopt)) {}
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
   if (this != &other) {
     reap_now();
     pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    ended_ = std::exchange(other.ended_, false);
     status_ = std::exchange(other.status_, std::nullopt);
   }
   return *this;
@@ -75,30 +111,29 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
 
 Subprocess::~Subprocess() { reap_now(); }
 
-int Subprocess::wait() {
-  if (!status_) {
-    int status = 0;
-    pid_t r;
-    do {
-      r = ::waitpid(pid_, &status, 0);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) throw_system_error("cannot wait for worker process " + std::to_string(pid_), errno);
-    status_ = status;
-  }
-  return *status_;
+std::optional<int> Subprocess::wait() noexcept {
+  if (pid_ <= 0 || ended_) return status_;
+  siginfo_t info{};
+  int r;
+  do {
+    r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
+  } while (r < 0 && errno == EINTR);
+  // Otherwise ECHILD: the child has ended (waitid waits for that even when SIGCHLD is
+  // ignored) and its status is gone to the kernel or to the host's own wait.
+  if (r == 0) status_ = wait_status_of(info);
+  ended_ = true;
+  pidfd_.reset();
+  return status_;
 }
 
 void Subprocess::kill(int signal) noexcept {
-  if (pid_ > 0 && !status_) ::kill(pid_, signal);
+  if (pidfd_ && !ended_) send_signal(pidfd_.get(), signal);
 }
 
 void Subprocess::reap_now() noexcept {
-  if (pid_ <= 0 || status_) return;
+  if (pid_ <= 0 || ended_) return;
   kill(SIGKILL);
-  try {
-    wait();
-  } catch (...) {
-  }
+  wait();
 }
 
 std::string describe_wait_status(int status) {
@@ -111,6 +146,11 @@ std::string describe_wait_status(int status) {
            (text ? text : "unknown") + ")";
   }
   return "ended with wait status " + std::to_string(status);
+}
+
+std::string describe_wait_status(std::optional<int> status) {
+  if (status) return describe_wait_status(*status);
+  return "ended, but its exit status was collected elsewhere (SIGCHLD ignored or reaped by the host)";
 }
 
 }  // namespace poolbench

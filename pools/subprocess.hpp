@@ -6,11 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "pools/unique_fd.hpp"
+
 namespace poolbench {
 
 /// A child process started with posix_spawn (never a plain fork, which is unsafe in a
 /// threaded parent). The owner reaps it; if it is still running at destruction it is
-/// killed with SIGKILL and reaped, so no zombie or orphan outlives the owner.
+/// killed with SIGKILL and reaped, so no zombie or orphan outlives the owner. It is held
+/// by a pidfd, so a signal or a wait never reaches another process that took its PID
+/// after someone else reaped it.
 class Subprocess {
  public:
   /// Starts `path` with `argv`; `inherited_fd` becomes fd `as_fd` in the child, and no
@@ -25,20 +29,29 @@ class Subprocess {
   ~Subprocess();
 
   pid_t pid() const noexcept { return pid_; }
-  /// Waits for the child to end and returns its wait status (cached after the first call).
-  int wait();
+  /// Waits for the child to end and returns its wait status (for describe_wait_status),
+  /// or std::nullopt when the child has ended but its status went elsewhere: the host
+  /// program ignores SIGCHLD (the kernel then reaps children itself) or reaped the child
+  /// with a wait of its own. Kept after the first call, which alone waits. Never throws:
+  /// a process-pool I/O thread calls it, and must not end the program.
+  std::optional<int> wait() noexcept;
   /// Sends `signal` unless the child has already been reaped.
   void kill(int signal) noexcept;
 
  private:
-  explicit Subprocess(pid_t pid) noexcept : pid_(pid) {}
+  Subprocess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
   void reap_now() noexcept;
 
   pid_t pid_ = -1;
+  UniqueFd pidfd_;       ///< until reaped
+  bool ended_ = false;   ///< reaped, by us or (status_ empty) by someone else
   std::optional<int> status_;
 };
 
 /// "exited with code 3", "was killed by signal 11 (SIGSEGV, Segmentation fault)".
 std::string describe_wait_status(int status);
+/// As above; std::nullopt (from Subprocess::wait) is "ended, but its exit status was
+/// collected elsewhere (SIGCHLD ignored or reaped by the host)".
+std::string describe_wait_status(std::optional<int> status);
 
 }  // namespace poolbench
