@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -77,6 +80,27 @@ Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::str
   if (const int err = ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attributes, args.data(), environ);
       err != 0)
     throw_system_error("cannot start worker process " + path, err);
+  return adopt(pid, "worker process");
+}
+
+Subprocess Subprocess::fork_calling(void (*run)(void*), void* body) {
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_system_error("cannot fork a partner process", errno);
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the forking thread ended before the line above
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    run(body);
+    ::_exit(0);
+  }
+  return adopt(pid, "partner process");
+}
+
+Subprocess Subprocess::adopt(pid_t pid, const char* what) {
   UniqueFd pidfd(open_pidfd(pid));
   if (pidfd) return Subprocess(pid, std::move(pidfd));
   const int err = errno;
@@ -89,7 +113,7 @@ Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::str
   int status;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  throw_system_error("cannot keep a handle on worker process " + std::to_string(pid), err);
+  throw_system_error(std::string("cannot keep a handle on ") + what + " " + std::to_string(pid), err);
 }
 
 Subprocess::Subprocess(Subprocess&& other) noexcept
@@ -128,6 +152,18 @@ std::optional<int> Subprocess::wait() noexcept {
 
 void Subprocess::kill(int signal) noexcept {
   if (pidfd_ && !ended_) send_signal(pidfd_.get(), signal);
+}
+
+bool Subprocess::ended_within(std::chrono::milliseconds limit) const noexcept {
+  if (pid_ <= 0 || ended_) return true;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd fd{pidfd_.get(), POLLIN, 0};
+    const int r = ::poll(&fd, 1, static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count())));
+    if (r > 0) return true;
+    if (r == 0 || errno != EINTR) return false;
+  }
 }
 
 void Subprocess::reap_now() noexcept {

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,8 +11,9 @@
 
 namespace poolbench {
 
-/// A child process started with posix_spawn (never a plain fork, which is unsafe in a
-/// threaded parent). The owner reaps it; if it is still running at destruction it is
+/// A child process, started with posix_spawn (a plain fork is unsafe in a threaded parent,
+/// but for `fork`'s narrow use: a partner process that makes only async-signal-safe
+/// calls). The owner reaps it; if it is still running at destruction it is
 /// killed with SIGKILL and reaped, so no zombie or orphan outlives the owner. It is held
 /// by a pidfd, so a signal or a wait never reaches another process that took its PID
 /// after someone else reaped it.
@@ -21,6 +23,15 @@ class Subprocess {
   /// other close-on-exec fd leaks into it. Throws ResourceError when the OS refuses.
   static Subprocess spawn(const std::string& path, const std::vector<std::string>& argv, int inherited_fd,
                           int as_fd);
+  /// Forks a child that runs `body()` and then `_exit(0)`s. The child of a threaded parent
+  /// may make only async-signal-safe calls (read, write, futex, _exit): `body` must keep
+  /// to them. The child starts with no signal blocked, and is killed (SIGKILL) should the
+  /// thread that forked it end first. For measurement partners (bench/probes.cpp); start
+  /// programs with `spawn`. Throws ResourceError when the OS refuses.
+  template <class Body>
+  static Subprocess fork(Body& body) {
+    return fork_calling([](void* b) { (*static_cast<Body*>(b))(); }, &body);
+  }
 
   Subprocess(Subprocess&& other) noexcept;
   Subprocess& operator=(Subprocess&& other) noexcept;
@@ -37,9 +48,17 @@ class Subprocess {
   std::optional<int> wait() noexcept;
   /// Sends `signal` unless the child has already been reaped.
   void kill(int signal) noexcept;
+  /// Whether the child ends within `limit` (at once if it already has); does not reap it.
+  bool ended_within(std::chrono::milliseconds limit) const noexcept;
+  /// The pidfd, -1 once reaped: it polls readable (POLLIN) once the child has ended. To
+  /// watch the child from another thread, dup it.
+  int pidfd() const noexcept { return pidfd_.get(); }
 
  private:
   Subprocess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
+  /// Takes ownership of the child `pid`, just started by `what`.
+  static Subprocess adopt(pid_t pid, const char* what);
+  static Subprocess fork_calling(void (*run)(void*), void* body);
   void reap_now() noexcept;
 
   pid_t pid_ = -1;
