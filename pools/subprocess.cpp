@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <utility>
 
 #include "pools/errors.hpp"
@@ -57,7 +58,57 @@ int wait_status_of(const siginfo_t& info) noexcept {
   }
 }
 
+/// Every child a Subprocess holds and has not reaped, by pidfd, so that an interrupted
+/// program can end them all. A child is registered under the same lock as it is started,
+/// so kill_and_reap_all_subprocesses misses none; leaked on purpose, as it is used until
+/// the process ends.
+struct LiveChildren {
+  std::mutex mutex;
+  std::vector<int> pidfds;
+  bool closed = false;  ///< the program is ending: no more children
+};
+
+LiveChildren& live_children() {
+  static auto* registry = new LiveChildren;
+  return *registry;
+}
+
+void refuse_if_closed(const LiveChildren& live, const std::string& what) {
+  if (live.closed) throw ResourceError("not starting " + what + ": the program is ending (interrupted)");
+}
+
+void unregister_child(int pidfd) noexcept {
+  LiveChildren& live = live_children();
+  std::lock_guard lock(live.mutex);
+  std::erase(live.pidfds, pidfd);
+}
+
 }  // namespace
+
+std::size_t kill_and_reap_all_subprocesses(std::chrono::milliseconds limit) noexcept {
+  LiveChildren& live = live_children();
+  std::lock_guard lock(live.mutex);
+  live.closed = true;
+  for (int pidfd : live.pidfds) send_signal(pidfd, SIGKILL);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::size_t left = 0;
+  for (int pidfd : live.pidfds) {
+    pollfd fd{pidfd, POLLIN, 0};
+    int r;
+    do {
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      r = ::poll(&fd, 1, static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, wait.count())));
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) {
+      ++left;
+      continue;
+    }
+    // Its owner may reap it at the same time: whichever comes second finds no child.
+    siginfo_t info{};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG);
+  }
+  return left;
+}
 
 Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::string>& argv, int inherited_fd,
                              int as_fd) {
@@ -76,6 +127,9 @@ Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::str
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
 
+  LiveChildren& live = live_children();
+  std::lock_guard lock(live.mutex);
+  refuse_if_closed(live, "worker process " + path);
   pid_t pid = -1;
   if (const int err = ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attributes, args.data(), environ);
       err != 0)
@@ -84,6 +138,9 @@ Subprocess Subprocess::spawn(const std::string& path, const std::vector<std::str
 }
 
 Subprocess Subprocess::fork_calling(void (*run)(void*), void* body) {
+  LiveChildren& live = live_children();
+  std::lock_guard lock(live.mutex);
+  refuse_if_closed(live, "a partner process");
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw_system_error("cannot fork a partner process", errno);
@@ -102,7 +159,10 @@ Subprocess Subprocess::fork_calling(void (*run)(void*), void* body) {
 
 Subprocess Subprocess::adopt(pid_t pid, const char* what) {
   UniqueFd pidfd(open_pidfd(pid));
-  if (pidfd) return Subprocess(pid, std::move(pidfd));
+  if (pidfd) {
+    live_children().pidfds.push_back(pidfd.get());  // the caller holds the registry's lock
+    return Subprocess(pid, std::move(pidfd));
+  }
   const int err = errno;
   Subprocess child(pid, {});
   child.ended_ = true;
@@ -146,6 +206,7 @@ std::optional<int> Subprocess::wait() noexcept {
   // ignored) and its status is gone to the kernel or to the host's own wait.
   if (r == 0) status_ = wait_status_of(info);
   ended_ = true;
+  unregister_child(pidfd_.get());
   pidfd_.reset();
   return status_;
 }

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,8 @@ namespace poolbench {
 /// calls). The owner reaps it; if it is still running at destruction it is
 /// killed with SIGKILL and reaped, so no zombie or orphan outlives the owner. It is held
 /// by a pidfd, so a signal or a wait never reaches another process that took its PID
-/// after someone else reaped it.
+/// after someone else reaped it, and registered until reaped, so that an interrupted
+/// program can end every child it has (kill_and_reap_all_subprocesses).
 class Subprocess {
  public:
   /// Starts `path` with `argv`; `inherited_fd` becomes fd `as_fd` in the child, and no
@@ -56,7 +58,8 @@ class Subprocess {
 
  private:
   Subprocess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
-  /// Takes ownership of the child `pid`, just started by `what`.
+  /// Takes ownership of the child `pid`, just started by `what`, and registers it; the
+  /// caller holds the registry's lock.
   static Subprocess adopt(pid_t pid, const char* what);
   static Subprocess fork_calling(void (*run)(void*), void* body);
   void reap_now() noexcept;
@@ -72,5 +75,11 @@ std::string describe_wait_status(int status);
 /// As above; std::nullopt (from Subprocess::wait) is "ended, but its exit status was
 /// collected elsewhere (SIGCHLD ignored or reaped by the host)".
 std::string describe_wait_status(std::optional<int> status);
+
+/// For a program that is about to end (an interrupted one): SIGKILLs every child a
+/// Subprocess holds, then reaps each, waiting at most `limit` in all, and refuses to start
+/// any more (spawn and fork throw ResourceError from then on). Returns how many children
+/// were still not ended when the limit ran out (0 normally). From any thread.
+std::size_t kill_and_reap_all_subprocesses(std::chrono::milliseconds limit = std::chrono::seconds(1)) noexcept;
 
 }  // namespace poolbench

@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -90,6 +91,52 @@ TEST(Subprocess, ProcessPoolWorkerDeathWhileTheHostIgnoresSigchldFailsOnlyItsTas
   EXPECT_EQ(c.failed, 1u);
   EXPECT_EQ(c.completed, 1u);
   EXPECT_EQ(pool.processes_created(), 2u);
+}
+
+bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
+
+/// Starts a spawned and a forked child, ends them all with kill_and_reap_all_subprocesses
+/// and checks what follows; exits 0 when all holds, else with the number of the failed
+/// check. Run in a child process of its own (a death test), since it closes that
+/// process's registry of children for good.
+[[noreturn]] void end_all_children_then_exit() {
+  // Children must not hold the death test's pipe open, or a failure would hang the test
+  // until they end, instead of failing it.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) ::_exit(10);
+  UniqueFd read_end(ends[0]), write_end(ends[1]);
+  Subprocess sleeper = Subprocess::spawn("/bin/sleep", {"/bin/sleep", "100"}, read_end.get(), 3);
+  auto block = [&] {
+    char c;
+    while (::read(read_end.get(), &c, 1) != 0) {
+    }
+  };
+  Subprocess partner = Subprocess::fork(block);
+  const pid_t pids[] = {sleeper.pid(), partner.pid()};
+  if (kill_and_reap_all_subprocesses(std::chrono::seconds(5)) != 0) ::_exit(1);
+  for (pid_t pid : pids)
+    if (!process_is_gone(pid)) ::_exit(2);  // killed and reaped: not even a zombie
+  try {
+    Subprocess::spawn("/bin/true", {"/bin/true"}, read_end.get(), 3);
+    ::_exit(3);
+  } catch (const ResourceError& e) {
+    if (std::string(e.what()).find("the program is ending") == std::string::npos) ::_exit(4);
+  }
+  try {
+    Subprocess::fork(block);
+    ::_exit(5);
+  } catch (const ResourceError&) {
+  }
+  // Their owners find them reaped by someone else, and say so.
+  if (describe_wait_status(sleeper.wait()).find(collected_elsewhere) == std::string::npos) ::_exit(6);
+  if (describe_wait_status(partner.wait()).find(collected_elsewhere) == std::string::npos) ::_exit(7);
+  ::_exit(0);
+}
+
+TEST(Subprocess, KillAndReapAllEndsEveryChildAndStartsNoMore) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(end_all_children_then_exit(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
