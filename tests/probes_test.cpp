@@ -55,11 +55,7 @@ class ProbeInBackground {
     });
   }
   ~ProbeInBackground() {
-    if (finished_) {
-      thread_.join();
-    } else {
-      thread_.detach();
-    }
+    if (thread_.joinable()) thread_.detach();
   }
   ProbeInBackground(const ProbeInBackground&) = delete;
   ProbeInBackground& operator=(const ProbeInBackground&) = delete;
@@ -73,7 +69,9 @@ class ProbeInBackground {
   bool ended_within(std::chrono::seconds limit, std::exception_ptr& error) {
     auto f = state_->ended.get_future();
     if (f.wait_for(limit) != std::future_status::ready) return false;
-    finished_ = true;
+    // Joined before the error is looked at: the thread's references to it are then gone,
+    // so it is read and destroyed in this thread alone.
+    thread_.join();
     error = f.get();
     return true;
   }
@@ -86,7 +84,6 @@ class ProbeInBackground {
   };
   std::shared_ptr<State> state_;
   std::thread thread_;
-  bool finished_ = false;
 };
 
 std::string message_of(const std::exception_ptr& error) {
