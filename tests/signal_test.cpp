@@ -1,4 +1,5 @@
 #include <gmock/gmock.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -6,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -33,14 +33,29 @@ struct ProcessInfo {
   std::string command_line;
 };
 
+/// The contents of /proc/<pid>/<file>, or nothing once the process is gone (reading it
+/// can fail half-way with ESRCH, which an ifstream reports by throwing).
+std::optional<std::string> read_proc(pid_t pid, const char* file) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return text;
+}
+
 std::optional<ProcessInfo> read_process(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  const auto paren = text.rfind(')');
+  const auto text = read_proc(pid, "stat");
+  if (!text) return std::nullopt;
+  const auto paren = text->rfind(')');
   if (paren == std::string::npos) return std::nullopt;
   // After "pid (comm)": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
   // cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime ...
-  std::istringstream fields(text.substr(paren + 2));
+  std::istringstream fields(text->substr(paren + 2));
   std::string state;
   ProcessInfo info;
   info.pid = pid;
@@ -48,15 +63,16 @@ std::optional<ProcessInfo> read_process(pid_t pid) {
   std::string skip;
   for (int i = 0; i < 17; ++i) fields >> skip;
   fields >> info.start_time;
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
-  info.command_line.assign(std::istreambuf_iterator<char>(cmdline), {});
+  if (!fields) return std::nullopt;
+  info.command_line = read_proc(pid, "cmdline").value_or("");
   std::replace(info.command_line.begin(), info.command_line.end(), '\0', ' ');
   return info;
 }
 
 std::vector<ProcessInfo> children_of(pid_t parent) {
   std::vector<ProcessInfo> children;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
     if (auto info = read_process(std::stoi(name)); info && info->parent == parent) children.push_back(*info);
