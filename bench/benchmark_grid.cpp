@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "bench/interrupt.hpp"
 #include "bench/measurement.hpp"
 #include "bench/probes.hpp"
 
@@ -46,9 +47,11 @@ std::vector<Cell> expand_grid(const GridOptions& options,
   return cells;
 }
 
-void register_probes(bool& any_failed) {
+std::vector<std::string> register_probes(bool& any_failed) {
+  std::vector<std::string> full_names;
   for (const auto& name : probe_names()) {
     auto* b = benchmark::RegisterBenchmark(("probe/" + name).c_str(), [name, &any_failed](benchmark::State& state) {
+      progress_started("probe/" + name);
       ProbeResult result;
       for (auto _ : state) {
         try {
@@ -64,22 +67,29 @@ void register_probes(bool& any_failed) {
       state.counters["operations"] = static_cast<double>(result.operations);
     });
     b->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+    full_names.push_back("probe/" + name + "/iterations:1/real_time");
   }
+  return full_names;
 }
 
-void register_grid(const GridOptions& options, std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
-                   const Topology& topology, bool& any_failed) {
+std::vector<std::string> register_grid(const GridOptions& options,
+                                       std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
+                                       const Topology& topology, bool& any_failed) {
   const std::vector<Cell> cells = expand_grid(options, scenarios);
+  std::vector<std::string> full_names;
   for (const Cell& cell : cells) {
     scenarios::Scenario* scenario = nullptr;
     for (auto& s : scenarios)
       if (s->name() == cell.scenario) scenario = s.get();
     auto* b = benchmark::RegisterBenchmark(
         cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, &any_failed](benchmark::State& state) {
+          progress_started(cell.name());
           measure(state, cell, *scenario, topology, pinning, any_failed);
         });
     b->UseRealTime()->Unit(benchmark::kMillisecond);
+    full_names.push_back(cell.name() + "/real_time");
   }
+  return full_names;
 }
 
 }  // namespace poolbench::bench

@@ -42,11 +42,14 @@ std::vector<std::size_t> sweep_sizes(const MachineSize& machine);
 
 /// Registers one `probe/<name>` benchmark per machine probe (see probes.hpp), whose
 /// counters `ns_per_op`, `spread` and `operations` put the cost of the primitives beside
-/// the executors in every run's JSON.
-void register_probes(bool& any_failed);
+/// the executors in every run's JSON. Returns their full names, as `--benchmark_filter`
+/// sees them (`probe/<name>/iterations:1/real_time`).
+std::vector<std::string> register_probes(bool& any_failed);
 
 /// Registers one Google Benchmark per cell; `any_failed` is set when a run errors.
-void register_grid(const GridOptions& options, std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
-                   const Topology& topology, bool& any_failed);
+/// Returns their full names (`<cell>/real_time`).
+std::vector<std::string> register_grid(const GridOptions& options,
+                                       std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
+                                       const Topology& topology, bool& any_failed);
 
 }  // namespace poolbench::bench

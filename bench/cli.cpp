@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "bench/interrupt.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/probes.hpp"
 #include "bench/run_command.hpp"
@@ -60,8 +61,11 @@ int print_list() {
 int print_probes(const std::vector<std::string>& wanted, bool json) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!json) std::cout << fmt::format("{:<24}{:>14}{:>9}  {}\n", "probe", "ns per op", "spread", "one operation");
+  progress_begin("probes", wanted.size());
   for (const auto& name : wanted) {
+    progress_started(name);
     const ProbeResult r = run_probe(name);
+    progress_finished(name);
     if (json) {
       out.push_back({{"name", r.name}, {"ns_per_op", r.ns_per_op}, {"spread", r.spread},
                      {"operations", r.operations}, {"description", r.description}});

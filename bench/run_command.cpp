@@ -2,12 +2,14 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 
 #include "bench/benchmark_grid.hpp"
+#include "bench/interrupt.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/output_file.hpp"
 #include "bench/table_reporter.hpp"
@@ -22,6 +24,23 @@ void add_context(const Topology& topology, const SizingRule& rule) {
   const auto context = machine_context(topology, rule);
   for (const auto& [key, value] : context.items())
     benchmark::AddCustomContext(key, value.is_string() ? value.get<std::string>() : value.dump());
+}
+
+/// How many of `names` (Google Benchmark's full names) `filter` selects, by Google
+/// Benchmark's own rule: a POSIX extended regular expression searched for in the name,
+/// "all" or nothing for every one, a leading '-' for those it does not match. 0 when the
+/// filter is not a valid expression (Google Benchmark then refuses it).
+std::size_t count_selected(const std::vector<std::string>& names, std::string filter) {
+  const bool negative = !filter.empty() && filter[0] == '-';
+  if (negative) filter.erase(0, 1);
+  if (filter.empty() || filter == "all") filter = ".";
+  regex_t re;
+  if (::regcomp(&re, filter.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return 0;
+  const std::size_t selected = static_cast<std::size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& name) {
+    return (::regexec(&re, name.c_str(), 0, nullptr, 0) == 0) != negative;
+  }));
+  ::regfree(&re);
+  return selected;
 }
 
 }  // namespace
@@ -61,7 +80,9 @@ int run_benchmarks(const RunRequest& request) {
   OutputFile output(request.out);
   std::vector<std::string> args{"poolbench"};
   if (!output.temp_path().empty()) {
-    args.push_back("--benchmark_out=" + output.temp_path());
+    // Through the open fd: should an interrupt remove the temporary file first, Google
+    // Benchmark's opening it by this name creates none.
+    args.push_back("--benchmark_out=" + output.writer_path());
     args.push_back("--benchmark_out_format=json");
   }
   // Quick runs settle for 0.2 s per benchmark; a --benchmark_min_time given later wins.
@@ -77,8 +98,9 @@ int run_benchmarks(const RunRequest& request) {
 
   add_context(topology, parse_sizing_rule("auto"));
   bool any_failed = false;
-  register_probes(any_failed);
-  register_grid(grid, scenarios, topology, any_failed);
+  std::vector<std::string> names = register_probes(any_failed);
+  for (auto& name : register_grid(grid, scenarios, topology, any_failed)) names.push_back(std::move(name));
+  progress_begin("benchmarks", count_selected(names, benchmark::GetBenchmarkFilter()));
   TableReporter table;
   benchmark::RunSpecifiedBenchmarks(&table);
   benchmark::Shutdown();

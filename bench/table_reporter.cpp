@@ -4,6 +4,8 @@
 
 #include <ostream>
 
+#include "bench/interrupt.hpp"
+
 namespace poolbench::bench {
 namespace {
 
@@ -23,6 +25,7 @@ bool TableReporter::ReportContext(const Context&) {
 void TableReporter::ReportRuns(const std::vector<Run>& runs) {
   auto& out = GetOutputStream();
   for (const Run& run : runs) {
+    progress_finished(run.run_name.function_name);
     const std::string name = run.benchmark_name();
     if (run.error_occurred) {
       out << fmt::format("{:<44}ERROR: {}\n", name, run.error_message);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bench/interrupt.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/metrics.hpp"
 #include "bench/output_file.hpp"
@@ -57,6 +58,7 @@ class Sweeper {
     std::fprintf(stderr, "tune: %s on %s, %zu workers (%zu of at most %zu sizes), %.1f s elapsed\n",
                  std::string(scenario_.name()).c_str(), pool_.c_str(), workers, measured_.size() + 1, planned, elapsed);
     const Cell cell{std::string(scenario_.name()), pool_, workers};
+    progress_started(cell.name());
     Measurement measurement(cell, scenario_, usable_);
     auto executor = make_executor(pool_, {workers, {}});
     for (int run = 0; run <= repetitions_; ++run) {
@@ -69,6 +71,7 @@ class Sweeper {
     executor.reset();
     Measured m{{workers, measurement.run_throughputs()}, measurement.counters()};
     const SweepPoint point = m.point;
+    progress_finished(cell.name());
     measured_.insert(std::upper_bound(measured_.begin(), measured_.end(), workers,
                                       [](std::size_t w, const Measured& x) { return w < x.point.workers; }),
                      std::move(m));
@@ -187,13 +190,15 @@ int tune_pool_size(const TuneRequest& r) {
   const std::size_t auto_workers = workers_for(parse_sizing_rule("auto"), size);
   const std::size_t py38_workers = workers_for(parse_sizing_rule("py38"), size);
 
+  std::size_t planned = 3;
+  for (std::size_t n = 1; n <= cap; n *= 2) ++planned;
+  progress_begin("pool sizes", planned, /*at_most=*/true);
+  progress_started("profiling the tasks inline");
+
   const TaskProfile profile = profile_tasks(*scenario);
   const double estimate = formula_estimate(topology.usable_cpus(), 1.0, profile.wait_ns, profile.compute_ns);
   const std::size_t formula_workers =
       std::isfinite(estimate) ? std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(estimate)), 1, cap) : cap;
-
-  std::size_t planned = 3;
-  for (std::size_t n = 1; n <= cap; n *= 2) ++planned;
   Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), repetitions);
   std::vector<SweepPoint> ladder;
   std::size_t n = 1;

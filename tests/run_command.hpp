@@ -1,6 +1,11 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace poolbench::testing {
 
@@ -16,5 +21,35 @@ CommandResult run_command(const std::string& command);
 
 /// Quotes `text` for /bin/sh.
 std::string shell_quote(const std::string& text);
+
+/// How a background command ended: an exit code, or the signal that killed it.
+struct Ended {
+  std::optional<int> exit_code;  ///< empty when a signal ended it
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+/// A program started in the background, without a shell (so `pid()` is the program's own),
+/// its stdout and stderr going to files. Destroying it kills (SIGKILL) and reaps it if it
+/// is still running, and removes the files.
+class BackgroundCommand {
+ public:
+  explicit BackgroundCommand(const std::vector<std::string>& argv);
+  ~BackgroundCommand();
+  BackgroundCommand(const BackgroundCommand&) = delete;
+  BackgroundCommand& operator=(const BackgroundCommand&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  /// Waits at most `limit` for the program to end: how it ended, or nothing if it still runs.
+  std::optional<Ended> wait_for(std::chrono::milliseconds limit);
+
+ private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  bool reaped_ = false;
+  std::string out_path_;
+  std::string err_path_;
+};
 
 }  // namespace poolbench::testing
