@@ -82,9 +82,10 @@ std::vector<std::string> register_grid(const GridOptions& options,
     for (auto& s : scenarios)
       if (s->name() == cell.scenario) scenario = s.get();
     auto* b = benchmark::RegisterBenchmark(
-        cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, &any_failed](benchmark::State& state) {
+        cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, timeout = options.task_timeout,
+         &any_failed](benchmark::State& state) {
           progress_started(cell.name());
-          measure(state, cell, *scenario, topology, pinning, any_failed);
+          measure(state, cell, *scenario, topology, pinning, timeout, any_failed);
         });
     b->UseRealTime()->Unit(benchmark::kMillisecond);
     full_names.push_back(cell.name() + "/real_time");

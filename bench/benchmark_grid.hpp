@@ -28,6 +28,7 @@ struct GridOptions {
   std::vector<std::size_t> workers;  ///< resolved sizes, ascending, no repeats
   scenarios::ScenarioOptions knobs;
   Pinning pinning = Pinning::none;
+  std::chrono::nanoseconds task_timeout = std::chrono::seconds(60);  ///< see resolve_task_timeout
 };
 
 /// Every cell of the grid: each scenario × pool × size, with `sync` at 1 worker and

@@ -32,6 +32,16 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
   app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
   app.add_option("--io-timeout-ms", f.io_timeout_ms, "Longest wait on one socket send or receive (default 10000)");
+  app.add_option("--task-timeout", f.task_timeout_s,
+                 "Seconds a task may run before it fails and its worker process is killed (process-pool; default 60)");
+}
+
+std::chrono::nanoseconds resolve_task_timeout(const KnobFlags& f) {
+  const double seconds = f.task_timeout_s.value_or(60.0);
+  if (!(seconds > 0 && seconds <= 86'400))
+    throw ConfigError(fmt::format("--task-timeout {} is out of range (allowed: more than 0, at most 86400 seconds)",
+                                  seconds));
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
 }
 
 scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {

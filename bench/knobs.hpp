@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -22,14 +23,20 @@ struct KnobFlags {
   std::optional<long long> io_timeout_ms;
   std::optional<std::string> submit;
   std::optional<std::string> instrument;
+  std::optional<double> task_timeout_s;
 };
 
 /// Adds --tasks, --iterations, --in-flight, --submit, --instrument, --sleep-ms, --connections,
-/// --round-trips, --io-timeout-ms.
+/// --round-trips, --io-timeout-ms, --task-timeout.
 void add_knob_options(CLI::App& app, KnobFlags& flags);
 
 /// The scenario options: the quick or full defaults, overridden by what was typed.
 /// Throws ConfigError naming a value out of range.
 scenarios::ScenarioOptions resolve_knobs(const KnobFlags& flags, bool quick);
+
+/// The longest a task of a run may take (`--task-timeout` seconds, default 60): a
+/// process-pool task past it fails and its worker is killed, so the benchmark is marked
+/// errored and the run goes on. Throws ConfigError unless 0 < seconds <= 86400.
+std::chrono::nanoseconds resolve_task_timeout(const KnobFlags& flags);
 
 }  // namespace poolbench::bench

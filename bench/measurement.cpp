@@ -7,11 +7,11 @@
 namespace poolbench::bench {
 
 void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& scenario, const Topology& topology,
-             Pinning pinning, bool& failed) {
+             Pinning pinning, std::chrono::nanoseconds task_timeout, bool& failed) {
   Measurement measurement(cell, scenario, topology.usable_cpus());
   std::unique_ptr<Executor> executor;
   try {
-    executor = make_executor(cell.pool, {cell.workers, topology.placement(pinning, cell.workers)});
+    executor = make_executor(cell.pool, {cell.workers, topology.placement(pinning, cell.workers), task_timeout});
   } catch (const std::exception& e) {
     failed = true;
     state.SkipWithError((std::string("cannot build the executor: ") + e.what()).c_str());

@@ -14,6 +14,6 @@ namespace poolbench::bench {
 /// processes created, efficiency against the ideal). A failed run marks the benchmark
 /// errored with its reason and sets `failed`.
 void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& scenario, const Topology& topology,
-             Pinning pinning, bool& failed);
+             Pinning pinning, std::chrono::nanoseconds task_timeout, bool& failed);
 
 }  // namespace poolbench::bench

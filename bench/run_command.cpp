@@ -52,6 +52,7 @@ int run_benchmarks(const RunRequest& request) {
   grid.scenarios = checked_names(request.scenarios, scenarios::scenario_names(), "scenario");
   grid.pinning = parse_pinning(request.pinning);
   grid.knobs = resolve_knobs(request.knobs, request.quick);
+  grid.task_timeout = resolve_task_timeout(request.knobs);
   if (grid.knobs.flow.submission == scenarios::Submission::post) {
     // Posted closures cannot cross into a worker process: left out unless asked for by name.
     const auto out_of_process = std::find_if_not(grid.pools.begin(), grid.pools.end(), executor_runs_in_process);

@@ -47,8 +47,13 @@ TaskProfile profile_tasks(scenarios::Scenario& scenario) {
 
 class Sweeper {
  public:
-  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, int repetitions)
-      : scenario_(scenario), pool_(std::move(pool)), usable_(usable), repetitions_(repetitions) {}
+  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, int repetitions,
+          std::chrono::nanoseconds task_timeout)
+      : scenario_(scenario),
+        pool_(std::move(pool)),
+        usable_(usable),
+        repetitions_(repetitions),
+        task_timeout_(task_timeout) {}
 
   /// Measures `workers` (once; a repeat returns the earlier point).
   SweepPoint measure(std::size_t workers, std::size_t planned) {
@@ -60,7 +65,7 @@ class Sweeper {
     const Cell cell{std::string(scenario_.name()), pool_, workers};
     progress_started(cell.name());
     Measurement measurement(cell, scenario_, usable_);
-    auto executor = make_executor(pool_, {workers, {}});
+    auto executor = make_executor(pool_, {workers, {}, task_timeout_});
     for (int run = 0; run <= repetitions_; ++run) {
       scenarios::RunRecord record = scenario_.run(*executor);
       if (!record.ok())
@@ -91,6 +96,7 @@ class Sweeper {
   std::string pool_;
   unsigned usable_;
   int repetitions_;
+  std::chrono::nanoseconds task_timeout_;
   std::uint64_t start_ns_ = scenarios::now_ns();
   std::vector<Measured> measured_;
 };
@@ -182,6 +188,7 @@ int tune_pool_size(const TuneRequest& r) {
   if (repetitions < 1 || repetitions > 1000)
     throw ConfigError(fmt::format("--repetitions {} is out of range (allowed: 1 to 1000)", repetitions));
   auto scenario = scenarios::make_scenario(r.scenario, resolve_knobs(r.knobs, r.quick));
+  const std::chrono::nanoseconds task_timeout = resolve_task_timeout(r.knobs);
   OutputFile output(r.out);
 
   const MachineSize size = topology.size();
@@ -199,7 +206,7 @@ int tune_pool_size(const TuneRequest& r) {
   const double estimate = formula_estimate(topology.usable_cpus(), 1.0, profile.wait_ns, profile.compute_ns);
   const std::size_t formula_workers =
       std::isfinite(estimate) ? std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(estimate)), 1, cap) : cap;
-  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), repetitions);
+  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), repetitions, task_timeout);
   std::vector<SweepPoint> ladder;
   std::size_t n = 1;
   for (; n <= cap; n *= 2) {

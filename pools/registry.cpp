@@ -30,7 +30,7 @@ const std::vector<Entry>& entries() {
       {"thread-pool", "N long-lived threads sharing one queue (ThreadPoolExecutor)", true, true,
        [](const ExecutorOptions& o) { return std::make_unique<ThreadPool>(o.workers, o.placement); }},
       {"process-pool", "N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true, false,
-       [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement); }},
+       [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement, o.task_timeout); }},
       {"tbb", "oneTBB task_arena of N slots (yardstick)", true, true,
        [](const ExecutorOptions& o) { return std::make_unique<TbbExecutor>(o.workers); }},
       {"asio", "Boost.Asio thread_pool of N threads (yardstick)", true, true,

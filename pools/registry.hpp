@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,10 +11,14 @@
 
 namespace poolbench {
 
-/// What every executor is built from: its size and where its workers run.
+/// What every executor is built from: its size, where its workers run, and how long a
+/// task may run — enforced only where a task can be stopped without stopping this
+/// process (process-pool kills the worker); a thread cannot be, so in-process executors
+/// ignore it.
 struct ExecutorOptions {
   std::size_t workers = 1;
   Placement placement;
+  std::chrono::nanoseconds task_timeout = std::chrono::nanoseconds::max();
 };
 
 /// The names of every executor, in the order `poolbench list` prints them.

@@ -14,6 +14,12 @@ for preset in "${presets[@]}"; do
   echo "=== ${preset}: build" >&2
   build_preset "$preset"
   echo "=== ${preset}: test" >&2
-  ctest --preset "$preset" -j "$(nproc)"
+  # Tests with timing margins (label `timing`) run alone, after the rest, and only in
+  # builds without a sanitizer (whose presets leave them out).
+  ctest --preset "$preset" -j "$(nproc)" -LE timing
+  if [ "$preset" = release ] || [ "$preset" = debug ]; then
+    echo "=== ${preset}: tests with timing margins, one at a time" >&2
+    ctest --preset "$preset" -L timing
+  fi
 done
 scripts/fuzz.sh

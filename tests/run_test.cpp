@@ -159,6 +159,26 @@ TEST_F(RunTest, TimedOutConnectionMarksItsBenchmarkErroredAndTheRunGoesOn) {
   EXPECT_FALSE(socket[1].value("error_occurred", false)) << socket[1].value("error_message", "");
 }
 
+TEST_F(RunTest, ATaskOverTheTaskTimeoutMarksItsBenchmarkErroredAndTheRunGoesOn) {
+  // 50 ms sleeps against a 10 ms task timeout: the process pool kills the worker and fails
+  // the task; the run marks that benchmark errored and goes on to the next size.
+  const auto out = dir_ / "run.json";
+  const auto r = run("--scenarios sleep --pools process-pool --workers 1,2 --tasks 4 --sleep-ms 50 "
+                     "--task-timeout 0.01 --benchmark_min_time=0.001 --out " +
+                     shell_quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  std::vector<nlohmann::json> sleep;
+  for (const auto& b : j["benchmarks"])
+    if (b["name"].get<std::string>().rfind("sleep/", 0) == 0) sleep.push_back(b);
+  ASSERT_EQ(sleep.size(), 2u) << "the run went on to the next benchmark";
+  for (const auto& b : sleep) {
+    EXPECT_TRUE(b.value("error_occurred", false)) << b["name"];
+    EXPECT_THAT(b.value("error_message", ""), HasSubstr("task timeout")) << b["name"];
+  }
+}
+
 /// Bad input: exit 2, one line naming the value, and no file at all in the output folder.
 void expect_rejected(RunTest& test, const CommandResult& r, const std::string& named) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -185,6 +205,8 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
       {"--instrument maybe", "--instrument maybe"},
       {"--submit post --pools thread-pool,process-pool", "process-pool"},
       {"--pinning diagonal", "'diagonal'"},
+      {"--task-timeout 0", "--task-timeout 0"},
+      {"--task-timeout 100000", "--task-timeout 100000"},
       {"--frobnicate", "--frobnicate"},
       {"--benchmark_no_such_flag=1", "--benchmark_"},
   };
