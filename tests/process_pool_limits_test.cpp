@@ -158,8 +158,8 @@ TEST(ProcessPool, WorkersDieWithTheirPoolEvenMidTask) {
     report_read.reset();
     // The pool's worker runs this test binary again in worker mode.
     ProcessPool pool(1);
-    Gate never;
-    auto stuck = pool.submit(gate_task, never.reader());
+    // A task that outlives the test by far: only the lifeline can end its worker in time.
+    auto stuck = pool.submit(sleep_task, 120'000);
     while (!stuck.running()) ::usleep(1000);
     const pid_t worker = pool.worker_pids().at(0);
     if (::write(report_write.get(), &worker, sizeof worker) != sizeof worker) ::_exit(3);
