@@ -49,13 +49,18 @@ TEST(ProcessPool, ABatchOfTensOfKiBEachWayNeverDeadlocks) {
   // Replies too large for the ring go on the socket: a worker blocked sending one reads
   // no more calls, so the pool must read replies while it is still sending calls.
   ProcessPool pool(2);
+  // Both workers are held while the batch queues up, so each I/O thread takes a large
+  // share of it at once, as it does whenever a backlog of short tasks waits.
+  Gate hold;
+  auto held = {pool.submit(gate_task, hold.reader()), pool.submit(gate_task, hold.reader())};
   std::vector<std::string> inputs;
   std::vector<Future<std::string>> futures;
-  for (int i = 0; i < 48; ++i) {
+  for (int i = 0; i < 96; ++i) {
     inputs.push_back(text_pattern(48 * 1024, i));
     futures.push_back(pool.submit(reverse_task, inputs.back()));
   }
-  for (int i = 0; i < 48; ++i) {
+  hold.open();
+  for (int i = 0; i < 96; ++i) {
     ASSERT_TRUE(futures[i].wait_for(60s)) << "task " << i << " never ended: the pool and its worker deadlocked";
     EXPECT_EQ(futures[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "task " << i;
   }
