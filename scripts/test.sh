@@ -13,4 +13,8 @@ for preset in "${presets[@]}"; do
   build_preset "$preset"
   echo "=== ${preset}: test" >&2
   ctest --preset "$preset" -j "$(nproc)"
+  if [ "$preset" = release ] && [ "${POOLBENCH_SOAK_SECONDS:-60}" != 0 ]; then
+    echo "=== release: soak (scripts/soak.sh; POOLBENCH_SOAK_SECONDS=0 skips it)" >&2
+    "build/release/tests/pools_soak" --seconds "${POOLBENCH_SOAK_SECONDS:-60}"
+  fi
 done
