@@ -509,14 +509,17 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
     if (!traffic.drain(socket)) throw PeerGoneError("the worker closed its channel");
   };
   try {
-    for (auto& call : traffic.unsent) {
-      if (!traffic.requests->has_room(call.fds.size())) traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
+    while (!traffic.unsent.empty()) {
+      RemoteCall& call = traffic.unsent.front();
+      if (!traffic.requests->has_room(call.fds.size()))
+        traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
       traffic.requests->add(as_view(call.request), call.fds);
       traffic.in_flight.push_back(std::move(call));
+      traffic.unsent.pop_front();
     }
-    traffic.unsent.clear();
     traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
   } catch (...) {
+    // Those not yet added follow the ones in flight, in order, to the replacement.
     for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
     traffic.unsent.clear();
     return traffic.note_fault(std::current_exception());
@@ -742,13 +745,14 @@ void ProcessPool::shutdown(bool wait, bool cancel_pending, std::chrono::nanoseco
       // What is still queued will not start; what runs is killed, and its I/O thread,
       // woken by the death, fails it and starts no replacement.
       overrun_.store(true, std::memory_order_release);
-      dropped.swap(queue_);
+      Fifo<RemoteCall> never_started;
+      never_started.swap(queue_);
       queued_.store(0, std::memory_order_release);
       for (auto& worker : workers_)
         if (worker->process) worker->process->kill(SIGKILL);
       lock.unlock();
       wake_.notify_all();
-      for (auto& call : dropped) {
+      for (auto& call : never_started) {
         call.completion.cancel();
         record(TaskOutcome::cancelled);
       }

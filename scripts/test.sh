@@ -21,5 +21,9 @@ for preset in "${presets[@]}"; do
     echo "=== ${preset}: tests with timing margins, one at a time" >&2
     ctest --preset "$preset" -L timing
   fi
+  if [ "$preset" = release ] && [ "${POOLBENCH_SOAK_SECONDS:-60}" != 0 ]; then
+    echo "=== release: soak (scripts/soak.sh; POOLBENCH_SOAK_SECONDS=0 skips it)" >&2
+    "build/release/tests/pools_soak" --seconds "${POOLBENCH_SOAK_SECONDS:-60}"
+  fi
 done
 scripts/fuzz.sh
