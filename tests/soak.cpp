@@ -940,10 +940,15 @@ void Round::run(Stats& stats) {
     // No shutdown before the destructor: the counts settle once the last task is recorded.
     status_.set_stage("waiting for counts() to settle before the destructor");
     const auto limit = Clock::now() + 30s * time_scale;
+    // Until every task is counted and the counts hold still for 20 ms: a pool that counts
+    // more ended than submitted (checked below) reaches `submitted` before the last tasks.
     poolbench::TaskCounts c = pool_->counts();
-    while (c.ended() < c.submitted && Clock::now() < limit) {  // more ended than submitted is checked below
+    auto still_since = Clock::now();
+    while (Clock::now() < limit && (c.ended() < c.submitted || Clock::now() - still_since < 20ms)) {
       std::this_thread::sleep_for(1ms);
-      c = pool_->counts();
+      const poolbench::TaskCounts now = pool_->counts();
+      if (now.submitted != c.submitted || now.ended() != c.ended() || now.failed != c.failed) still_since = Clock::now();
+      c = now;
     }
     counts = c;
   } else {
