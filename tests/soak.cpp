@@ -57,8 +57,12 @@ using Clock = std::chrono::steady_clock;
 // Sanitized builds run several times slower: every duration the soak chooses is scaled.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 constexpr int time_scale = 3;
+/// A sanitizer's runtime has its own allocator and shadow memory, which keep what the
+/// program freed (51 MiB more after one TSan minute): RSS is printed, not checked.
+constexpr bool check_rss = false;
 #else
 constexpr int time_scale = 1;
+constexpr bool check_rss = true;
 #endif
 
 constexpr std::uint32_t max_payload = 1u << 20;
@@ -1284,10 +1288,15 @@ int main(int argc, char** argv) {
   std::printf("%-26s %10ld %10ld\n", "open descriptors", start.fds, end.fds);
   std::printf("%-26s %10ld %10ld\n", "threads", start.threads, end.threads);
   std::printf("%-26s %10ld %10ld\n", "live child processes", start.children, end.children);
-  std::printf("%-26s %10ld %10ld   (bound: +%ld KiB; malloc_trim'd, mmap/trim thresholds fixed at 128 KiB)\n",
-              "VmRSS KiB", start.rss_kib, end.rss_kib, rss_bound_kib);
-  std::printf("%-26s %10ld %10ld   (not checked: shows whether RSS growth is live memory)\n", "heap in use KiB",
-              start.heap_kib, end.heap_kib);
+  if (check_rss) {
+    std::printf("%-26s %10ld %10ld   (bound: +%ld KiB; malloc_trim'd, mmap/trim thresholds fixed at 128 KiB)\n",
+                "VmRSS KiB", start.rss_kib, end.rss_kib, rss_bound_kib);
+    std::printf("%-26s %10ld %10ld   (not checked: shows whether RSS growth is live memory)\n", "heap in use KiB",
+                start.heap_kib, end.heap_kib);
+  } else {
+    std::printf("%-26s %10ld %10ld   (not checked: the sanitizer's allocator and shadow memory keep freed memory)\n",
+                "VmRSS KiB", start.rss_kib, end.rss_kib);
+  }
 
   std::vector<std::string> reasons;
   {
@@ -1304,7 +1313,7 @@ int main(int argc, char** argv) {
   if (end.threads > start.threads) reasons.push_back("threads grew by " + std::to_string(end.threads - start.threads));
   if (end.children > start.children)
     reasons.push_back("live child processes grew by " + std::to_string(end.children - start.children));
-  if (end.rss_kib - start.rss_kib > rss_bound_kib)
+  if (check_rss && end.rss_kib - start.rss_kib > rss_bound_kib)
     reasons.push_back("VmRSS grew by " + std::to_string(end.rss_kib - start.rss_kib) + " KiB, over the bound of " +
                       std::to_string(rss_bound_kib) + " KiB");
   if (all.tasks == 0) reasons.push_back("no task ran");
