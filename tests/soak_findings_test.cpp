@@ -1,5 +1,5 @@
 // Bugs in pools/ found by the soak (scripts/soak.sh), each reduced to the smallest test
-// that fails. They are left failing here for the owners of pools/ to fix.
+// that failed before its fix; they stay as regression tests.
 
 #include <gtest/gtest.h>
 
