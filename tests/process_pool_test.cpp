@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -40,12 +41,19 @@ void expect_pool_still_serves(ProcessPool& pool) {
 
 bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
-/// A process that has exited but not been reaped shows state 'Z' in /proc/<pid>/stat.
+/// A process that has exited but not been reaped shows state 'Z' in /proc/<pid>/stat. Its
+/// leader shows it as soon as it exits, while its other threads (a worker's lifeline) may
+/// still hold its descriptors open: only once the leader is all that is left are they closed.
 bool process_is_zombie(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::ifstream stat(dir + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), {});
   const auto paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+  if (paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] != 'Z') return false;
+  std::error_code ec;
+  const auto threads = std::distance(std::filesystem::directory_iterator(dir + "/task", ec),
+                                     std::filesystem::directory_iterator());
+  return !ec && threads <= 1;
 }
 
 TEST(ProcessPool, WorkersAreOtherProcessesWithStablePids) {
