@@ -236,8 +236,6 @@ ssize_t FrameReader::receive(bool wait, std::chrono::steady_clock::time_point de
   return n;
 }
 
-void wait_for_input(int socket) { wait_for_input(socket, std::chrono::steady_clock::time_point::max()); }
-
 bool wait_for_input(int socket, std::chrono::steady_clock::time_point deadline) {
   pollfd p{socket, POLLIN, 0};
   for (;;) {

@@ -84,8 +84,7 @@ class FrameReader {
 
 /// Blocks until `socket` has input, end of stream or an error. Unlike a blocked receive,
 /// it is not woken when the peer reads what this side sent.
-void wait_for_input(int socket);
-/// `wait_for_input` until `deadline` at the latest; false when the deadline came first.
+/// Gives up at `deadline`: false when it came first.
 bool wait_for_input(int socket, std::chrono::steady_clock::time_point deadline);
 
 /// True when a receive on `socket` would not block: data, end of stream or an error is

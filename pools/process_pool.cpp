@@ -1,6 +1,7 @@
 #include "pools/process_pool.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,20 +140,24 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   worker.oom_kills_at_start = oom_kills;
 }
 
-std::string ProcessPool::retire_worker(Worker& worker) {
+std::string ProcessPool::Retired::describe() const {
+  if (pid <= 0) return "was not running";
+  return "worker process " + std::to_string(pid) + " " + describe_wait_status(status);
+}
+
+bool ProcessPool::Retired::killed_by_sigkill() const noexcept {
+  return status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL;
+}
+
+ProcessPool::Retired ProcessPool::retire_worker(Worker& worker) {
   std::optional<Subprocess> process;
   {
     std::lock_guard lock(mutex_);
     process.swap(worker.process);
     worker.channel.reset();
   }
-  if (!process) return "was not running";
-  const pid_t pid = process->pid();
-  try {
-    return "worker process " + std::to_string(pid) + " " + describe_wait_status(process->wait());
-  } catch (const std::exception& e) {
-    return "worker process " + std::to_string(pid) + " ended, and how is unknown: " + e.what();
-  }
+  if (!process) return {};
+  return {process->pid(), process->wait()};
 }
 
 void ProcessPool::kill_worker(Worker& worker) {
@@ -395,7 +400,8 @@ void ProcessPool::serve(std::size_t index) {
           take_calls(traffic.room(), traffic.unsent);
         }
       }
-      if (worker.poisoned.exchange(false, std::memory_order_acquire)) {
+      // Read before it is cleared: the flag's line is written only when a reply was bad.
+      if (worker.poisoned.load(std::memory_order_relaxed) && worker.poisoned.exchange(false, std::memory_order_acquire)) {
         // Taken back from a submitter whose reply broke the protocol: nothing more goes to it.
         traffic.fault = Fault{Fault::Kind::protocol, "a reply to a call its submitter sent broke the protocol"};
         recover_from_death(worker, index, traffic);
@@ -464,9 +470,9 @@ bool ProcessPool::Traffic::read_frame(Clock::time_point deadline) {
   return true;
 }
 
-bool ProcessPool::Traffic::drain(int socket) {
+bool ProcessPool::Traffic::drain(int socket, Clock::time_point deadline) {
   while (replies->has_frame() || readable(socket)) {
-    if (!read_frame()) return false;
+    if (!read_frame(deadline)) return false;
   }
   return true;
 }
@@ -505,19 +511,20 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   const std::size_t first = traffic.in_flight.size();
   traffic.attach(worker.channel.get());
   const int socket = worker.channel.get();
-  const std::function<void()> read_meanwhile = [&traffic, socket] {
-    if (!traffic.drain(socket)) throw PeerGoneError("the worker closed its channel");
+  const Clock::time_point deadline = traffic.deadline(task_timeout_);
+  const std::function<void()> read_meanwhile = [&traffic, socket, deadline] {
+    if (!traffic.drain(socket, deadline)) throw PeerGoneError("the worker closed its channel");
   };
   try {
     while (!traffic.unsent.empty()) {
       RemoteCall& call = traffic.unsent.front();
       if (!traffic.requests->has_room(call.fds.size()))
-        traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
+        traffic.requests->flush(read_meanwhile, deadline);
       traffic.requests->add(as_view(call.request), call.fds);
       traffic.in_flight.push_back(std::move(call));
       traffic.unsent.pop_front();
     }
-    traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
+    traffic.requests->flush(read_meanwhile, deadline);
   } catch (...) {
     // Those not yet added follow the ones in flight, in order, to the replacement.
     for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
@@ -550,7 +557,7 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
       ring.woke();
       if (!input && !ring.has_entry())
         throw TimeoutError("did not end within the task timeout of " + seconds_text(task_timeout_));
-      if (!traffic.drain(worker.channel.get())) return false;
+      if (!traffic.drain(worker.channel.get(), traffic.deadline(task_timeout_))) return false;
     }
   } catch (...) {
     return traffic.note_fault(std::current_exception());
@@ -597,7 +604,7 @@ bool ProcessPool::complete_ready(Worker& worker, Traffic& traffic, bool read_soc
 bool ProcessPool::drain_socket(Worker& worker, Traffic& traffic) {
   traffic.attach(worker.channel.get());
   try {
-    return traffic.drain(worker.channel.get());
+    return traffic.drain(worker.channel.get(), traffic.deadline(task_timeout_));
   } catch (...) {
     return traffic.note_fault(std::current_exception());
   }
@@ -619,9 +626,9 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   traffic.detach();
   const bool overrun = overrun_.load(std::memory_order_acquire);
   if (traffic.fault || overrun) kill_worker(worker);
-  const pid_t pid = worker.process ? worker.process->pid() : -1;
-  std::string death = retire_worker(worker);
-  if (!traffic.fault && !overrun && death.find("(SIGKILL") != std::string::npos) {
+  const Retired retired = retire_worker(worker);
+  std::string death = retired.describe();
+  if (!traffic.fault && !overrun && retired.killed_by_sigkill()) {
     // A SIGKILL nobody here sent: the memory cgroup's count tells whether it was the OOM killer's.
     const std::optional<std::uint64_t> kills = read_cgroup_oom_kills();
     if (kills && worker.oom_kills_at_start && *kills > *worker.oom_kills_at_start)
@@ -639,7 +646,7 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   }
   if (!traffic.in_flight.empty() && !traffic.fault_charged) {
     RemoteCall& running = traffic.in_flight.front();
-    running.completion.fail(failure_of(running, traffic.fault, pid, death));
+    running.completion.fail(failure_of(running, traffic.fault, retired.pid, death));
     record(TaskOutcome::failed);
     traffic.in_flight.pop_front();
   }

@@ -128,9 +128,10 @@ class ProcessPool final : public Executor {
     /// Reads one frame from the socket, waiting for it until `deadline`: a doorbell is
     /// dropped, a large reply kept in `large_replies`. False at end of stream; throws
     /// WorkerProtocolError for a reply no call in flight is waiting for.
-    bool read_frame(Clock::time_point deadline = Clock::time_point::max());
-    /// Reads what the socket holds now without waiting; false when the worker is gone.
-    bool drain(int socket);
+    bool read_frame(Clock::time_point deadline);
+    /// Reads the frames that have begun to arrive, waiting for the rest of one only until
+    /// `deadline`; false when the worker is gone.
+    bool drain(int socket, Clock::time_point deadline);
     /// When the call at the front must have ended: its start plus the task timeout.
     Clock::time_point deadline(std::chrono::nanoseconds task_timeout) const noexcept;
     /// Records why the worker must go, from the exception being handled; false, for the
@@ -188,7 +189,18 @@ class ProcessPool final : public Executor {
   /// Both: ends a call with the worker's reply, or throws WorkerProtocolError leaving it.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
-  std::string retire_worker(Worker& worker);
+  /// A worker process reaped: its pid (-1 when there was none) and how it ended.
+  struct Retired {
+    pid_t pid = -1;
+    std::optional<int> status;  ///< nullopt when someone else collected it (SIGCHLD ignored)
+
+    /// "worker process 4242 was killed by signal 9 (SIGKILL, Killed)", or "was not running".
+    std::string describe() const;
+    bool killed_by_sigkill() const noexcept;
+  };
+
+  /// Closes the worker's channel, which tells it to exit, and reaps it.
+  Retired retire_worker(Worker& worker);
   /// SIGKILLs the worker process, if any, so that retiring it cannot wait on it.
   void kill_worker(Worker& worker);
   /// The error the task running on a worker that ended fails with.
