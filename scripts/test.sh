@@ -3,7 +3,7 @@
 # the same suite under ThreadSanitizer and AddressSanitizer + UBSan, then the fuzz
 # targets for a short while (scripts/fuzz.sh).
 # POOLBENCH_PRESETS="release" limits the run to the named presets;
-# POOLBENCH_FUZZ_SECONDS sets the seconds per fuzz target (default 20; 0 skips fuzzing).
+# POOLBENCH_FUZZ_SECONDS sets the seconds per fuzz target (default here 10; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
@@ -26,4 +26,4 @@ for preset in "${presets[@]}"; do
     "build/release/tests/pools_soak" --seconds "${POOLBENCH_SOAK_SECONDS:-60}"
   fi
 done
-scripts/fuzz.sh
+POOLBENCH_FUZZ_SECONDS="${POOLBENCH_FUZZ_SECONDS:-10}" scripts/fuzz.sh
