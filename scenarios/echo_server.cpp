@@ -57,6 +57,12 @@ EchoServer::~EchoServer() {
 }
 
 void EchoServer::accept_loop() {
+  accept_connections();
+  // Clients still queued on the listener are reset now, not left to wait out their timeout.
+  listener_.reset();
+}
+
+void EchoServer::accept_connections() {
   while (connections_.size() < expected_) {
     pollfd p{listener_.get(), POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(timeout_.count()));
@@ -69,8 +75,13 @@ void EchoServer::accept_loop() {
     }
     UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!connection) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      accept_error_ = std::string("accept failed: ") + std::strerror(errno);
+      const int error = errno;
+      if (error == EINTR || error == ECONNABORTED) continue;
+      accept_error_ = "the server accepted " + std::to_string(connections_.size()) + " of " +
+                      std::to_string(expected_) + " connections, then accept failed: " + std::strerror(error);
+      if (error == EMFILE || error == ENFILE)
+        accept_error_ += " (this process is out of descriptors: raise `ulimit -n`, or use fewer connections or "
+                         "process-pool workers)";
       return;
     }
     const std::uint64_t submitted = now_ns();

@@ -19,7 +19,8 @@ TaskSample serve_connection(UniqueFd connection, std::int64_t idle_timeout_ms);
 
 /// The seed's echo server on 127.0.0.1, port chosen by the OS. Its accept loop runs on a
 /// thread of its own and hands each accepted connection to the executor under test as
-/// one task; it stops after `connections` accepts or when no client comes for `timeout`.
+/// one task; it stops after `connections` accepts, when no client comes for `timeout`, or
+/// when accept fails (e.g. out of descriptors), and then resets whoever still waits.
 class EchoServer {
  public:
   EchoServer(Executor& executor, std::uint64_t connections, std::chrono::milliseconds timeout);
@@ -41,6 +42,7 @@ class EchoServer {
 
  private:
   void accept_loop();
+  void accept_connections();
 
   Executor& executor_;
   std::uint64_t expected_;

@@ -12,6 +12,8 @@
 #include "pools/process_pool.hpp"
 #include "pools/thread_per_task.hpp"
 #include "pools/thread_pool.hpp"
+#include "scenarios/echo_server.hpp"
+#include "scenarios/tcp.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
@@ -150,6 +152,41 @@ TEST(ResourceExhaustion, AnFdResultThePoolCannotTakeFailsItsTaskAndSaysWhy) {
                                                HasSubstr("out of descriptors")));
   }
   EXPECT_EQ(pool.submit(square_task, 3).get(), 9) << "the pool recovers once descriptors are free again";
+  pool.shutdown();
+  expect_no_task_lost(pool);
+}
+
+TEST(ResourceExhaustion, AnEchoServerOutOfDescriptorsSaysSoAndResetsWhomItCannotAccept) {
+  ThreadPool pool(2);
+  scenarios::EchoServer server(pool, 2, std::chrono::seconds(60));
+  UniqueFd first = scenarios::connect_to_loopback(server.port(), std::chrono::seconds(20));
+  scenarios::set_io_timeout(first.get(), std::chrono::seconds(20));
+  scenarios::send_all(first.get(), "ab");
+  char echo[2];
+  ASSERT_EQ(scenarios::receive_some(first.get(), echo, 1), 1u);
+  ASSERT_EQ(scenarios::receive_some(first.get(), echo + 1, 1), 1u);
+  EXPECT_EQ(std::string(echo, 2), "AB") << "the first connection was accepted and served";
+  std::string accept_error;
+  std::vector<scenarios::EchoServer::Connection> connections;
+  {
+    FdLimit limit(1);
+    // Takes the last free descriptor, so the server has none to accept this connection with.
+    UniqueFd second = scenarios::connect_to_loopback(server.port(), std::chrono::seconds(20));
+    connections = server.finish(accept_error);
+    // Not left waiting for a server that stopped accepting: its connection is reset.
+    scenarios::set_io_timeout(second.get(), std::chrono::seconds(20));
+    char byte;
+    try {
+      EXPECT_EQ(scenarios::receive_some(second.get(), &byte, 1), 0u);
+    } catch (const ResourceError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("reset")) << "the unaccepted connection waited out its timeout";
+    }
+  }
+  EXPECT_THAT(accept_error, ::testing::AllOf(HasSubstr("accepted 1 of 2"), HasSubstr("Too many open files"),
+                                             HasSubstr("ulimit -n")));
+  first.reset();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_EQ(connections[0].future.get().value, 2u) << "the connection it did accept was served to its end";
   pool.shutdown();
   expect_no_task_lost(pool);
 }
