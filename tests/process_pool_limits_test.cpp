@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pools/process_pool.hpp"
@@ -121,6 +123,8 @@ TEST(ProcessPool, ATaskOverItsTimeoutFailsWithTimeoutErrorAndItsWorkerIsReplaced
   const pid_t stuck = pool.worker_pids().at(0);
   auto task = pool.submit(gate_task, never.reader());
   auto next = pool.submit(square_task, 5);
+  // Bounded, so that a timeout that never fires fails the test instead of hanging it.
+  ASSERT_TRUE(task.wait_for(30s)) << "the stuck task was still running 30 s after its 200 ms timeout";
   try {
     task.get();
     FAIL() << "the stuck task did not fail";
@@ -140,7 +144,15 @@ TEST(ProcessPool, ShutdownWithATimeoutKillsWhatStillRunsAndEndsEveryTask) {
   ASSERT_TRUE(eventually([&] { return running.running(); }));
   auto queued = pool.submit(square_task, 3);
   const pid_t worker = pool.worker_pids().at(0);
-  pool.shutdown(/*wait=*/true, /*cancel_pending=*/false, 100ms);
+  std::atomic<bool> stopped{false};
+  std::jthread stopper([&] {
+    pool.shutdown(/*wait=*/true, /*cancel_pending=*/false, 100ms);
+    stopped.store(true);
+  });
+  if (!eventually([&] { return stopped.load(); }, 30)) {
+    never.open();  // lets the task, and so the shutdown, end
+    FAIL() << "shutdown was still waiting 30 s after its 100 ms timeout";
+  }
   try {
     running.get();
     FAIL() << "the running task did not fail";

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
+
 namespace {
 
 using ::testing::HasSubstr;
@@ -80,6 +82,22 @@ TEST(ProcessPool, WorkerCrashFailsOnlyItsTask) {
   EXPECT_EQ(c.failed, 1u);
   EXPECT_EQ(c.completed, 20u);
   EXPECT_EQ(pool.processes_created(), 3u) << "the dead worker was replaced once";
+}
+
+TEST(ProcessPool, ACrashFailsOnlyItsTaskNotTheCallsSentBehindIt) {
+  ProcessPool pool(1);
+  // Queued while the worker is busy with a batch of short tasks, the crash and the calls
+  // after it are sent in batches too: some are in flight behind it when the worker dies.
+  std::vector<Future<int>> before, behind;
+  for (int i = 0; i < 2000; ++i) before.push_back(pool.submit(square_task, i));
+  auto crash = pool.submit(segfault_task);
+  for (int i = 0; i < 100; ++i) behind.push_back(pool.submit(square_task, i));
+  EXPECT_THAT(failure_of(crash), HasSubstr("SIGSEGV"));
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(before[i].get(), i * i);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(behind[i].get(), i * i) << "call " << i << " behind the crash";
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 1u);
 }
 
 TEST(ProcessPool, AbortFailsOnlyItsTaskAndNamesSigabrt) {
