@@ -248,7 +248,7 @@ TEST(HostileWorker, AReaderPositionTheWorkerRewindsIsIgnored) {
 /// process, which sanitizers make far slower to start.
 int hostile_answers() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return 600;
+  return 300;
 #else
   return 10'000;
 #endif

@@ -27,8 +27,9 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Configures and builds one CMake preset with every core.
+# Configures and builds one CMake preset with every core; more arguments go to the build
+# (e.g. --target NAME...).
 build_preset() {
   cmake --preset "$1" >/dev/null
-  cmake --build --preset "$1" -j "$(nproc)"
+  cmake --build --preset "$1" -j "$(nproc)" "${@:2}"
 }
