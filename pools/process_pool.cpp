@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <sstream>
 #include <system_error>
 
 #include "pools/cgroup.hpp"
@@ -22,7 +23,9 @@ constexpr int worker_channel_fd = 3;
 constexpr std::size_t max_lent_request = 4096;
 
 std::string seconds_text(std::chrono::nanoseconds duration) {
-  return std::to_string(std::chrono::duration<double>(duration).count()) + " s";
+  std::ostringstream text;
+  text << std::chrono::duration<double>(duration).count() << " s";
+  return text.str();
 }
 
 std::string own_executable() {
@@ -529,7 +532,15 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
     // Those not yet added follow the ones in flight, in order, to the replacement.
     for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
     traffic.unsent.clear();
-    return traffic.note_fault(std::current_exception());
+    try {
+      throw;
+    } catch (const TimeoutError&) {
+      // The deadline is the front task's: it ran over while the worker read no more calls.
+      return traffic.note_fault(std::make_exception_ptr(
+          TimeoutError("did not end within the task timeout of " + seconds_text(task_timeout_))));
+    } catch (...) {
+      return traffic.note_fault(std::current_exception());
+    }
   }
   // The worker holds its own copies of the fds now.
   std::for_each(traffic.in_flight.begin() + static_cast<std::ptrdiff_t>(first), traffic.in_flight.end(),

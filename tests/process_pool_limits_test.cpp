@@ -137,6 +137,29 @@ TEST(ProcessPool, ATaskOverItsTimeoutFailsWithTimeoutErrorAndItsWorkerIsReplaced
   expect_no_task_lost(pool);
 }
 
+TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) {
+  ProcessPool pool(1, {}, 200ms);
+  // Queued while the worker is busy with short tasks, the stuck task and the large calls
+  // after it go in batches: the pool is still sending when the stuck task's time runs out.
+  std::vector<Future<int>> before;
+  for (int i = 0; i < 2000; ++i) before.push_back(pool.submit(square_task, i));
+  Gate never;
+  auto stuck = pool.submit(gate_task, never.reader());
+  std::vector<std::string> inputs;
+  std::vector<Future<std::string>> behind;
+  for (int i = 0; i < 40; ++i) {
+    inputs.push_back(text_pattern(64 * 1024, i));
+    behind.push_back(pool.submit(reverse_task, inputs.back()));
+  }
+  ASSERT_TRUE(stuck.wait_for(30s)) << "the stuck task was still running 30 s after its 200 ms timeout";
+  EXPECT_THAT(error_of(stuck), AllOf(HasSubstr("tests.wait_for_eof"), HasSubstr("did not end within the task timeout of 0.2 s")));
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(behind[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "call " << i << " behind it";
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 1u);
+}
+
 TEST(ProcessPool, ShutdownWithATimeoutKillsWhatStillRunsAndEndsEveryTask) {
   ProcessPool pool(1);
   Gate never;
