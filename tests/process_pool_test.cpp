@@ -297,8 +297,7 @@ TEST(ProcessPool, LongTasksGoOneAtATimeSoQueuedOnesStayCancellable) {
   for (int i = 0; i < 50; ++i) quick.push_back(pool.submit(square_task, i));
   for (auto& f : quick) f.get();  // the pool has seen short tasks
   auto first = pool.submit(sleep_task, 150);
-  for (int i = 0; i < 5000 && !first.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_TRUE(first.running());
+  ASSERT_TRUE(eventually([&] { return first.running(); }));
   auto second = pool.submit(sleep_task, 150);
   auto third = pool.submit(sleep_task, 150);
   first.get();
