@@ -7,6 +7,7 @@
 #include "bench/heap_counter.hpp"
 #include "pools/block_pool.hpp"
 #include "pools/thread_pool.hpp"
+#include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
 namespace {
@@ -64,12 +65,12 @@ TEST(ThreadPool, PostAllocatesNothingPerTaskOnceWarm) {
         sum.fetch_add(i + a + b + c, std::memory_order_relaxed);
         ended.fetch_add(1, std::memory_order_release);
       });
-    while (ended.load(std::memory_order_acquire) < target) std::this_thread::yield();
+    return eventually([&] { return ended.load(std::memory_order_acquire) >= target; });
   };
-  round();
+  ASSERT_TRUE(round());
   const std::uint64_t before = heap_allocations();
-  round();
-  round();
+  ASSERT_TRUE(round());
+  ASSERT_TRUE(round());
   EXPECT_LT(heap_allocations() - before, tasks / 100);
   pool.shutdown();
   EXPECT_EQ(sum.load(), 3 * (tasks * (tasks - 1) / 2 + 6 * tasks));

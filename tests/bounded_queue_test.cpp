@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -44,12 +45,19 @@ TEST(BoundedQueue, ManyProducersAndConsumersHandEveryValueOverExactlyOnce) {
   BoundedQueue<std::uint64_t> queue(64);  // small, so producers often find it full
   std::vector<std::atomic<int>> seen(producers * per_producer);
   std::atomic<int> taken{0};
+  // A value lost or stuck would keep the consumers (and then the producers) polling for
+  // ever: past this bound they give up, and the count below fails instead.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto in_time = [&] { return std::chrono::steady_clock::now() < give_up; };
   std::vector<std::jthread> threads;
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       for (int i = 0; i < per_producer; ++i) {
         std::uint64_t value = static_cast<std::uint64_t>(p) * per_producer + i;
-        while (!queue.try_push(value)) std::this_thread::yield();
+        while (!queue.try_push(value)) {
+          if (!in_time()) return;
+          std::this_thread::yield();
+        }
       }
     });
   }
@@ -59,6 +67,7 @@ TEST(BoundedQueue, ManyProducersAndConsumersHandEveryValueOverExactlyOnce) {
       std::vector<int> last(producers, -1);
       while (taken.load() < producers * per_producer) {
         if (!queue.try_pop(value)) {
+          if (!in_time()) return;
           std::this_thread::yield();
           continue;
         }

@@ -1,6 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -28,25 +31,43 @@ TEST(Future, EveryThreadWaitingOnOneFutureWakesWhenItEnds) {
   ThreadPool pool(1);
   Gate gate;
   auto f = pool.submit(gate_task, gate.reader());
+  constexpr int count = 4;
+  std::array<std::atomic<pid_t>, count> waiter_tids{};
   std::atomic<int> woken{0};
+  bool all_asleep = false;
   {
     std::vector<std::jthread> waiters;
-    for (int i = 0; i < 2; ++i) {
-      waiters.emplace_back([&] {
+    for (int i = 0; i < count; i += 2) {
+      waiters.emplace_back([&, i] {
+        waiter_tids[i].store(::gettid());
         EXPECT_EQ(f.get(), 0);
         woken.fetch_add(1);
       });
-      waiters.emplace_back([&] {
+      waiters.emplace_back([&, i] {
+        waiter_tids[i + 1].store(::gettid());
         // The longest timeout there is must not overflow into an instant timeout.
         EXPECT_TRUE(f.wait_for(std::chrono::nanoseconds::max()));
         woken.fetch_add(1);
       });
     }
-    std::this_thread::sleep_for(20ms);
+    // Every waiter asleep on the one status word before the task ends: only the wake-up
+    // that ending it sends can bring them back, not a look at the status on the way in.
+    all_asleep = eventually([&] {
+      std::uintptr_t first = 0;
+      for (const auto& tid : waiter_tids) {
+        std::uintptr_t word = 0;
+        if (tid.load() == 0 || !asleep_in_futex_wait(tid.load(), &word)) return false;
+        if (first == 0) first = word;
+        if (word != first) return false;
+      }
+      return true;
+    });
     EXPECT_EQ(woken.load(), 0) << "nobody returns before the task ends";
     gate.open();
+    EXPECT_TRUE(eventually([&] { return woken.load() == count; })) << "a waiter slept through the end of the task";
   }
-  EXPECT_EQ(woken.load(), 4);
+  EXPECT_TRUE(all_asleep) << "the waiters never all slept in get() or wait_for()";
+  EXPECT_EQ(woken.load(), count);
 }
 
 TEST(Future, ExceptionIsNullOnSuccess) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -29,6 +32,8 @@ TEST(IdleWorkers, ParkReturnsAtOnceWhenWorkArrivedAndTheWorkerSearchesAgain) {
   ASSERT_TRUE(eventually([&] { return counted_as_parked.load(); }));
   idle.park(0, [] { return true; });  // work is there: back at once, searching
   idle.notify([] { return 1; });
+  // A window for a wake-up that must not come: notify rings before it returns, and the
+  // sleeper, counted as parked, would leave park on that ring asleep or not.
   std::this_thread::sleep_for(50ms);
   EXPECT_FALSE(woken.load()) << "the task the returned worker searches for wakes nobody";
   idle.stop_searching();
@@ -57,7 +62,7 @@ TEST(IdleWorkers, NotifyWakesOneWorkerPerTaskThatNoSearcherCovers) {
   ASSERT_TRUE(eventually([&] { return woken.load() == 1; }));
   // The woken worker searches until it leaves: it covers one queued task, not two.
   idle.notify([] { return 1; });
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(50ms);  // a window for a wake-up that must not come, as above
   EXPECT_EQ(woken.load(), 1) << "a task a searcher covers wakes nobody";
   idle.notify([] { return 2; });
   ASSERT_TRUE(eventually([&] { return woken.load() == 2; }));
@@ -69,21 +74,36 @@ TEST(IdleWorkers, NotifyWakesOneWorkerPerTaskThatNoSearcherCovers) {
 }
 
 TEST(IdleWorkers, CloseWakesEveryParkedWorkerAndKeepsThemFromParking) {
-  constexpr std::size_t count = 4;
+  constexpr int count = 4;
   IdleWorkers idle(count);
+  std::array<std::atomic<pid_t>, count> tids{};
+  std::atomic<int> counted_as_parked{0};
   std::atomic<int> woken{0};
   std::vector<std::jthread> workers;
-  for (std::size_t i = 0; i < count; ++i) {
+  for (int i = 0; i < count; ++i) {
     workers.emplace_back([&, i] {
-      idle.park(i, [] { return false; });
+      tids[i].store(::gettid());
+      idle.park(i, [&] {
+        counted_as_parked.fetch_add(1);
+        return false;
+      });
       idle.park(i, [] { return false; });  // after close, returns at once
       woken.fetch_add(1);
       idle.leave();
     });
   }
-  std::this_thread::sleep_for(20ms);
+  // Every worker parked and asleep before the close: none of them can see it on its way
+  // to sleeping, so only close's wake-ups can end the first parks.
+  const bool all_asleep = eventually([&] {
+    if (counted_as_parked.load() != count) return false;
+    for (const auto& tid : tids)
+      if (!asleep_in_futex_wait(tid.load())) return false;
+    return true;
+  });
+  EXPECT_EQ(woken.load(), 0);
   idle.close();
-  ASSERT_TRUE(eventually([&] { return woken.load() == static_cast<int>(count); }));
+  EXPECT_TRUE(all_asleep) << "the workers never all slept in park()";
+  EXPECT_TRUE(eventually([&] { return woken.load() == count; })) << "close left a parked worker asleep";
 }
 
 }  // namespace

@@ -202,7 +202,8 @@ TEST(ProcessPool, WorkersDieWithTheirPoolEvenMidTask) {
     ProcessPool pool(1);
     // A task that outlives the test by far: only the lifeline can end its worker in time.
     auto stuck = pool.submit(sleep_task, 120'000);
-    while (!stuck.running()) ::usleep(1000);
+    // Never started: the parent reads no pid and fails rather than waiting forever.
+    if (!eventually([&] { return stuck.running(); })) ::_exit(4);
     const pid_t worker = pool.worker_pids().at(0);
     if (::write(report_write.get(), &worker, sizeof worker) != sizeof worker) ::_exit(3);
     ::pause();

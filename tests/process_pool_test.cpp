@@ -315,8 +315,7 @@ TEST(ProcessPool, LongTasksGoOneAtATimeSoQueuedOnesStayCancellable) {
   for (int i = 0; i < 50; ++i) quick.push_back(pool.submit(square_task, i));
   for (auto& f : quick) f.get();  // the pool has seen short tasks
   auto first = pool.submit(sleep_task, 150);
-  for (int i = 0; i < 5000 && !first.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_TRUE(first.running());
+  ASSERT_TRUE(eventually([&] { return first.running(); }));
   auto second = pool.submit(sleep_task, 150);
   auto third = pool.submit(sleep_task, 150);
   first.get();
@@ -335,50 +334,67 @@ class LentCalls : public ::testing::Test {
   }
 };
 
-/// From now on, this thread's calls to `pool` are lent: it has waited for a result that
-/// was not there yet, and the I/O thread has had time to offer its idle worker again.
-void become_a_waiter(ProcessPool& pool) {
-  ASSERT_EQ(pool.submit(sleep_task, 5).get(), 5);
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+/// Makes this thread's next call to `pool` certain to be lent; false when it never could.
+/// It calls until a call is lent and this thread, waiting for it, read its reply and ended
+/// it: that hands the worker straight back to the lease (offered again), and the I/O
+/// thread leaves an offered worker alone while nothing is queued. A call the I/O thread
+/// ended instead (it was not lent, or its reply came too late for the waiter) is retried.
+bool become_a_waiter(ProcessPool& pool) {
+  const auto caller = std::this_thread::get_id();
+  return eventually([&] {
+    const std::uint64_t lent = pool.lent_calls();
+    auto call = pool.submit(square_task, 3);
+    auto ended_here = std::make_shared<std::atomic<bool>>(false);
+    const bool lent_and_pending = pool.lent_calls() != lent && !call.done();
+    // Added while the call is pending, the callback runs in the thread that ends it.
+    call.add_done_callback([ended_here, caller](const Future<int>&) {
+      if (std::this_thread::get_id() == caller) ended_here->store(true);
+    });
+    return call.get() == 9 && lent_and_pending && ended_here->load();
+  });
 }
 
 TEST_F(LentCalls, CallerThatWaitsForEachResultSendsItselfAndGetsEveryResult) {
   ProcessPool pool(2);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
+  const std::uint64_t lent = pool.lent_calls();
+  const TaskCounts before = pool.counts();
   for (int i = 0; i < 2000; ++i) ASSERT_EQ(pool.submit(square_task, i).get(), i * i);
-  EXPECT_GE(pool.lent_calls(), 1000u) << "a caller that waits for each result sends most calls itself";
+  EXPECT_GE(pool.lent_calls() - lent, 1000u) << "a caller that waits for each result sends most calls itself";
   pool.shutdown();
   const TaskCounts c = pool.counts();
-  EXPECT_EQ(c.submitted, 2001u);
-  EXPECT_EQ(c.completed, 2001u);
+  EXPECT_EQ(c.submitted - before.submitted, 2000u);
+  EXPECT_EQ(c.completed, c.submitted);
 }
 
 TEST_F(LentCalls, CallNobodyWaitsForStillEnds) {
   ProcessPool pool(1);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
+  const std::uint64_t lent = pool.lent_calls();
   std::atomic<int> result{-1};
   pool.submit(square_task, 7).add_done_callback([&](const Future<int>& f) { result = f.get(); });
-  EXPECT_EQ(pool.lent_calls(), 1u);
+  EXPECT_EQ(pool.lent_calls(), lent + 1);
   EXPECT_TRUE(eventually([&] { return result.load() == 49; })) << "the I/O thread takes back a lent call";
   EXPECT_EQ(pool.submit(square_task, 8).get(), 64);
 }
 
 TEST_F(LentCalls, CrashDuringOneFailsOnlyIt) {
   ProcessPool pool(1);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
   const std::uint64_t lent = pool.lent_calls();
+  const TaskCounts before = pool.counts();
   auto crash = pool.submit(segfault_task);
   EXPECT_EQ(pool.lent_calls(), lent + 1);
   EXPECT_THAT(failure_of(crash), HasSubstr("SIGSEGV"));
   for (int i = 0; i < 20; ++i) EXPECT_EQ(pool.submit(square_task, i).get(), i * i);
   pool.shutdown();
   EXPECT_EQ(pool.counts().failed, 1u);
-  EXPECT_EQ(pool.counts().completed, 21u);
+  EXPECT_EQ(pool.counts().completed - before.completed, 20u);
 }
 
 TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
   ProcessPool pool(1);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
   const pid_t pid = pool.worker_pids().at(0);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
@@ -389,8 +405,10 @@ TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
 
 TEST_F(LentCalls, LongOneIsLeftToTheIoThreadAndEnds) {
   ProcessPool pool(1);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
+  const std::uint64_t lent = pool.lent_calls();
   auto slow = pool.submit(sleep_task, 30);
+  EXPECT_EQ(pool.lent_calls(), lent + 1);
   EXPECT_FALSE(slow.wait_for(std::chrono::microseconds(50))) << "a 30 ms task cannot have ended";
   EXPECT_EQ(slow.get(), 30);
   EXPECT_EQ(pool.submit(square_task, 4).get(), 16);
@@ -398,8 +416,10 @@ TEST_F(LentCalls, LongOneIsLeftToTheIoThreadAndEnds) {
 
 TEST_F(LentCalls, ShutdownEndsOne) {
   ProcessPool pool(1);
-  become_a_waiter(pool);
+  ASSERT_TRUE(become_a_waiter(pool));
+  const std::uint64_t lent = pool.lent_calls();
   auto slow = pool.submit(sleep_task, 20);
+  EXPECT_EQ(pool.lent_calls(), lent + 1);
   pool.shutdown();
   EXPECT_TRUE(slow.done());
   EXPECT_EQ(slow.get(), 20);

@@ -2,13 +2,18 @@
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace poolbench::testing {
@@ -94,6 +99,20 @@ void expect_no_task_lost(const Executor& executor) {
   EXPECT_EQ(c.submitted, c.completed + c.failed + c.cancelled)
       << "submitted " << c.submitted << ", completed " << c.completed << ", failed " << c.failed << ", cancelled "
       << c.cancelled;
+}
+
+bool asleep_in_futex_wait(pid_t tid, std::uintptr_t* word) {
+  // "202 0x7f0c2a1fe0b0 0x80 0x1 ...": the call's number, then its arguments in hex; or
+  // "running" while the thread is not blocked in a system call.
+  std::ifstream file("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string line;
+  if (!std::getline(file, line)) return false;
+  std::istringstream fields(line);
+  std::string number, address, op;
+  if (!(fields >> number >> address >> op) || number != std::to_string(SYS_futex)) return false;
+  if ((std::stoull(op, nullptr, 16) & FUTEX_CMD_MASK) != FUTEX_WAIT) return false;
+  if (word) *word = static_cast<std::uintptr_t>(std::stoull(address, nullptr, 16));
+  return true;
 }
 
 UniqueFd Gate::reader() const { return UniqueFd(::fcntl(read_.get(), F_DUPFD_CLOEXEC, 0)); }

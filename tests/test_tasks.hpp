@@ -69,6 +69,12 @@ std::string error_of(Future<R>& future) {
   return "no error";
 }
 
+/// True while thread `tid` of this process sleeps in futex(FUTEX_WAIT), as
+/// /proc/self/task/<tid>/syscall shows a blocked thread's system call; `word`, when given,
+/// receives the address it sleeps on. Only a wake-up (or a signal) ends such a sleep: a
+/// test that sees it knows the thread is not still on its way to sleeping.
+bool asleep_in_futex_wait(pid_t tid, std::uintptr_t* word = nullptr);
+
 /// Polls `condition` every millisecond for up to `seconds`; true once it holds.
 template <class F>
 bool eventually(F condition, int seconds = 20);

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <latch>
 #include <set>
 #include <thread>
@@ -50,6 +52,30 @@ TEST(ThreadPool, OneWorkerRunsABacklogLongerThanItsRingInSubmissionOrder) {
   for (int i = 0; i < 5000; ++i) ASSERT_EQ(order[i], i);
   pool.shutdown();
   expect_no_task_lost(pool);
+}
+
+TEST(ThreadPool, ATaskSubmittedWhileEveryWorkerSleepsWakesOneToRunIt) {
+  constexpr std::ptrdiff_t workers = 2;
+  ThreadPool pool(workers);
+  // One task per worker, each held until both run, tells every worker's thread id.
+  std::latch all_running(workers);
+  std::vector<Future<pid_t>> started;
+  for (int i = 0; i < workers; ++i) {
+    started.push_back(pool.submit([&all_running] {
+      all_running.arrive_and_wait();
+      return ::gettid();
+    }));
+  }
+  std::vector<pid_t> tids;
+  for (auto& f : started) tids.push_back(f.result(std::chrono::seconds(30)));
+  // Every worker parked and asleep: none finds the next task on its own, so it runs only
+  // if submitting it wakes one.
+  ASSERT_TRUE(eventually([&] {
+    for (pid_t tid : tids)
+      if (!asleep_in_futex_wait(tid)) return false;
+    return true;
+  })) << "the idle workers never slept";
+  EXPECT_EQ(pool.submit(square_task, 6).result(std::chrono::seconds(30)), 36);
 }
 
 TEST(ThreadPool, ShutdownCancelsTheWholeBacklogAndRefusesWhatComesAfter) {
