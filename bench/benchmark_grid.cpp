@@ -5,8 +5,9 @@
 #include <algorithm>
 
 #include "bench/interrupt.hpp"
-#include "bench/measurement.hpp"
+#include "bench/measure.hpp"
 #include "bench/probes.hpp"
+#include "pools/registry.hpp"
 
 namespace poolbench::bench {
 
@@ -35,10 +36,11 @@ std::vector<Cell> expand_grid(const GridOptions& options,
   for (const auto& scenario : scenarios) {
     const std::string name(scenario->name());
     for (const auto& pool : options.pools) {
-      if (pool == "sync") {
-        cells.push_back({name, pool, 1});
-      } else if (pool == "thread-per-task") {
+      const ExecutorTraits& traits = executor_traits(pool);
+      if (traits.worker_per_task) {
         cells.push_back({name, pool, static_cast<std::size_t>(scenario->tasks_per_run())});
+      } else if (!traits.sized) {
+        cells.push_back({name, pool, 1});
       } else {
         for (std::size_t workers : options.workers) cells.push_back({name, pool, workers});
       }

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "pools/sizing.hpp"
-#include "pools/topology.hpp"
+#include "pools/machine/sizing.hpp"
+#include "pools/machine/topology.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace poolbench::bench {

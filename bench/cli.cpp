@@ -13,12 +13,12 @@
 #include "bench/probes.hpp"
 #include "bench/run_command.hpp"
 #include "bench/tune_command.hpp"
-#include "pools/named_table.hpp"
+#include "pools/core/named_table.hpp"
 #include "scenarios/scenario.hpp"
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 #include "pools/registry.hpp"
-#include "pools/sizing.hpp"
-#include "pools/topology.hpp"
+#include "pools/machine/sizing.hpp"
+#include "pools/machine/topology.hpp"
 
 namespace poolbench::bench {
 namespace {
@@ -52,9 +52,9 @@ int print_info(bool json, const SizingRule& rule, Pinning pinning) {
 
 int print_list() {
   for (const auto& name : executor_names())
-    std::cout << fmt::format("executor  {:<16}{}\n", name, executor_description(name));
+    std::cout << fmt::format("executor  {:<16}{}\n", name, executor_traits(name).description);
   for (const auto& name : scenarios::scenario_names())
-    std::cout << fmt::format("scenario  {:<16}{}\n", name, scenarios::scenario_description(name));
+    std::cout << fmt::format("scenario  {:<16}{}\n", name, scenarios::scenario_traits(name).description);
   return 0;
 }
 

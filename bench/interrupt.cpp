@@ -15,8 +15,8 @@
 #include <system_error>
 
 #include "bench/output_file.hpp"
-#include "pools/errors.hpp"
-#include "pools/subprocess.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/process/subprocess.hpp"
 
 namespace poolbench::bench {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <thread>
 
-#include "pools/unique_fd.hpp"
+#include "pools/core/unique_fd.hpp"
 
 namespace poolbench::bench {
 

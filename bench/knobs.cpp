@@ -4,15 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench::bench {
 namespace {
 
-std::uint64_t in_range(const char* flag, long long value, long long low, long long high) {
-  if (value < low || value > high)
-    throw ConfigError(fmt::format("{} {} is out of range (allowed: {} to {})", flag, value, low, high));
-  return static_cast<std::uint64_t>(value);
+std::uint64_t checked(scenarios::Knob knob, long long value) {
+  return static_cast<std::uint64_t>(scenarios::check_knob(knob, static_cast<double>(value)));
 }
 
 }  // namespace
@@ -46,9 +44,9 @@ std::chrono::nanoseconds resolve_task_timeout(const KnobFlags& f) {
 
 scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   scenarios::ScenarioOptions o;
-  o.tasks = f.tasks ? in_range("--tasks", *f.tasks, 1, 100'000'000) : (quick ? 200 : 1000);
-  o.iterations = f.iterations ? in_range("--iterations", *f.iterations, 0, 10'000'000'000LL) : 200'000;
-  if (f.in_flight) o.flow.in_flight = in_range("--in-flight", *f.in_flight, 1, 100'000'000);
+  o.tasks = f.tasks ? checked(scenarios::Knob::tasks, *f.tasks) : (quick ? 200 : 1000);
+  o.iterations = f.iterations ? checked(scenarios::Knob::iterations, *f.iterations) : 200'000;
+  if (f.in_flight) o.flow.in_flight = checked(scenarios::Knob::in_flight, *f.in_flight);
   if (f.submit) {
     if (*f.submit == "post") {
       o.flow.submission = scenarios::Submission::post;
@@ -62,13 +60,12 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
     o.flow.instrumented = *f.instrument == "on";
   }
   if (f.sleep_ms) {
-    if (!(*f.sleep_ms >= 0 && *f.sleep_ms <= 60'000))
-      throw ConfigError(fmt::format("--sleep-ms {} is out of range (allowed: 0 to 60000)", *f.sleep_ms));
+    scenarios::check_knob(scenarios::Knob::sleep_ms, *f.sleep_ms);
     o.sleep = std::chrono::microseconds(static_cast<std::int64_t>(*f.sleep_ms * 1000.0));
   }
-  o.connections = f.connections ? in_range("--connections", *f.connections, 1, 1'000'000) : (quick ? 8 : 32);
-  o.round_trips = f.round_trips ? in_range("--round-trips", *f.round_trips, 1, 100'000'000) : (quick ? 200 : 1000);
-  if (f.io_timeout_ms) o.io_timeout = std::chrono::milliseconds(in_range("--io-timeout-ms", *f.io_timeout_ms, 1, 600'000));
+  o.connections = f.connections ? checked(scenarios::Knob::connections, *f.connections) : (quick ? 8 : 32);
+  o.round_trips = f.round_trips ? checked(scenarios::Knob::round_trips, *f.round_trips) : (quick ? 200 : 1000);
+  if (f.io_timeout_ms) o.io_timeout = std::chrono::milliseconds(checked(scenarios::Knob::io_timeout_ms, *f.io_timeout_ms));
   return o;
 }
 

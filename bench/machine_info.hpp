@@ -3,13 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pools/sizing.hpp"
-#include "pools/topology.hpp"
+#include "pools/machine/sizing.hpp"
+#include "pools/machine/topology.hpp"
 
 namespace poolbench::bench {
 
 /// The machine facts every result carries: the keys of `poolbench info --json` and of
-/// the run JSON's context (DESIGN.md's JSON contract), in a stable order.
+/// the run JSON's context, in a stable order.
 nlohmann::ordered_json machine_context(const Topology& topology, const SizingRule& default_rule);
 
 /// The same facts as text for people.

@@ -3,8 +3,8 @@
 
 #include "bench/cli.hpp"
 #include "bench/interrupt.hpp"
-#include "pools/errors.hpp"
-#include "pools/worker_main.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/process/worker_main.hpp"
 
 int main(int argc, char** argv) {
   if (auto code = poolbench::run_worker_if_requested(argc, argv)) return *code;

@@ -9,14 +9,14 @@ double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 }  // namespace
 
-Measurement::Measurement(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus)
+Metrics::Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus)
     : cell_(std::move(cell)), scenario_(scenario), usable_cpus_(usable_cpus) {
   reset_peak_rss();
   start_usage_ = ResourceUsage::now();
   start_ns_ = scenarios::now_ns();
 }
 
-void Measurement::add(const scenarios::RunRecord& record, std::uint64_t heap_allocations) {
+void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocations) {
   if (runs_ > 0) {
     warm_allocations_ += heap_allocations;
     warm_tasks_ += record.tasks;
@@ -28,11 +28,11 @@ void Measurement::add(const scenarios::RunRecord& record, std::uint64_t heap_all
   requests_ += record.requests;
   run_ns_ += record.wall_ns;
   ++runs_;
-  const auto done = cell_.scenario == "socket" ? record.requests : record.tasks;
+  const auto done = scenarios::scenario_traits(cell_.scenario).unit == "requests" ? record.requests : record.tasks;
   run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns) : 0);
 }
 
-void Measurement::before_shutdown(const Executor& executor) {
+void Metrics::before_shutdown(const Executor& executor) {
   for (int pid : executor.worker_processes()) {
     worker_rss_ += peak_rss_bytes(pid);
     idle_worker_rss_ += resident_bytes(pid);
@@ -43,7 +43,7 @@ void Measurement::before_shutdown(const Executor& executor) {
   processes_ = executor.processes_created();
 }
 
-Counters Measurement::counters() const {
+Counters Metrics::counters() const {
   const ResourceUsage now = ResourceUsage::now();
   const double wall = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
   const double run_seconds = static_cast<double>(run_ns_) * 1e-9;
@@ -77,7 +77,7 @@ Counters Measurement::counters() const {
   if (flow.in_flight > 0) c.emplace_back("in_flight", static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back("posted", 1);
   if (!flow.instrumented) c.emplace_back("instrumented", 0);
-  if (cell_.scenario == "socket") {
+  if (scenarios::scenario_traits(cell_.scenario).over_connections) {
     c.emplace_back("connections", static_cast<double>(scenario_.tasks_per_run()));
     c.emplace_back("requests_per_second", run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);
     c.emplace_back("rtt_p50_us", us(rtt_.percentile(50)));

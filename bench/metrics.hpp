@@ -7,21 +7,21 @@
 #include "bench/benchmark_grid.hpp"
 #include "bench/histogram.hpp"
 #include "bench/resource_usage.hpp"
-#include "pools/executor.hpp"
+#include "pools/core/executor.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace poolbench::bench {
 
-/// Named counters in DESIGN.md's order, as they go into the JSON.
+/// Named counters in the order they go into the JSON (README, "JSON").
 using Counters = std::vector<std::pair<std::string, double>>;
 
 /// Everything measured while one executor ran one scenario some number of times:
 /// started before the executor is built, fed every run, told about the executor before it
 /// shuts down, and turned into counters once it has been destroyed (so worker processes
 /// have been reaped and their CPU time counts).
-class Measurement {
+class Metrics {
  public:
-  Measurement(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus);
+  Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus);
 
   /// Adds one run, during which `heap_allocations` allocations were made (all threads).
   void add(const scenarios::RunRecord& record, std::uint64_t heap_allocations = 0);

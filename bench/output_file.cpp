@@ -11,7 +11,7 @@
 #include <mutex>
 #include <set>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench::bench {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "pools/unique_fd.hpp"
+#include "pools/core/unique_fd.hpp"
 
 namespace poolbench::bench {
 

@@ -26,10 +26,10 @@
 #include <system_error>
 #include <thread>
 
-#include "pools/errors.hpp"
-#include "pools/named_table.hpp"
-#include "pools/subprocess.hpp"
-#include "pools/unique_fd.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/named_table.hpp"
+#include "pools/process/subprocess.hpp"
+#include "pools/core/unique_fd.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
 

@@ -13,8 +13,8 @@
 #include "bench/machine_info.hpp"
 #include "bench/output_file.hpp"
 #include "bench/table_reporter.hpp"
-#include "pools/errors.hpp"
-#include "pools/named_table.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/named_table.hpp"
 #include "pools/registry.hpp"
 
 namespace poolbench::bench {
@@ -55,12 +55,13 @@ int run_benchmarks(const RunRequest& request) {
   grid.task_timeout = resolve_task_timeout(request.knobs);
   if (grid.knobs.flow.submission == scenarios::Submission::post) {
     // Posted closures cannot cross into a worker process: left out unless asked for by name.
-    const auto out_of_process = std::find_if_not(grid.pools.begin(), grid.pools.end(), executor_runs_in_process);
+    const auto out_of_process = std::find_if_not(grid.pools.begin(), grid.pools.end(),
+                                                     [](const std::string& pool) { return executor_traits(pool).in_process; });
     if (out_of_process != grid.pools.end() && !request.pools.empty())
       throw ConfigError(fmt::format("--submit post cannot run on {}: it runs only registered tasks in its worker "
                                     "processes (use --submit future, or leave it out of --pools)",
                                     *out_of_process));
-    std::erase_if(grid.pools, [](const std::string& pool) { return !executor_runs_in_process(pool); });
+    std::erase_if(grid.pools, [](const std::string& pool) { return !executor_traits(pool).in_process; });
   }
   if (request.workers.empty()) {
     grid.workers = request.quick ? quick_sizes(topology.size()) : sweep_sizes(topology.size());

@@ -1,6 +1,7 @@
 #include "bench/tune_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,8 +16,8 @@
 #include "bench/output_file.hpp"
 #include "bench/tuning.hpp"
 #include "pools/registry.hpp"
-#include "pools/sync_executor.hpp"
-#include "pools/topology.hpp"
+#include "pools/threads/sync_executor.hpp"
+#include "pools/machine/topology.hpp"
 #include "scenarios/task_sample.hpp"
 
 namespace poolbench::bench {
@@ -64,17 +65,17 @@ class Sweeper {
                  std::string(scenario_.name()).c_str(), pool_.c_str(), workers, measured_.size() + 1, planned, elapsed);
     const Cell cell{std::string(scenario_.name()), pool_, workers};
     progress_started(cell.name());
-    Measurement measurement(cell, scenario_, usable_);
+    Metrics metrics(cell, scenario_, usable_);
     auto executor = make_executor(pool_, {workers, {}, task_timeout_});
     for (int run = 0; run <= repetitions_; ++run) {
       scenarios::RunRecord record = scenario_.run(*executor);
       if (!record.ok())
         throw Error(fmt::format("{} at {} workers failed: {}", cell.name(), workers, record.first_error));
-      if (run > 0) measurement.add(record);  // the first run warms up and is not counted
+      if (run > 0) metrics.add(record);  // the first run warms up and is not counted
     }
-    measurement.before_shutdown(*executor);
+    metrics.before_shutdown(*executor);
     executor.reset();
-    Measured m{{workers, measurement.run_throughputs()}, measurement.counters()};
+    Measured m{{workers, metrics.run_throughputs()}, metrics.counters()};
     const SweepPoint point = m.point;
     progress_finished(cell.name());
     measured_.insert(std::upper_bound(measured_.begin(), measured_.end(), workers,
@@ -101,7 +102,7 @@ class Sweeper {
   std::vector<Measured> measured_;
 };
 
-std::string unit_of(std::string_view scenario) { return scenario == "socket" ? "requests/s" : "tasks/s"; }
+std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
 
 void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
                  const TaskProfile& profile, int repetitions) {
@@ -178,10 +179,11 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
 
 int tune_pool_size(const TuneRequest& r) {
   const Topology& topology = Topology::machine();
-  const auto& pools = executor_names();
-  if (std::find(pools.begin(), pools.end(), r.pool) == pools.end() || r.pool == "sync" || r.pool == "thread-per-task")
-    throw ConfigError(fmt::format("cannot tune '{}' (allowed: thread-pool, process-pool, tbb, asio: executors with a size)",
-                                  r.pool));
+  std::vector<std::string> sized;
+  for (const auto& name : executor_names())
+    if (executor_traits(name).sized) sized.push_back(name);
+  if (std::find(sized.begin(), sized.end(), r.pool) == sized.end())
+    throw ConfigError(fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
   if (r.max_workers && (*r.max_workers < 1 || *r.max_workers > static_cast<long long>(max_workers)))
     throw ConfigError(fmt::format("--max-workers {} is out of range (allowed: 1 to {})", *r.max_workers, max_workers));
   const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : (r.quick ? 3 : 5);

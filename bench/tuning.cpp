@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench::bench {
 namespace {

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pools/cpu_set.hpp"
-#include "pools/executor.hpp"
+#include "pools/machine/cpu_set.hpp"
+#include "pools/core/executor.hpp"
 
 namespace poolbench {
 
@@ -21,14 +21,21 @@ struct ExecutorOptions {
   std::chrono::nanoseconds task_timeout = std::chrono::nanoseconds::max();
 };
 
+/// What the harness needs to know of an executor to measure it, so that nothing outside
+/// this registry decides by an executor's name.
+struct ExecutorTraits {
+  std::string_view description;  ///< one line, for `poolbench list`
+  bool sized;                    ///< takes a worker count (so `run --workers` and `tune` apply)
+  bool in_process;               ///< runs closures in this process, so tasks can be posted to it
+  bool worker_per_task;          ///< starts one worker for every task (thread-per-task)
+};
+
 /// The names of every executor, in the order `poolbench list` prints them.
 const std::vector<std::string>& executor_names();
 
-/// A one-line description of executor `name` for `poolbench list`.
-std::string_view executor_description(std::string_view name);
-
-/// True when executor `name` runs closures in this process, so tasks can be posted to it.
-bool executor_runs_in_process(std::string_view name);
+/// The traits of executor `name`; throws ConfigError naming the allowed names when there
+/// is none.
+const ExecutorTraits& executor_traits(std::string_view name);
 
 /// Builds the executor called `name`; throws ConfigError naming the allowed names when
 /// there is none, or when a sized executor's worker count is out of range (sync and

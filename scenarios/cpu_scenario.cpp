@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "pools/task_registry.hpp"
+#include "pools/core/task_registry.hpp"
 #include "scenarios/task_sample.hpp"
 #include "scenarios/task_tracker.hpp"
 

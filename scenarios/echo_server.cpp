@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "pools/errors.hpp"
-#include "pools/task_registry.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/task_registry.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
 

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "pools/executor.hpp"
-#include "pools/unique_fd.hpp"
+#include "pools/core/executor.hpp"
+#include "pools/core/unique_fd.hpp"
 #include "scenarios/task_sample.hpp"
 
 namespace poolbench::scenarios {

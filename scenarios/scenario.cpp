@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 
 #include <ctime>
+#include <iomanip>
+#include <sstream>
 #include <string>
 
-#include "pools/errors.hpp"
-#include "pools/named_table.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/named_table.hpp"
 #include "scenarios/cpu_scenario.hpp"
 #include "scenarios/sleep_scenario.hpp"
 #include "scenarios/socket_scenario.hpp"
@@ -14,19 +16,16 @@
 namespace poolbench::scenarios {
 namespace {
 
-constexpr std::uint64_t max_tasks = 100'000'000;
-constexpr std::chrono::microseconds max_sleep = std::chrono::seconds(60);
-
 struct Entry {
   std::string name;
-  std::string description;
+  ScenarioTraits traits;
 };
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table{
-      {"cpu", "CPU-bound: each task computes a hash chain (--tasks, --iterations)"},
-      {"sleep", "blocking: each task sleeps, standing for blocking I/O (--tasks, --sleep-ms)"},
-      {"socket", "TCP echo: one task per connection (--connections, --round-trips)"},
+      {"cpu", {"CPU-bound: each task computes a hash chain (--tasks, --iterations)", "tasks", true, false}},
+      {"sleep", {"blocking: each task sleeps, standing for blocking I/O (--tasks, --sleep-ms)", "tasks", true, false}},
+      {"socket", {"TCP echo: one task per connection (--connections, --round-trips)", "requests", false, true}},
   };
   return table;
 }
@@ -39,28 +38,63 @@ std::uint64_t connection_limit() {
   return fds > 64 ? (fds - 64) / 2 : 1;
 }
 
-void validate(std::string_view name, const ScenarioOptions& o) {
-  if (name == "cpu" || name == "sleep") {
-    if (o.tasks == 0 || o.tasks > max_tasks)
-      throw ConfigError("--tasks " + std::to_string(o.tasks) + " is out of range (allowed: 1 to 100000000)");
+struct Range {
+  const char* flag;
+  double low, high;
+};
+
+Range range_of(Knob knob) {
+  switch (knob) {
+    case Knob::tasks: return {"--tasks", 1, 100'000'000};
+    case Knob::iterations: return {"--iterations", 0, 10'000'000'000.0};
+    case Knob::in_flight: return {"--in-flight", 1, 100'000'000};
+    case Knob::sleep_ms: return {"--sleep-ms", 0, 60'000};
+    case Knob::connections: return {"--connections", 1, 1'000'000};
+    case Knob::round_trips: return {"--round-trips", 1, 100'000'000};
+    case Knob::io_timeout_ms: return {"--io-timeout-ms", 1, 600'000};
   }
-  if (name == "sleep" && (o.sleep.count() < 0 || o.sleep > max_sleep))
-    throw ConfigError("--sleep-ms " + std::to_string(o.sleep.count() / 1000.0) +
-                      " is out of range (allowed: 0 to 60000)");
-  if (name == "socket") {
-    const std::uint64_t limit = connection_limit();
-    if (o.connections == 0 || o.connections > limit)
-      throw ConfigError("--connections " + std::to_string(o.connections) + " is out of range (allowed: 1 to " +
-                        std::to_string(limit) + ", set by the open-file limit `ulimit -n`)");
-    if (o.round_trips == 0 || o.round_trips > max_tasks)
-      throw ConfigError("--round-trips " + std::to_string(o.round_trips) +
-                        " is out of range (allowed: 1 to 100000000)");
+  return {"?", 0, 0};
+}
+
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << std::setprecision(15) << value;
+  return text.str();
+}
+
+void validate(std::string_view name, const ScenarioOptions& o) {
+  const ScenarioTraits& traits = scenario_traits(name);
+  if (!traits.over_connections) {
+    check_knob(Knob::tasks, static_cast<double>(o.tasks));
+    check_knob(Knob::iterations, static_cast<double>(o.iterations));
+    if (o.flow.in_flight > 0) check_knob(Knob::in_flight, static_cast<double>(o.flow.in_flight));
+    check_knob(Knob::sleep_ms, static_cast<double>(o.sleep.count()) / 1000.0);
+  } else {
+    check_knob(Knob::connections, static_cast<double>(o.connections));
+    check_knob(Knob::round_trips, static_cast<double>(o.round_trips));
+    check_knob(Knob::io_timeout_ms, static_cast<double>(o.io_timeout.count()));
     if (o.message.empty() || o.message.size() > 1024)
       throw ConfigError("the socket message must be 1 to 1024 bytes");
   }
 }
 
 }  // namespace
+
+double check_knob(Knob knob, double value) {
+  Range range = range_of(knob);
+  std::string why;
+  if (knob == Knob::connections) {
+    const auto limit = static_cast<double>(connection_limit());
+    if (limit < range.high) {
+      range.high = limit;
+      why = ", set by the open-file limit `ulimit -n`";
+    }
+  }
+  if (!(value >= range.low && value <= range.high))
+    throw ConfigError(std::string(range.flag) + " " + number_text(value) + " is out of range (allowed: " +
+                      number_text(range.low) + " to " + number_text(range.high) + why + ")");
+  return value;
+}
 
 void RunRecord::fail(std::string message) {
   if (failures++ == 0) first_error = std::move(message);
@@ -71,9 +105,10 @@ const std::vector<std::string>& scenario_names() {
   return names;
 }
 
-std::string_view scenario_description(std::string_view name) {
+const ScenarioTraits& scenario_traits(std::string_view name) {
   const Entry* e = find_named(entries(), name);
-  return e ? std::string_view(e->description) : std::string_view();
+  if (!e) throw_unknown_name("scenario", name, scenario_names());
+  return e->traits;
 }
 
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options) {

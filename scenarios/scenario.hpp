@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pools/executor.hpp"
+#include "pools/core/executor.hpp"
 
 namespace poolbench::scenarios {
 
@@ -76,11 +76,31 @@ class Scenario {
   virtual TaskFlow flow() const noexcept { return {}; }
 };
 
+/// What the harness needs to know of a scenario to report it, so that nothing outside
+/// this file decides by a scenario's name.
+struct ScenarioTraits {
+  std::string_view description;  ///< one line, for `poolbench list`
+  std::string_view unit;         ///< what its throughput counts: "tasks" or "requests"
+  bool has_ideal;                ///< ideal_seconds is meaningful, so efficiency is reported
+  bool over_connections;         ///< each task serves one connection's request round trips
+};
+
 /// Scenario names, in the order `poolbench list` prints them.
 const std::vector<std::string>& scenario_names();
-std::string_view scenario_description(std::string_view name);
 
-/// Checks the knobs (ConfigError naming the bad value) and builds scenario `name`.
+/// The traits of scenario `name`; throws ConfigError naming the allowed names when there
+/// is none.
+const ScenarioTraits& scenario_traits(std::string_view name);
+
+/// The numeric knobs of the scenarios, each with one allowed range.
+enum class Knob { tasks, iterations, in_flight, sleep_ms, connections, round_trips, io_timeout_ms };
+
+/// The one check of a knob's range, for values typed on the command line and for options
+/// built in code alike: returns `value`, or throws ConfigError naming the flag, the value
+/// and what is allowed (`connections`: also what the open-file limit allows).
+double check_knob(Knob knob, double value);
+
+/// Checks the knobs `name` uses (ConfigError naming the bad value) and builds it.
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options);
 
 /// Nanoseconds on CLOCK_MONOTONIC: one clock for the parent and its worker processes.

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "pools/executor.hpp"
-#include "pools/future.hpp"
+#include "pools/core/executor.hpp"
+#include "pools/core/future.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/task_sample.hpp"
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench::scenarios {
 namespace {

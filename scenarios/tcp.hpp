@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "pools/unique_fd.hpp"
+#include "pools/core/unique_fd.hpp"
 
 namespace poolbench::scenarios {
 

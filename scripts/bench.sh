@@ -5,7 +5,7 @@
 #   tune_<scenario>.json  poolbench tune --quick for sleep, cpu and socket (+ .txt tables)
 #   py_baseline*.json     the same scenarios with Python's concurrent.futures
 #   *.png, summary.md     plots and the C++ / Python table from scripts/plot.py
-#   perf_*.json, performance.md   issue 5's targets: probes and per-task costs, as ratios
+#   perf_*.json, performance.md   the performance targets: probes and per-task costs, as ratios
 # Extra arguments go to `poolbench run` (e.g. --benchmark_repetitions=3).
 set -euo pipefail
 cd "$(dirname "$0")/.."

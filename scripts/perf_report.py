@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Turns poolbench runs into issue 5's performance table: each target, the ratio measured
+"""Turns poolbench runs into the performance table: each target, the ratio measured
 in one run, and whether it is met. Where a row is short, the row carries the profile
 figures that say why (context switches and CPU use per task), never a quieter target;
 where nothing measures a row yet, it says so.
@@ -307,7 +307,7 @@ class Report:
         probes = [(k[1], e["ns_per_op"]) for k, e in sorted(self.entries.items(), key=lambda kv: str(kv[0]))
                   if k[0] == "probe"]
         met = sum(1 for r in self.rows if r[3] == "met")
-        out = ["# poolbench performance against issue 5's targets", "",
+        out = ["# poolbench performance against its targets", "",
                f"Machine: {self.context.get('host_name', '?')}, {self.cpus} usable CPU(s), cgroup limit "
                f"{self.context.get('cgroup_cpu_limit', '?')}. Made by: `{command}`.", "",
                f"{met} of {len(self.rows)} targets met. Every ratio comes from one run, so machine drift cancels.", "",

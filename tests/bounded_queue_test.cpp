@@ -1,4 +1,4 @@
-#include "pools/bounded_queue.hpp"
+#include "pools/threads/bounded_queue.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "pools/cgroup.hpp"
+#include "pools/machine/cgroup.hpp"
 
 namespace poolbench::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "pools/channel.hpp"
+#include "pools/process/channel.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench {
 namespace {

@@ -1,4 +1,4 @@
-#include "pools/fifo.hpp"
+#include "pools/core/fifo.hpp"
 
 #include <gtest/gtest.h>
 

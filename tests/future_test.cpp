@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "pools/thread_pool.hpp"
+#include "pools/threads/thread_pool.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

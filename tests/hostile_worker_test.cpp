@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "pools/process_pool.hpp"
-#include "pools/reply_ring.hpp"
-#include "pools/worker_main.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/process/reply_ring.hpp"
+#include "pools/process/worker_main.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

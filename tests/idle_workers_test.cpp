@@ -1,4 +1,4 @@
-#include "pools/idle_workers.hpp"
+#include "pools/threads/idle_workers.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "bench/probes.hpp"
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

@@ -8,12 +8,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "pools/process_pool.hpp"
-#include "pools/worker_main.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/process/worker_main.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "pools/process_pool.hpp"
-#include "pools/spin_wait.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/machine/spin_wait.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
@@ -207,9 +207,9 @@ TEST(ProcessPool, FdCrossesIntoTheWorker) {
 
 /// Holds a one-worker pool busy until `open` is called, so what is submitted meanwhile
 /// queues up and goes to the worker in one batch.
-class Gate {
+class HeldWorker {
  public:
-  explicit Gate(ProcessPool& pool) {
+  explicit HeldWorker(ProcessPool& pool) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
     write_end_ = UniqueFd(fds[1]);
@@ -227,11 +227,11 @@ class Gate {
 
 TEST(ProcessPool, TasksBatchedBehindACrashRunOnTheReplacement) {
   ProcessPool pool(1);
-  Gate gate(pool);
+  HeldWorker held(pool);
   auto crash = pool.submit(abort_task);
   std::vector<Future<int>> behind;
   for (int i = 0; i < 30; ++i) behind.push_back(pool.submit(square_task, i));
-  gate.open();
+  held.open();
   EXPECT_THAT(failure_of(crash), HasSubstr("SIGABRT"));
   for (int i = 0; i < 30; ++i) EXPECT_EQ(behind[i].get(), i * i) << "task " << i << " was queued behind the crash";
   pool.shutdown();
@@ -290,7 +290,7 @@ TEST(ProcessPool, LargeAndSmallRepliesInOneBatchKeepTheirPlaces) {
 
 TEST(ProcessPool, ABatchCarryingMoreFdsThanOneMessageHoldsDeliversEveryFd) {
   ProcessPool pool(1);
-  Gate gate(pool);
+  HeldWorker held(pool);
   std::vector<UniqueFd> read_ends;
   std::vector<Future<int>> writes;
   for (int i = 0; i < 80; ++i) {
@@ -299,7 +299,7 @@ TEST(ProcessPool, ABatchCarryingMoreFdsThanOneMessageHoldsDeliversEveryFd) {
     read_ends.emplace_back(fds[0]);
     writes.push_back(pool.submit(write_text_task, UniqueFd(fds[1]), "pipe " + std::to_string(i)));
   }
-  gate.open();
+  held.open();
   for (int i = 0; i < 80; ++i) {
     const std::string expected = "pipe " + std::to_string(i);
     ASSERT_EQ(writes[i].get(), static_cast<int>(expected.size()));
@@ -333,26 +333,6 @@ class LentCalls : public ::testing::Test {
     if (!detail::can_spin()) GTEST_SKIP() << "this machine has one usable CPU, where process-pool lends no call";
   }
 };
-
-/// Makes this thread's next call to `pool` certain to be lent; false when it never could.
-/// It calls until a call is lent and this thread, waiting for it, read its reply and ended
-/// it: that hands the worker straight back to the lease (offered again), and the I/O
-/// thread leaves an offered worker alone while nothing is queued. A call the I/O thread
-/// ended instead (it was not lent, or its reply came too late for the waiter) is retried.
-bool become_a_waiter(ProcessPool& pool) {
-  const auto caller = std::this_thread::get_id();
-  return eventually([&] {
-    const std::uint64_t lent = pool.lent_calls();
-    auto call = pool.submit(square_task, 3);
-    auto ended_here = std::make_shared<std::atomic<bool>>(false);
-    const bool lent_and_pending = pool.lent_calls() != lent && !call.done();
-    // Added while the call is pending, the callback runs in the thread that ends it.
-    call.add_done_callback([ended_here, caller](const Future<int>&) {
-      if (std::this_thread::get_id() == caller) ended_here->store(true);
-    });
-    return call.get() == 9 && lent_and_pending && ended_here->load();
-  });
-}
 
 TEST_F(LentCalls, CallerThatWaitsForEachResultSendsItselfAndGetsEveryResult) {
   ProcessPool pool(2);

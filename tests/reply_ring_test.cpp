@@ -1,4 +1,4 @@
-#include "pools/reply_ring.hpp"
+#include "pools/process/reply_ring.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench {
 namespace {

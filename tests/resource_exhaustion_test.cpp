@@ -9,9 +9,9 @@
 #include <numeric>
 #include <vector>
 
-#include "pools/process_pool.hpp"
-#include "pools/thread_per_task.hpp"
-#include "pools/thread_pool.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/threads/thread_per_task.hpp"
+#include "pools/threads/thread_pool.hpp"
 #include "scenarios/echo_server.hpp"
 #include "scenarios/tcp.hpp"
 #include "tests/test_tasks.hpp"

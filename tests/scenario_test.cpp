@@ -3,7 +3,7 @@
 #include <sys/socket.h>
 
 #include "pools/registry.hpp"
-#include "pools/thread_pool.hpp"
+#include "pools/threads/thread_pool.hpp"
 #include "scenarios/cpu_scenario.hpp"
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"

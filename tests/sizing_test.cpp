@@ -1,9 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pools/errors.hpp"
-#include "pools/sizing.hpp"
-#include "pools/topology.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/machine/sizing.hpp"
+#include "pools/machine/topology.hpp"
 
 namespace poolbench::testing {
 namespace {

@@ -39,12 +39,12 @@
 #include <variant>
 #include <vector>
 
-#include "pools/errors.hpp"
-#include "pools/executor.hpp"
-#include "pools/future.hpp"
-#include "pools/process_pool.hpp"
-#include "pools/thread_pool.hpp"
-#include "pools/worker_main.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/executor.hpp"
+#include "pools/core/future.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/threads/thread_pool.hpp"
+#include "pools/process/worker_main.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace {

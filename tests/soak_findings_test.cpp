@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "pools/process_pool.hpp"
+#include "pools/process/process_pool.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "pools/process_pool.hpp"
-#include "pools/subprocess.hpp"
+#include "pools/process/process_pool.hpp"
+#include "pools/process/subprocess.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "pools/worker_main.hpp"
+#include "pools/process/worker_main.hpp"
 
 // Process-pool workers re-execute this test binary; they must serve tasks, not run tests.
 int main(int argc, char** argv) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -113,6 +115,21 @@ bool asleep_in_futex_wait(pid_t tid, std::uintptr_t* word) {
   if ((std::stoull(op, nullptr, 16) & FUTEX_CMD_MASK) != FUTEX_WAIT) return false;
   if (word) *word = static_cast<std::uintptr_t>(std::stoull(address, nullptr, 16));
   return true;
+}
+
+bool become_a_waiter(ProcessPool& pool) {
+  const auto caller = std::this_thread::get_id();
+  return eventually([&] {
+    const std::uint64_t lent = pool.lent_calls();
+    auto call = pool.submit(square_task, 3);
+    auto ended_here = std::make_shared<std::atomic<bool>>(false);
+    const bool lent_and_pending = pool.lent_calls() != lent && !call.done();
+    // Added while the call is pending, the callback runs in the thread that ends it.
+    call.add_done_callback([ended_here, caller](const Future<int>&) {
+      if (std::this_thread::get_id() == caller) ended_here->store(true);
+    });
+    return call.get() == 9 && lent_and_pending && ended_here->load();
+  });
 }
 
 UniqueFd Gate::reader() const { return UniqueFd(::fcntl(read_.get(), F_DUPFD_CLOEXEC, 0)); }

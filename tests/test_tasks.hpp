@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "pools/executor.hpp"
-#include "pools/task_registry.hpp"
-#include "pools/unique_fd.hpp"
+#include "pools/core/executor.hpp"
+#include "pools/core/task_registry.hpp"
+#include "pools/core/unique_fd.hpp"
+#include "pools/process/process_pool.hpp"
 
 namespace poolbench::testing {
 
@@ -68,6 +69,13 @@ std::string error_of(Future<R>& future) {
   }
   return "no error";
 }
+
+/// Makes this thread's next call to `pool` certain to be lent; false when it never could.
+/// It calls until a call is lent and this thread, waiting for it, read its reply and ended
+/// it: that hands the worker straight back to the lease (offered again), and the I/O
+/// thread leaves an offered worker alone while nothing is queued. A call the I/O thread
+/// ended instead (it was not lent, or its reply came too late for the waiter) is retried.
+bool become_a_waiter(ProcessPool& pool);
 
 /// True while thread `tid` of this process sleeps in futex(FUTEX_WAIT), as
 /// /proc/self/task/<tid>/syscall shows a blocked thread's system call; `word`, when given,

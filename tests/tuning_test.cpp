@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "bench/tuning.hpp"
-#include "pools/errors.hpp"
+#include "pools/core/errors.hpp"
 
 namespace poolbench::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "pools/wire.hpp"
+#include "pools/core/wire.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "pools/worker_lease.hpp"
+#include "pools/process/worker_lease.hpp"
 
 #include <gtest/gtest.h>
 

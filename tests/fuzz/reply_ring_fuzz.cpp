@@ -26,8 +26,8 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "pools/errors.hpp"
-#include "pools/reply_ring.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/process/reply_ring.hpp"
 
 namespace {
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "pools/errors.hpp"
-#include "pools/wire.hpp"
+#include "pools/core/errors.hpp"
+#include "pools/core/wire.hpp"
 
 namespace {
 

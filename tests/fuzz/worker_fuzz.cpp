@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "pools/channel.hpp"
-#include "pools/task_registry.hpp"
-#include "pools/wire.hpp"
-#include "pools/worker_main.hpp"
-#include "pools/worker_protocol.hpp"
+#include "pools/process/channel.hpp"
+#include "pools/core/task_registry.hpp"
+#include "pools/core/wire.hpp"
+#include "pools/process/worker_main.hpp"
+#include "pools/process/worker_protocol.hpp"
 
 namespace {
 

@@ -1,0 +1,84 @@
+#include "pools/core/executor.hpp"
+
+#include <string>
+
+namespace poolbench {
+
+std::size_t require_workers(std::size_t workers, std::string_view executor) {
+  if (workers == 0 || workers > max_workers)
+    throw ConfigError(std::string(executor) + " needs between 1 and " + std::to_string(max_workers) +
+                      " workers, not " + std::to_string(workers));
+  return workers;
+}
+
+void Executor::check_message_bounds(const std::string& task, WireWriter& writer) {
+  if (writer.bytes().size() > max_message_bytes)
+    throw NotTransferableError("task '" + task + "' has arguments of " + std::to_string(writer.bytes().size()) +
+                               " bytes; a process-pool message carries at most " +
+                               std::to_string(max_message_bytes >> 20) + " MiB");
+  if (writer.fds().size() > max_message_fds)
+    throw NotTransferableError("task '" + task + "' passes " + std::to_string(writer.fds().size()) +
+                               " fds; a process-pool task may pass at most " + std::to_string(max_message_fds));
+}
+
+TaskCounts Executor::counts() const noexcept {
+  TaskCounts c;
+  // Outcomes are read before `submitted`, so a snapshot never shows more ended than submitted.
+  c.completed = completed_.load(std::memory_order_acquire);
+  c.failed = failed_.load(std::memory_order_acquire);
+  c.cancelled = cancelled_.load(std::memory_order_acquire);
+  c.submitted = submitted_.load(std::memory_order_acquire);
+  return c;
+}
+
+std::uint64_t Executor::unfinished() const noexcept {
+  const TaskCounts c = counts();
+  return c.submitted - c.ended();
+}
+
+void Executor::record(TaskOutcome outcome) noexcept {
+  switch (outcome) {
+    case TaskOutcome::completed:
+      completed_.fetch_add(1, std::memory_order_release);
+      break;
+    case TaskOutcome::failed:
+      failed_.fetch_add(1, std::memory_order_release);
+      break;
+    case TaskOutcome::cancelled:
+      cancelled_.fetch_add(1, std::memory_order_release);
+      break;
+  }
+}
+
+void Executor::enqueue_remote(RemoteCall) {
+  throw NotTransferableError(std::string(name()) + " runs tasks in process; remote calls are not supported");
+}
+
+void Executor::require_in_process() const {
+  if (!runs_in_process())
+    throw NotTransferableError(std::string(name()) +
+                               " runs tasks in worker processes and cannot run a closure; "
+                               "submit a RegisteredTask instead");
+}
+
+void Executor::enqueue_counted(Job job) {
+  submitted_.fetch_add(1, std::memory_order_acq_rel);
+  try {
+    enqueue(std::move(job));
+  } catch (...) {
+    submitted_.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
+}
+
+void Executor::enqueue_remote_counted(RemoteCall call) {
+  submitted_.fetch_add(1, std::memory_order_acq_rel);
+  try {
+    enqueue_remote(std::move(call));
+  } catch (...) {
+    submitted_.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
+}
+
+}  // namespace poolbench

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+
+#include "pools/yardsticks/admission.hpp"
+#include "pools/core/executor.hpp"
+
+namespace poolbench {
+
+/// A yardstick: tasks posted to a Boost.Asio `thread_pool` of N threads, with the same
+/// future semantics as every other executor.
+class AsioExecutor final : public Executor {
+ public:
+  explicit AsioExecutor(std::size_t workers);
+  ~AsioExecutor() override;
+
+  std::string_view name() const noexcept override { return "asio"; }
+  std::size_t worker_count() const noexcept override { return workers_; }
+  std::uint64_t threads_created() const noexcept override { return workers_; }
+  void shutdown(bool wait = true, bool cancel_pending = false) override;
+
+ protected:
+  void enqueue(Job job) override;
+
+ private:
+  std::size_t workers_;
+  boost::asio::thread_pool pool_;
+  // Shared with queued tasks: the last one may release it after shutdown has returned.
+  std::shared_ptr<Admission> admission_ = std::make_shared<Admission>();
+};
+
+}  // namespace poolbench
