@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pools/machine/spin_wait.hpp"
 #include "pools/process/process_pool.hpp"
 #include "pools/process/reply_ring.hpp"
 #include "pools/process/worker_main.hpp"
@@ -220,6 +221,23 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{Hostility::short_value, "shorter than its contents"},
                       Case{Hostility::flood, "broke the protocol"}),
     [](const auto& info) { return std::to_string(static_cast<int>(info.param.kind)); });
+
+TEST(HostileWorker, ALentCallsBadReplyFailsOnlyItAndTheNextCallGoesToAHealthyWorker) {
+  if (!detail::can_spin()) GTEST_SKIP() << "this machine has one usable CPU, where process-pool lends no call";
+  ProcessPool pool(1);
+  // The bad reply is read by the waiting caller itself; the call right after it must not
+  // reach the worker that sent it (which the I/O thread is about to kill), or it would be
+  // failed for that worker's fault.
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(become_a_waiter(pool));
+    auto bad = pool.submit(hostile_task, Hostility::bad_status, std::uint64_t{1}, 5);
+    EXPECT_THAT(failure(bad), HasSubstr("WorkerProtocolError"));
+    EXPECT_EQ(pool.submit(square_task, round).get(), round * round) << "round " << round;
+  }
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 20u);
+}
 
 TEST(HostileWorkerDeath, HalfAFrameThenDeathIsADeath) {
   ProcessPool pool(1);

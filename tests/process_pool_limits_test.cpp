@@ -35,6 +35,10 @@ const RegisteredTask<&text_of_size> text_of_size_task{"tests.limits.text_of_size
 UniqueFd empty_fd() { return UniqueFd(); }
 const RegisteredTask<&empty_fd> empty_fd_task{"tests.limits.empty_fd"};
 
+/// Throws an exception whose message is `mib` MiB long.
+int throw_long_message(std::uint64_t mib) { throw std::runtime_error(std::string(mib << 20, 'x')); }
+const RegisteredTask<&throw_long_message> throw_long_message_task{"tests.throw_long_message"};
+
 namespace {
 
 using ::testing::AllOf;
@@ -108,6 +112,23 @@ TEST(ProcessPool, AResultOverTheMessageLimitFailsOnlyItsTask) {
   EXPECT_THAT(error_of(big), AllOf(HasSubstr("tests.limits.text_of_size"), HasSubstr("64 MiB")));
   EXPECT_EQ(pool.submit(text_of_size_task, std::uint64_t{1000}).get(), std::string(1000, 'x'));
   EXPECT_EQ(pool.worker_pids().at(0), worker);
+}
+
+TEST(ProcessPool, AnErrorMessageOverTheMessageLimitIsCutShortNotTakenForAProtocolBreak) {
+  ProcessPool pool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  auto task = pool.submit(throw_long_message_task, std::uint64_t{65});
+  try {
+    task.get();
+    FAIL() << "the task did not fail";
+  } catch (const RemoteTaskError& e) {
+    EXPECT_THAT(e.remote_type(), HasSubstr("std::runtime_error"));
+    EXPECT_THAT(e.what(), HasSubstr("68157440 bytes in all"));
+    EXPECT_LT(std::string_view(e.what()).size(), std::size_t{1} << 20) << "the message was cut short";
+  }
+  EXPECT_EQ(pool.worker_pids().at(0), worker) << "a task that threw is not the worker's fault";
+  pool.shutdown();
+  expect_no_task_lost(pool);
 }
 
 TEST(ProcessPool, AnEmptyFdResultFailsOnlyItsTask) {

@@ -383,6 +383,24 @@ TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
   EXPECT_EQ(pool.counts().failed, 0u);
 }
 
+TEST_F(LentCalls, IdleWorkerDeathKeepsTheFdsOfTheCallItCouldNotTake) {
+  ProcessPool pool(1);
+  ASSERT_TRUE(become_a_waiter(pool));
+  const pid_t pid = pool.worker_pids().at(0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]);
+  EXPECT_EQ(pool.submit(write_text_task, UniqueFd(fds[1]), std::string("still mine")).get(), 10)
+      << "the replacement got the call with the fd it passes";
+  char buffer[16] = {};
+  EXPECT_EQ(::read(read_end.get(), buffer, sizeof buffer), 10);
+  EXPECT_STREQ(buffer, "still mine");
+  pool.shutdown();
+  EXPECT_EQ(pool.counts().failed, 0u);
+}
+
 TEST_F(LentCalls, LongOneIsLeftToTheIoThreadAndEnds) {
   ProcessPool pool(1);
   ASSERT_TRUE(become_a_waiter(pool));

@@ -196,6 +196,12 @@ bool ProcessPool::lend(RemoteCall& call) {
       lease.put_back();
       throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
     }
+    if (workers_[i]->poisoned.load(std::memory_order_acquire)) {
+      // Its last reply broke the protocol, and what else it wrote may still be waiting: it
+      // is the I/O thread's to kill and replace, and gets no call before that.
+      lease.put_back();
+      continue;
+    }
     call.completion.start();  // nobody has its future yet, so nobody can have cancelled it
     call.completion.set_wait_helper(lending_);
     Worker& worker = *workers_[i];
@@ -203,10 +209,13 @@ bool ProcessPool::lend(RemoteCall& call) {
     try {
       worker.lent_requests.add(as_view(call.request), call.fds);
       worker.lent_requests.flush();
-    } catch (const Error&) {
-      sent = false;  // the worker died while idle: the I/O thread replaces it and sends the call
+    } catch (...) {
+      // The worker died while idle (or the send failed otherwise): the I/O thread replaces
+      // it and sends the call, fds and all. Nothing half-added stays behind to be sent.
+      sent = false;
+      worker.lent_requests = FrameWriter(worker.channel.get());
     }
-    call.fds.clear();
+    if (sent) call.fds.clear();  // the worker holds its own copies now
     const void* tag = call.completion.tag();
     worker.lent.emplace(LentCall{std::move(call), sent});
     bool wake = true;

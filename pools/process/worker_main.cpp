@@ -85,11 +85,20 @@ std::string demangled(const std::type_info& type) {
   return status == 0 && name ? name.get() : type.name();
 }
 
+/// The most of an exception's type name or message a reply carries: a task may throw any
+/// message, but the reply must stay within what the pool accepts from a worker.
+constexpr std::size_t max_error_text = 64 * 1024;
+
+std::string bounded(const std::string& text) {
+  if (text.size() <= max_error_text) return text;
+  return text.substr(0, max_error_text) + "... (cut short: " + std::to_string(text.size()) + " bytes in all)";
+}
+
 WireWriter error_reply(const std::string& type, const std::string& message) {
   WireWriter out;
   out.put(ReplyStatus::error);
-  out.put(type);
-  out.put(message);
+  out.put(bounded(type));
+  out.put(bounded(message));
   return out;
 }
 
