@@ -39,8 +39,9 @@ concept ScopedEnum = std::is_enum_v<T> && !std::is_convertible_v<T, std::underly
 }  // namespace detail
 
 /// A type that can cross a process boundary as a task argument or result: `std::string`
-/// (bytes), `UniqueFd` (passed with SCM_RIGHTS), `bool` and scoped enums (checked on
-/// arrival), or another trivially copyable value that holds no pointer — pointers,
+/// (bytes), `UniqueFd` (passed with SCM_RIGHTS), `bool` (checked on arrival to be 0 or 1),
+/// scoped enums (any value of their fixed underlying type is one of theirs), or another
+/// trivially copyable value that holds no pointer — pointers,
 /// `std::string_view` and `std::span` are refused. A class type must be valid for every
 /// byte pattern (no `bool` or enum members), since a worker's bytes are not trusted.
 template <class T>

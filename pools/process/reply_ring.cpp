@@ -45,7 +45,8 @@ struct ReplyRing::Shared {
 
 ReplyRing ReplyRing::create() {
   static_assert(offsetof(Shared, head) == Layout::head && offsetof(Shared, tail) == Layout::tail &&
-                    offsetof(Shared, data) == Layout::data,
+                    offsetof(Shared, reader_sleeping) == Layout::reader_sleeping &&
+                    offsetof(Shared, caller_polls) == Layout::caller_polls && offsetof(Shared, data) == Layout::data,
                 "Layout must describe Shared");
   UniqueFd fd(::memfd_create("poolbench-replies", MFD_CLOEXEC));
   if (!fd) throw_system_error("cannot create shared memory for a worker's replies", errno);

@@ -26,7 +26,8 @@ class ReplyRing {
   /// Where the shared fields lie in the ring's memory (byte offsets), for tests that play
   /// a worker writing what it should not.
   struct Layout {
-    static constexpr std::size_t head = 0, tail = 64, data = 256, capacity = 64 * 1024;
+    static constexpr std::size_t head = 0, tail = 64, reader_sleeping = 128, caller_polls = 192, data = 256,
+                                 capacity = 64 * 1024;
   };
 
   /// What `pop` found.
