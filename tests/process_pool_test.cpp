@@ -372,12 +372,17 @@ TEST_F(LentCalls, CrashDuringOneFailsOnlyIt) {
   EXPECT_EQ(pool.counts().completed - before.completed, 20u);
 }
 
+/// Makes this thread's next call to `pool` (of one worker) a lent one, then kills the idle
+/// worker it will be lent to and waits until it has died: that call's send must fail.
+bool lend_next_call_to_a_dead_worker(ProcessPool& pool) {
+  if (!become_a_waiter(pool)) return false;
+  const pid_t pid = pool.worker_pids().at(0);
+  return ::kill(pid, SIGKILL) == 0 && eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); });
+}
+
 TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
   ProcessPool pool(1);
-  ASSERT_TRUE(become_a_waiter(pool));
-  const pid_t pid = pool.worker_pids().at(0);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
+  ASSERT_TRUE(lend_next_call_to_a_dead_worker(pool));
   EXPECT_EQ(pool.submit(square_task, 5).get(), 25) << "a call that never reached the dead worker goes to its replacement";
   pool.shutdown();
   EXPECT_EQ(pool.counts().failed, 0u);
@@ -385,10 +390,7 @@ TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
 
 TEST_F(LentCalls, IdleWorkerDeathKeepsTheFdsOfTheCallItCouldNotTake) {
   ProcessPool pool(1);
-  ASSERT_TRUE(become_a_waiter(pool));
-  const pid_t pid = pool.worker_pids().at(0);
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ASSERT_TRUE(eventually([&] { return process_is_zombie(pid) || process_is_gone(pid); }));
+  ASSERT_TRUE(lend_next_call_to_a_dead_worker(pool));
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   UniqueFd read_end(fds[0]);
