@@ -1,6 +1,7 @@
-"""CTest checks of the Python scripts: plot.py on fixtures written from a tiny real run
-(plus a hand-made file with a missing counter), py_baseline.py --quick and its JSON, and
-bad input to both (one line, exit 2, no file). POOLBENCH_BINARY names the binary."""
+"""CTest checks of the scripts: plot.py on fixtures written from a tiny real run (plus a
+hand-made file with a missing counter), py_baseline.py --quick and its JSON, its machine
+facts taken from `poolbench info --json`, and bad input to both (one line, exit 2, no
+file). POOLBENCH_BINARY names the binary."""
 
 import json
 import os
@@ -295,6 +296,68 @@ class BaselineTest(unittest.TestCase):
             self.assertEqual(os.listdir(out_dir), [])
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
+
+    def test_machine_facts_are_those_poolbench_info_reports(self):
+        self.assertEqual(self.f.baseline.returncode, 0, self.f.baseline.stderr)
+        r = run(POOLBENCH, "info", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)
+        with open(self.f.baseline_json) as f:
+            context = json.load(f)["context"]
+        for key in ("allowed_pus", "cgroup_cpu_limit", "usable_cpus", "sizing_rule", "default_workers"):
+            self.assertEqual(context[key], str(info[key]), key)
+
+    def write_fake_poolbench(self, directory, body, name="poolbench"):
+        """An executable shell script standing in for poolbench."""
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(path, 0o755)
+        return path
+
+    def test_sizes_pools_by_what_the_binary_it_is_given_reports(self):
+        facts = {"allowed_pus": 9, "cgroup_cpu_limit": "6.5", "usable_cpus": 7, "sizing_rule": "auto",
+                 "default_workers": 35, "workers_by_rule": {"auto": 35, "cpus": 7, "cores": 3, "py38": 11}}
+        work = tempfile.mkdtemp(prefix="poolbench-fake-info-")
+        try:
+            fake = self.write_fake_poolbench(work, f"""[ "$*" = "info --json" ] || exit 1\necho '{json.dumps(facts)}'""")
+            out = os.path.join(work, "b.json")
+            r = run(PYTHON, BASELINE, "--poolbench", fake, "--scenarios", "sleep", "--pools", "py-thread-pool",
+                    "--workers", "cpus,cores", "--tasks", "2", "--sleep-ms", "1", "--min-time", "0.001", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                data = json.load(f)
+            self.assertEqual(data["context"]["usable_cpus"], "7")
+            self.assertEqual(data["context"]["default_workers"], "35")
+            self.assertEqual(data["context"]["cgroup_cpu_limit"], "6.5")
+            self.assertEqual(sorted(e["name"] for e in data["benchmarks"]),
+                             ["sleep/py-thread-pool/workers:3/real_time", "sleep/py-thread-pool/workers:7/real_time"])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_a_poolbench_that_cannot_tell_the_machine_facts_gets_one_line_and_exit_2(self):
+        work = tempfile.mkdtemp(prefix="poolbench-bad-info-")
+        try:
+            out = os.path.join(work, "b.json")
+            missing = os.path.join(work, "nonexistent", "poolbench")
+            failing = self.write_fake_poolbench(work, "echo 'poolbench: broken' >&2; exit 1", "failing")
+            chatty = self.write_fake_poolbench(work, "echo 'not json'", "chatty")
+            terse = self.write_fake_poolbench(work, "echo '{\"usable_cpus\": 2}'", "terse")
+            cases = ((["--poolbench", missing], {}, missing), ([], {"POOLBENCH_BINARY": missing}, missing),
+                     (["--poolbench", failing], {}, "poolbench: broken"),
+                     (["--poolbench", chatty], {}, "no machine facts"),
+                     (["--poolbench", terse], {}, "'allowed_pus'"))
+            for args, env, named in cases:
+                with self.subTest(args or env):
+                    r = subprocess.run([PYTHON, BASELINE, *args, "--scenarios", "sleep", "--out", out],
+                                       capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                    self.assertIn(named, r.stderr)
+                    self.assertEqual(r.stdout, "")
+                    self.assertFalse(os.path.exists(out))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
