@@ -1,15 +1,18 @@
 """CTest checks of the scripts: plot.py on fixtures written from a tiny real run (plus a
 hand-made file with a missing counter), py_baseline.py --quick and its JSON, its machine
-facts taken from `poolbench info --json`, and bad input to both (one line, exit 2, no
-file). POOLBENCH_BINARY names the binary."""
+facts taken from `poolbench info --json`, bad input to both (one line, exit 2, no file),
+and scripts/lib/stages.sh (bench.sh's stages and run folder) with fake stages.
+POOLBENCH_BINARY names the binary."""
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -18,6 +21,7 @@ PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PERF_REPORT = os.path.join(ROOT, "scripts", "perf_report.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
 WAKEUP_TRACE = os.path.join(ROOT, "scripts", "wakeup_trace.py")
+STAGES = os.path.join(ROOT, "scripts", "lib", "stages.sh")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
             "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us", "cpu_utilization", "ctx_switches_per_task",
@@ -358,6 +362,101 @@ class BaselineTest(unittest.TestCase):
                     self.assertFalse(os.path.exists(out))
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+class StagesTest(unittest.TestCase):
+    """scripts/lib/stages.sh, as bench.sh uses it, with fake stages."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="poolbench-stages-")
+        self.results = os.path.join(self.dir, "results")
+        self.published = os.path.join(self.results, "host")
+        os.makedirs(self.published)
+        with open(os.path.join(self.published, "old.txt"), "w") as f:
+            f.write("the last run\n")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pipeline(self, stages, publish_to="host"):
+        """A bash script: the fake stage functions, then `stages` (run_stage lines), then the
+        run folder published to results/`publish_to` and the summary, as bench.sh ends."""
+        script = os.path.join(self.dir, "pipeline.sh")
+        with open(script, "w") as f:
+            f.write(f"""set -euo pipefail
+source {STAGES}
+run_folder_begin {self.published}
+ok() {{ echo "ran $1"; echo "$1" > "$RUN_DIR/$1.txt"; }}
+fail() {{ echo "about to fail"; (exit 3); echo "ran past the failure"; }}
+slow() {{ echo started; touch "$RUN_DIR/started"; sleep 60; echo "slept through"; }}
+{stages}
+run_folder_publish {os.path.join(self.results, publish_to)}
+stage_summary {os.path.join(self.results, publish_to, "logs")}
+""")
+        return script
+
+    def leftovers(self):
+        return [n for n in os.listdir(self.results) if n.startswith(".")]
+
+    def test_a_failed_stage_is_reported_and_the_stages_not_after_it_still_run(self):
+        r = run("bash", self.pipeline("""run_stage a -- ok a
+run_stage b a -- fail
+run_stage c b -- ok c
+run_stage d c -- ok d
+run_stage e a -- ok e""", publish_to="host.failed"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("ran a", r.stdout)
+        self.assertIn("ran e", r.stdout)
+        self.assertNotIn("ran c", r.stdout)
+        self.assertNotIn("ran d", r.stdout)
+        self.assertNotIn("ran past the failure", r.stdout, "a stage stops at its first failing command")
+        failures = [line for line in r.stderr.splitlines() if "failed (exit code" in line]
+        self.assertEqual(len(failures), 1, r.stderr)
+        self.assertRegex(failures[0], r"^poolbench: stage b failed \(exit code 3\); its output is in \S+/logs/b\.log$")
+        self.assertIn("stage d skipped: b failed", r.stderr)
+        summary = r.stdout[r.stdout.index("poolbench: stages"):].splitlines()[1:]
+        failed = os.path.join(self.results, "host.failed")
+        self.assertEqual([line.split() for line in summary],
+                         [["a", "ok"], ["b", "failed", "(exit", "code", "3,", "log", f"{failed}/logs/b.log)"],
+                          ["c", "skipped", "because", "b", "failed"], ["d", "skipped", "because", "b", "failed"],
+                          ["e", "ok"]])
+        with open(os.path.join(failed, "logs", "b.log")) as f:
+            self.assertEqual(f.read(), "about to fail\n")
+        self.assertEqual(sorted(os.listdir(failed)), ["a.txt", "e.txt", "logs"])
+        self.assertEqual(os.listdir(self.published), ["old.txt"], "the published run stays whole")
+        self.assertEqual(self.leftovers(), [])
+
+    def test_a_run_whose_stages_all_succeed_replaces_the_published_one(self):
+        r = run("bash", self.pipeline("""run_stage a -- ok a
+run_stage b a -- ok b"""))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(self.published)), ["a.txt", "b.txt", "logs"])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.published, "logs"))), ["a.log", "b.log"])
+        self.assertEqual(self.leftovers(), [])
+
+    def test_an_interrupt_stops_the_run_and_removes_its_folder(self):
+        script = self.pipeline("""run_stage a -- ok a
+run_stage slow a -- slow
+run_stage after -- ok after""")
+        p = subprocess.Popen(["bash", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not any(os.path.exists(os.path.join(self.results, n, "started")) for n in self.leftovers()):
+                self.assertLess(time.monotonic(), deadline, "the slow stage never started")
+                time.sleep(0.05)
+            os.killpg(p.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group
+            out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.assertEqual(p.returncode, 130, err)
+        self.assertNotIn("slept through", out)
+        self.assertNotIn("ran after", out)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.results), ["host"])
+        self.assertEqual(os.listdir(self.published), ["old.txt"])
 
 
 if __name__ == "__main__":
