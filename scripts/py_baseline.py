@@ -5,7 +5,10 @@ task, concurrent.futures.ThreadPoolExecutor and ProcessPoolExecutor — with the
 knobs, the same checks (every result, every reply byte) and the same JSON schema as
 `poolbench run`, executor names prefixed `py-`, so plot.py can overlay both worlds.
 
-It shares nothing with the C++ side but the protocol: it never runs poolbench's code.
+It shares nothing with the C++ side but the protocol and the machine facts: it asks
+`poolbench info --json` (--poolbench PATH, else $POOLBENCH_BINARY, else
+build/release/bench/poolbench) for the usable CPUs and the workers each sizing rule gives,
+and never runs poolbench's executors.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import os
 import platform
 import resource
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -67,64 +71,62 @@ def serve_connection(conn, timeout):
 
 # ---- machine facts ---------------------------------------------------------------------
 
-def cgroup_cpu_limit():
-    """The CPU quota of this process's own cgroup (v2 cpu.max or v1 cfs files), or None."""
+def default_poolbench():
+    """$POOLBENCH_BINARY, else the release build beside this script (where bench.sh builds it)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.environ.get("POOLBENCH_BINARY") or os.path.join(root, "build", "release", "bench", "poolbench")
+
+
+# The context keys taken from `poolbench info --json`, written as strings like the custom
+# context of `poolbench run`.
+INFO_KEYS = ("allowed_pus", "cgroup_cpu_limit", "usable_cpus", "sizing_rule", "default_workers")
+
+
+def poolbench_info(binary):
+    """Asks `poolbench info --json` for the machine facts, so both sides count usable CPUs
+    (binding and cgroup quota) and size pools the same way. Returns the context keys and
+    the workers by sizing rule; raises BadInput, with one line, when it cannot."""
+    command = f"'{binary} info --json'"
     try:
-        lines = open("/proc/self/cgroup").read().splitlines()
-    except OSError:
-        return None
-    best = None
-    for line in lines:
-        ident, controllers, path = line.split(":", 2)
-        candidates = []
-        if ident == "0" and controllers == "":
-            candidates.append(("v2", "/sys/fs/cgroup" + path))
-        elif "cpu" in controllers.split(","):
-            candidates.append(("v1", "/sys/fs/cgroup/cpu" + path))
-            candidates.append(("v1", "/sys/fs/cgroup/cpu,cpuacct" + path))
-        for kind, directory in candidates:
-            try:
-                if kind == "v2":
-                    quota, period = open(os.path.join(directory, "cpu.max")).read().split()[:2]
-                    if quota == "max":
-                        continue
-                else:
-                    quota = open(os.path.join(directory, "cpu.cfs_quota_us")).read().strip()
-                    period = open(os.path.join(directory, "cpu.cfs_period_us")).read().strip()
-                quota, period = int(quota), int(period)
-            except (OSError, ValueError):
-                continue
-            if quota > 0 and period > 0:
-                cpus = quota / period
-                best = cpus if best is None else min(best, cpus)
-    return best
+        done = subprocess.run([binary, "info", "--json"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BadInput(f"cannot run {command} (set --poolbench or POOLBENCH_BINARY): {error}")
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise BadInput(f"{command} failed (set --poolbench or POOLBENCH_BINARY): {reason}")
+    try:
+        info = json.loads(done.stdout)
+        facts = {key: str(info[key]) for key in INFO_KEYS}
+        rules = {name: int(n) for name, n in info["workers_by_rule"].items()}
+        usable, default_workers = int(info["usable_cpus"]), int(info["default_workers"])
+    except KeyError as error:
+        raise BadInput(f"{command} printed no {error} key")
+    except (ValueError, TypeError, AttributeError) as error:
+        raise BadInput(f"{command} printed no machine facts: {error}")
+    if usable < 1 or default_workers < 1 or not rules:
+        raise BadInput(f"{command} printed no usable CPUs")
+    return facts, rules
 
 
-def machine_context():
-    bound = len(os.sched_getaffinity(0))
-    limit = cgroup_cpu_limit()
-    usable = bound if limit is None else max(1, min(bound, math.ceil(limit)))
+def machine_context(facts):
+    """The result file's context: this Python and host, and poolbench's machine facts."""
     return {
         "executable": "py_baseline.py",
         "python_version": platform.python_version(),
         "host_name": platform.node(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "allowed_pus": str(os.cpu_count()),
-        "cgroup_cpu_limit": "none" if limit is None else f"{limit:g}",
-        "usable_cpus": str(usable),
-        "sizing_rule": "auto",
-        "default_workers": str(usable * 5),
+        **facts,
     }
 
 
-def resolve_workers(text, usable):
-    rules = {"auto": usable * 5, "cpus": usable, "cores": usable, "py38": min(32, usable + 4)}
+def resolve_workers(text, rules):
+    """A worker count from a sizing rule poolbench knows (auto, cpus, ...) or a number."""
     if text in rules:
         return rules[text]
     try:
         n = int(text)
     except ValueError:
-        raise BadInput(f"unknown sizing rule '{text}' (allowed: auto, cpus, cores, py38, or a number from 1 to 4096)")
+        raise BadInput(f"unknown sizing rule '{text}' (allowed: {', '.join(rules)}, or a number from 1 to {MAX_WORKERS})")
     if not 1 <= n <= MAX_WORKERS:
         raise BadInput(f"worker count '{text}' is out of range (allowed: 1 to {MAX_WORKERS})")
     return n
@@ -425,6 +427,7 @@ def parse_args(argv):
     p.add_argument("--round-trips", type=int)
     p.add_argument("--io-timeout-ms", type=int, default=10000)
     p.add_argument("--min-time", type=float, default=None, help="seconds measured per benchmark")
+    p.add_argument("--poolbench", default=default_poolbench(), help="the poolbench binary asked for the machine facts")
 
     args = p.parse_args(argv)
     knobs = argparse.Namespace(
@@ -456,12 +459,13 @@ def parse_args(argv):
 def main(argv):
     try:
         args, knobs, scenario_names, pools, min_time = parse_args(argv)
-        context = machine_context()
-        usable = int(context["usable_cpus"])
+        facts, rules = poolbench_info(args.poolbench)
+        context = machine_context(facts)
+        usable = int(facts["usable_cpus"])
         if args.workers:
-            sizes = sorted({resolve_workers(w, usable) for w in args.workers.split(",") if w})
+            sizes = sorted({resolve_workers(w, rules) for w in args.workers.split(",") if w})
         else:
-            sizes = sorted({1, usable, usable * 5})
+            sizes = sorted({1, usable, int(facts["default_workers"])})
     except BadInput as error:
         print(f"py_baseline: {error}", file=sys.stderr)
         return 2

@@ -1,14 +1,18 @@
-"""CTest checks of the Python scripts: plot.py on fixtures written from a tiny real run
-(plus a hand-made file with a missing counter), py_baseline.py --quick and its JSON, and
-bad input to both (one line, exit 2, no file). POOLBENCH_BINARY names the binary."""
+"""CTest checks of the scripts: plot.py on fixtures written from a tiny real run (plus a
+hand-made file with a missing counter), py_baseline.py --quick and its JSON, its machine
+facts taken from `poolbench info --json`, bad input to both (one line, exit 2, no file),
+and scripts/lib/stages.sh (bench.sh's stages and run folder) with fake stages.
+POOLBENCH_BINARY names the binary."""
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,6 +21,7 @@ PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PERF_REPORT = os.path.join(ROOT, "scripts", "perf_report.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
 WAKEUP_TRACE = os.path.join(ROOT, "scripts", "wakeup_trace.py")
+STAGES = os.path.join(ROOT, "scripts", "lib", "stages.sh")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
             "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us", "cpu_utilization", "ctx_switches_per_task",
@@ -295,6 +300,163 @@ class BaselineTest(unittest.TestCase):
             self.assertEqual(os.listdir(out_dir), [])
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
+
+    def test_machine_facts_are_those_poolbench_info_reports(self):
+        self.assertEqual(self.f.baseline.returncode, 0, self.f.baseline.stderr)
+        r = run(POOLBENCH, "info", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)
+        with open(self.f.baseline_json) as f:
+            context = json.load(f)["context"]
+        for key in ("allowed_pus", "cgroup_cpu_limit", "usable_cpus", "sizing_rule", "default_workers"):
+            self.assertEqual(context[key], str(info[key]), key)
+
+    def write_fake_poolbench(self, directory, body, name="poolbench"):
+        """An executable shell script standing in for poolbench."""
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(path, 0o755)
+        return path
+
+    def test_sizes_pools_by_what_the_binary_it_is_given_reports(self):
+        facts = {"allowed_pus": 9, "cgroup_cpu_limit": "6.5", "usable_cpus": 7, "sizing_rule": "auto",
+                 "default_workers": 35, "workers_by_rule": {"auto": 35, "cpus": 7, "cores": 3, "py38": 11}}
+        work = tempfile.mkdtemp(prefix="poolbench-fake-info-")
+        try:
+            fake = self.write_fake_poolbench(work, f"""[ "$*" = "info --json" ] || exit 1\necho '{json.dumps(facts)}'""")
+            out = os.path.join(work, "b.json")
+            r = run(PYTHON, BASELINE, "--poolbench", fake, "--scenarios", "sleep", "--pools", "py-thread-pool",
+                    "--workers", "cpus,cores", "--tasks", "2", "--sleep-ms", "1", "--min-time", "0.001", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                data = json.load(f)
+            self.assertEqual(data["context"]["usable_cpus"], "7")
+            self.assertEqual(data["context"]["default_workers"], "35")
+            self.assertEqual(data["context"]["cgroup_cpu_limit"], "6.5")
+            self.assertEqual(sorted(e["name"] for e in data["benchmarks"]),
+                             ["sleep/py-thread-pool/workers:3/real_time", "sleep/py-thread-pool/workers:7/real_time"])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_a_poolbench_that_cannot_tell_the_machine_facts_gets_one_line_and_exit_2(self):
+        work = tempfile.mkdtemp(prefix="poolbench-bad-info-")
+        try:
+            out = os.path.join(work, "b.json")
+            missing = os.path.join(work, "nonexistent", "poolbench")
+            failing = self.write_fake_poolbench(work, "echo 'poolbench: broken' >&2; exit 1", "failing")
+            chatty = self.write_fake_poolbench(work, "echo 'not json'", "chatty")
+            terse = self.write_fake_poolbench(work, "echo '{\"usable_cpus\": 2}'", "terse")
+            cases = ((["--poolbench", missing], {}, missing), ([], {"POOLBENCH_BINARY": missing}, missing),
+                     (["--poolbench", failing], {}, "poolbench: broken"),
+                     (["--poolbench", chatty], {}, "no machine facts"),
+                     (["--poolbench", terse], {}, "'allowed_pus'"))
+            for args, env, named in cases:
+                with self.subTest(args or env):
+                    r = subprocess.run([PYTHON, BASELINE, *args, "--scenarios", "sleep", "--out", out],
+                                       capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                    self.assertIn(named, r.stderr)
+                    self.assertEqual(r.stdout, "")
+                    self.assertFalse(os.path.exists(out))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class StagesTest(unittest.TestCase):
+    """scripts/lib/stages.sh, as bench.sh uses it, with fake stages."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="poolbench-stages-")
+        self.results = os.path.join(self.dir, "results")
+        self.published = os.path.join(self.results, "host")
+        os.makedirs(self.published)
+        with open(os.path.join(self.published, "old.txt"), "w") as f:
+            f.write("the last run\n")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pipeline(self, stages, publish_to="host"):
+        """A bash script: the fake stage functions, then `stages` (run_stage lines), then the
+        run folder published to results/`publish_to` and the summary, as bench.sh ends."""
+        script = os.path.join(self.dir, "pipeline.sh")
+        with open(script, "w") as f:
+            f.write(f"""set -euo pipefail
+source {STAGES}
+run_folder_begin {self.published}
+ok() {{ echo "ran $1"; echo "$1" > "$RUN_DIR/$1.txt"; }}
+fail() {{ echo "about to fail"; (exit 3); echo "ran past the failure"; }}
+slow() {{ echo started; touch "$RUN_DIR/started"; sleep 60; echo "slept through"; }}
+{stages}
+run_folder_publish {os.path.join(self.results, publish_to)}
+stage_summary {os.path.join(self.results, publish_to, "logs")}
+""")
+        return script
+
+    def leftovers(self):
+        return [n for n in os.listdir(self.results) if n.startswith(".")]
+
+    def test_a_failed_stage_is_reported_and_the_stages_not_after_it_still_run(self):
+        r = run("bash", self.pipeline("""run_stage a -- ok a
+run_stage b a -- fail
+run_stage c b -- ok c
+run_stage d c -- ok d
+run_stage e a -- ok e""", publish_to="host.failed"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("ran a", r.stdout)
+        self.assertIn("ran e", r.stdout)
+        self.assertNotIn("ran c", r.stdout)
+        self.assertNotIn("ran d", r.stdout)
+        self.assertNotIn("ran past the failure", r.stdout, "a stage stops at its first failing command")
+        failures = [line for line in r.stderr.splitlines() if "failed (exit code" in line]
+        self.assertEqual(len(failures), 1, r.stderr)
+        self.assertRegex(failures[0], r"^poolbench: stage b failed \(exit code 3\); its output is in \S+/logs/b\.log$")
+        self.assertIn("stage d skipped: b failed", r.stderr)
+        summary = r.stdout[r.stdout.index("poolbench: stages"):].splitlines()[1:]
+        failed = os.path.join(self.results, "host.failed")
+        self.assertEqual([line.split() for line in summary],
+                         [["a", "ok"], ["b", "failed", "(exit", "code", "3,", "log", f"{failed}/logs/b.log)"],
+                          ["c", "skipped", "because", "b", "failed"], ["d", "skipped", "because", "b", "failed"],
+                          ["e", "ok"]])
+        with open(os.path.join(failed, "logs", "b.log")) as f:
+            self.assertEqual(f.read(), "about to fail\n")
+        self.assertEqual(sorted(os.listdir(failed)), ["a.txt", "e.txt", "logs"])
+        self.assertEqual(os.listdir(self.published), ["old.txt"], "the published run stays whole")
+        self.assertEqual(self.leftovers(), [])
+
+    def test_a_run_whose_stages_all_succeed_replaces_the_published_one(self):
+        r = run("bash", self.pipeline("""run_stage a -- ok a
+run_stage b a -- ok b"""))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(self.published)), ["a.txt", "b.txt", "logs"])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.published, "logs"))), ["a.log", "b.log"])
+        self.assertEqual(self.leftovers(), [])
+
+    def test_an_interrupt_stops_the_run_and_removes_its_folder(self):
+        script = self.pipeline("""run_stage a -- ok a
+run_stage slow a -- slow
+run_stage after -- ok after""")
+        p = subprocess.Popen(["bash", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not any(os.path.exists(os.path.join(self.results, n, "started")) for n in self.leftovers()):
+                self.assertLess(time.monotonic(), deadline, "the slow stage never started")
+                time.sleep(0.05)
+            os.killpg(p.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group
+            out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.assertEqual(p.returncode, 130, err)
+        self.assertNotIn("slept through", out)
+        self.assertNotIn("ran after", out)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.results), ["host"])
+        self.assertEqual(os.listdir(self.published), ["old.txt"])
 
 
 if __name__ == "__main__":
