@@ -7,6 +7,7 @@
 #include "bench/interrupt.hpp"
 #include "bench/measure.hpp"
 #include "bench/probes.hpp"
+#include "bench/schema.hpp"
 #include "pools/registry.hpp"
 
 namespace poolbench::bench {
@@ -49,6 +50,12 @@ std::vector<Cell> expand_grid(const GridOptions& options,
   return cells;
 }
 
+Counters probe_counters(const ProbeResult& result) {
+  return {{counter_key("ns_per_op"), result.ns_per_op},
+          {counter_key("spread"), result.spread},
+          {counter_key("operations"), static_cast<double>(result.operations)}};
+}
+
 std::vector<std::string> register_probes(bool& any_failed) {
   std::vector<std::string> full_names;
   for (const auto& name : probe_names()) {
@@ -64,9 +71,7 @@ std::vector<std::string> register_probes(bool& any_failed) {
           break;
         }
       }
-      state.counters["ns_per_op"] = result.ns_per_op;
-      state.counters["spread"] = result.spread;
-      state.counters["operations"] = static_cast<double>(result.operations);
+      for (const auto& [counter, value] : probe_counters(result)) state.counters[std::string(counter)] = value;
     });
     b->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
     full_names.push_back("probe/" + name + "/iterations:1/real_time");

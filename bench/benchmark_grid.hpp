@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/probes.hpp"
+#include "bench/schema.hpp"
 #include "pools/machine/sizing.hpp"
 #include "pools/machine/topology.hpp"
 #include "scenarios/scenario.hpp"
@@ -40,6 +42,9 @@ std::vector<Cell> expand_grid(const GridOptions& options,
 /// to 4 × auto plus auto.
 std::vector<std::size_t> quick_sizes(const MachineSize& machine);
 std::vector<std::size_t> sweep_sizes(const MachineSize& machine);
+
+/// The counters of a probe's entry: `ns_per_op`, `spread` and `operations`.
+Counters probe_counters(const ProbeResult& result);
 
 /// Registers one `probe/<name>` benchmark per machine probe (see probes.hpp), whose
 /// counters `ns_per_op`, `spread` and `operations` put the cost of the primitives beside

@@ -12,6 +12,7 @@
 #include "bench/machine_info.hpp"
 #include "bench/probes.hpp"
 #include "bench/run_command.hpp"
+#include "bench/schema.hpp"
 #include "bench/tune_command.hpp"
 #include "pools/core/named_table.hpp"
 #include "scenarios/scenario.hpp"
@@ -67,14 +68,22 @@ int print_probes(const std::vector<std::string>& wanted, bool json) {
     const ProbeResult r = run_probe(name);
     progress_finished(name);
     if (json) {
-      out.push_back({{"name", r.name}, {"ns_per_op", r.ns_per_op}, {"spread", r.spread},
-                     {"operations", r.operations}, {"description", r.description}});
+      out.push_back({{"name", r.name}, {counter_key("ns_per_op"), r.ns_per_op}, {counter_key("spread"), r.spread},
+                     {counter_key("operations"), r.operations}, {"description", r.description}});
     } else {
       std::cout << fmt::format("{:<24}{:>14.0f}{:>8.1f}%  {}\n", r.name, r.ns_per_op, 100 * r.spread, r.description)
                 << std::flush;
     }
   }
   if (json) std::cout << out.dump(2) << '\n';
+  return 0;
+}
+
+int print_schema(bool json) {
+  if (json)
+    std::cout << schema_json().dump(2) << '\n';
+  else
+    std::cout << describe_schema();
   return 0;
 }
 
@@ -134,6 +143,9 @@ int run_cli(int argc, char** argv) {
   auto* probe = app.add_subcommand("probe", "Measure the primitives executors are built from, on this machine now");
   probe->add_option("--probes", probe_request, "Which probes (default: all)")->delimiter(',');
   probe->add_flag("--json", probe_json, "Print JSON");
+  bool schema_as_json = false;
+  auto* schema = app.add_subcommand("schema", "Print every key the JSON output holds, with its unit and meaning");
+  schema->add_flag("--json", schema_as_json, "Print JSON: a list of {name, where, unit, meaning, when}");
   TuneRequest tune_request;
   auto* tune = app.add_subcommand("tune", "Find the best pool size for a scenario on this machine");
   add_tune_options(*tune, tune_request);
@@ -144,6 +156,7 @@ int run_cli(int argc, char** argv) {
     app.parse(argc, argv);
     if (info->parsed()) return print_info(json, parse_sizing_rule(rule_text), parse_pinning(pinning_text));
     if (list->parsed()) return print_list();
+    if (schema->parsed()) return print_schema(schema_as_json);
     if (run->parsed()) {
       run_request.benchmark_flags = run->remaining();
       return run_benchmarks(run_request);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/schema.hpp"
 #include "bench/version.hpp"
 
 namespace poolbench::bench {
@@ -30,22 +31,22 @@ std::string cgroup_limit_text(const Topology& topology) {
 
 nlohmann::ordered_json machine_context(const Topology& t, const SizingRule& default_rule) {
   nlohmann::ordered_json j;
-  j["poolbench_version"] = std::string(version);
-  j["hwloc_version"] = t.hwloc_version;
-  j["topology_packages"] = t.packages;
-  j["topology_numa_nodes"] = t.numa_nodes;
-  j["topology_cores"] = t.cores;
-  j["topology_pus"] = t.pus;
-  j["allowed_pus"] = t.allowed_pus;
-  j["cpu_binding"] = t.binding.to_string();
-  j["cgroup_cpu_limit"] = cgroup_limit_text(t);
-  j["usable_cpus"] = t.usable_cpus();
-  j["usable_cores"] = t.usable_cores();
-  j["l1d_bytes"] = t.l1d_bytes;
-  j["l2_bytes"] = t.l2_bytes;
-  j["l3_bytes"] = t.l3_bytes;
-  j["sizing_rule"] = default_rule.name();
-  j["default_workers"] = workers_for(default_rule, t.size());
+  j[context_key("poolbench_version")] = std::string(version);
+  j[context_key("hwloc_version")] = t.hwloc_version;
+  j[context_key("topology_packages")] = t.packages;
+  j[context_key("topology_numa_nodes")] = t.numa_nodes;
+  j[context_key("topology_cores")] = t.cores;
+  j[context_key("topology_pus")] = t.pus;
+  j[context_key("allowed_pus")] = t.allowed_pus;
+  j[context_key("cpu_binding")] = t.binding.to_string();
+  j[context_key("cgroup_cpu_limit")] = cgroup_limit_text(t);
+  j[context_key("usable_cpus")] = t.usable_cpus();
+  j[context_key("usable_cores")] = t.usable_cores();
+  j[context_key("l1d_bytes")] = t.l1d_bytes;
+  j[context_key("l2_bytes")] = t.l2_bytes;
+  j[context_key("l3_bytes")] = t.l3_bytes;
+  j[context_key("sizing_rule")] = default_rule.name();
+  j[context_key("default_workers")] = workers_for(default_rule, t.size());
   return j;
 }
 

@@ -31,7 +31,7 @@ void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& sce
   }
   metrics.before_shutdown(*executor);
   executor.reset();
-  for (const auto& [name, value] : metrics.counters()) state.counters[name] = value;
+  for (const auto& [name, value] : metrics.counters()) state.counters[std::string(name)] = value;
 }
 
 }  // namespace poolbench::bench

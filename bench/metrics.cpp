@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bench/schema.hpp"
+
 namespace poolbench::bench {
 namespace {
 
@@ -50,38 +52,42 @@ Counters Metrics::counters() const {
   const double tasks = static_cast<double>(std::max<std::uint64_t>(tasks_, 1));
   const double ideal = scenario_.ideal_seconds(cell_.workers, usable_cpus_) * static_cast<double>(runs_);
   Counters c{
-      {"workers", static_cast<double>(cell_.workers)},
-      {"tasks", static_cast<double>(runs_ ? tasks_ / runs_ : 0)},
-      {"tasks_per_second", run_seconds > 0 ? static_cast<double>(tasks_) / run_seconds : 0},
-      {"latency_p50_us", us(latency_.percentile(50))},
-      {"latency_p90_us", us(latency_.percentile(90))},
-      {"latency_p99_us", us(latency_.percentile(99))},
-      {"latency_max_us", us(latency_.max())},
-      {"queue_wait_p50_us", us(queue_wait_.percentile(50))},
-      {"queue_wait_p99_us", us(queue_wait_.percentile(99))},
-      {"cpu_utilization", wall > 0 ? (now.cpu_seconds - start_usage_.cpu_seconds) / wall / usable_cpus_ : 0},
-      {"ctx_switches_per_task", static_cast<double>(now.context_switches - start_usage_.context_switches) / tasks},
-      {"peak_rss_mib", static_cast<double>(peak_rss_bytes() + worker_rss_) / (1024.0 * 1024.0)},
-      {"threads_created", static_cast<double>(threads_)},
-      {"processes_created", static_cast<double>(processes_)},
-      {"efficiency", ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
+      {counter_key("workers"), static_cast<double>(cell_.workers)},
+      {counter_key("tasks"), static_cast<double>(runs_ ? tasks_ / runs_ : 0)},
+      {counter_key("tasks_per_second"), run_seconds > 0 ? static_cast<double>(tasks_) / run_seconds : 0},
+      {counter_key("latency_p50_us"), us(latency_.percentile(50))},
+      {counter_key("latency_p90_us"), us(latency_.percentile(90))},
+      {counter_key("latency_p99_us"), us(latency_.percentile(99))},
+      {counter_key("latency_max_us"), us(latency_.max())},
+      {counter_key("queue_wait_p50_us"), us(queue_wait_.percentile(50))},
+      {counter_key("queue_wait_p99_us"), us(queue_wait_.percentile(99))},
+      {counter_key("cpu_utilization"),
+       wall > 0 ? (now.cpu_seconds - start_usage_.cpu_seconds) / wall / usable_cpus_ : 0},
+      {counter_key("ctx_switches_per_task"),
+       static_cast<double>(now.context_switches - start_usage_.context_switches) / tasks},
+      {counter_key("peak_rss_mib"), static_cast<double>(peak_rss_bytes() + worker_rss_) / (1024.0 * 1024.0)},
+      {counter_key("threads_created"), static_cast<double>(threads_)},
+      {counter_key("processes_created"), static_cast<double>(processes_)},
+      {counter_key("efficiency"), ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
   };
   if (warm_tasks_ > 0)
-    c.emplace_back("heap_allocs_per_task", static_cast<double>(warm_allocations_) / static_cast<double>(warm_tasks_));
+    c.emplace_back(counter_key("heap_allocs_per_task"),
+                   static_cast<double>(warm_allocations_) / static_cast<double>(warm_tasks_));
   if (idle_workers_ > 0) {
     const double per_worker_mib = static_cast<double>(idle_workers_) * 1024.0 * 1024.0;
-    c.emplace_back("idle_worker_rss_mib", static_cast<double>(idle_worker_rss_) / per_worker_mib);
-    c.emplace_back("idle_worker_pss_mib", static_cast<double>(idle_worker_pss_) / per_worker_mib);
+    c.emplace_back(counter_key("idle_worker_rss_mib"), static_cast<double>(idle_worker_rss_) / per_worker_mib);
+    c.emplace_back(counter_key("idle_worker_pss_mib"), static_cast<double>(idle_worker_pss_) / per_worker_mib);
   }
   const scenarios::TaskFlow flow = scenario_.flow();
-  if (flow.in_flight > 0) c.emplace_back("in_flight", static_cast<double>(flow.in_flight));
-  if (flow.submission == scenarios::Submission::post) c.emplace_back("posted", 1);
-  if (!flow.instrumented) c.emplace_back("instrumented", 0);
+  if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
+  if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
+  if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
   if (scenarios::scenario_traits(cell_.scenario).over_connections) {
-    c.emplace_back("connections", static_cast<double>(scenario_.tasks_per_run()));
-    c.emplace_back("requests_per_second", run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);
-    c.emplace_back("rtt_p50_us", us(rtt_.percentile(50)));
-    c.emplace_back("rtt_p99_us", us(rtt_.percentile(99)));
+    c.emplace_back(counter_key("connections"), static_cast<double>(scenario_.tasks_per_run()));
+    c.emplace_back(counter_key("requests_per_second"),
+                   run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);
+    c.emplace_back(counter_key("rtt_p50_us"), us(rtt_.percentile(50)));
+    c.emplace_back(counter_key("rtt_p99_us"), us(rtt_.percentile(99)));
   }
   return c;
 }

@@ -1,19 +1,17 @@
 #pragma once
 
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "bench/benchmark_grid.hpp"
 #include "bench/histogram.hpp"
 #include "bench/resource_usage.hpp"
+#include "bench/schema.hpp"
 #include "pools/core/executor.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace poolbench::bench {
-
-/// Named counters in the order they go into the JSON (README, "JSON").
-using Counters = std::vector<std::pair<std::string, double>>;
 
 /// Everything measured while one executor ran one scenario some number of times:
 /// started before the executor is built, fed every run, told about the executor before it

@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 
 #include <ostream>
+#include <string>
+#include <string_view>
 
 #include "bench/interrupt.hpp"
+#include "bench/schema.hpp"
 
 namespace poolbench::bench {
 namespace {
 
-double counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
-  const auto it = run.counters.find(name);
+double counter(const benchmark::BenchmarkReporter::Run& run, std::string_view name) {
+  const auto it = run.counters.find(std::string(name));
   return it == run.counters.end() ? 0.0 : static_cast<double>(it->second);
 }
 
@@ -32,18 +35,19 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
       continue;
     }
     if (name.rfind("probe/", 0) == 0) {
-      out << fmt::format("{:<44}{:>13.0f} ns per operation (spread {:.1f}%)\n", name, counter(run, "ns_per_op"),
-                         100 * counter(run, "spread"));
+      out << fmt::format("{:<44}{:>13.0f} ns per operation (spread {:.1f}%)\n", name,
+                         counter(run, counter_key("ns_per_op")), 100 * counter(run, counter_key("spread")));
       continue;
     }
-    const double rps = counter(run, "requests_per_second");
-    const double efficiency = counter(run, "efficiency");
+    const double rps = counter(run, counter_key("requests_per_second"));
+    const double efficiency = counter(run, counter_key("efficiency"));
     out << fmt::format("{:<44}{:>13.0f}{:>11.1f}{:>11.1f}{:>11.1f}{:>7}{:>6.0f}%{}\n", name,
-                       counter(run, "tasks_per_second"), counter(run, "latency_p50_us"),
-                       counter(run, "latency_p99_us"), counter(run, "queue_wait_p99_us"),
+                       counter(run, counter_key("tasks_per_second")), counter(run, counter_key("latency_p50_us")),
+                       counter(run, counter_key("latency_p99_us")), counter(run, counter_key("queue_wait_p99_us")),
                        efficiency > 0 ? fmt::format("{:.2f}", efficiency) : std::string("-"),
-                       100.0 * counter(run, "cpu_utilization"),
-                       rps > 0 ? fmt::format("  {:.0f} req/s, rtt p99 {:.0f} us", rps, counter(run, "rtt_p99_us"))
+                       100.0 * counter(run, counter_key("cpu_utilization")),
+                       rps > 0 ? fmt::format("  {:.0f} req/s, rtt p99 {:.0f} us", rps,
+                                             counter(run, counter_key("rtt_p99_us")))
                                : std::string());
   }
   out.flush();

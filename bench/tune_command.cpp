@@ -14,6 +14,7 @@
 #include "bench/machine_info.hpp"
 #include "bench/metrics.hpp"
 #include "bench/output_file.hpp"
+#include "bench/schema.hpp"
 #include "bench/tuning.hpp"
 #include "pools/registry.hpp"
 #include "pools/threads/sync_executor.hpp"
@@ -120,7 +121,7 @@ void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& 
     if (m.point.workers == t.formula_workers) marks += " formula";
     std::cout << fmt::format("{:>8}{:>14.1f}{:>8.1f}%{:>9.2f}{:>11.0f} {}\n", m.point.workers, m.point.median(),
                              100 * m.point.spread(), m.point.median() / t.best_throughput,
-                             counter(m.counters, "latency_p99_us"), marks);
+                             counter(m.counters, counter_key("latency_p99_us")), marks);
   }
   std::cout << '\n';
   std::cout << fmt::format("best:     {} workers, {:.1f} {} (spread {:.1f}%)\n", t.best_workers, t.best_throughput,
@@ -144,34 +145,35 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
   auto& sweep = j["sweep"] = nlohmann::ordered_json::array();
   for (const auto& m : sweeper.measured()) {
     nlohmann::ordered_json entry;
-    entry["name"] = Cell{r.scenario, r.pool, m.point.workers}.name();
+    entry[tuning_key("name")] = Cell{r.scenario, r.pool, m.point.workers}.name();
     for (const auto& [name, value] : m.counters) entry[name] = value;
-    entry["repetitions"] = repetitions;
-    entry["throughput_median"] = m.point.median();
-    entry["throughput_spread"] = m.point.spread();
-    entry["throughput_runs"] = m.point.throughputs;
+    entry[tuning_key("repetitions")] = repetitions;
+    entry[tuning_key("throughput_median")] = m.point.median();
+    entry[tuning_key("throughput_spread")] = m.point.spread();
+    entry[tuning_key("throughput_runs")] = m.point.throughputs;
     sweep.push_back(entry);
   }
   auto& tuning = j["tuning"];
-  tuning["scenario"] = r.scenario;
-  tuning["pool"] = r.pool;
-  tuning["throughput_unit"] = unit_of(r.scenario);
-  tuning["best_workers"] = t.best_workers;
-  tuning["best_throughput"] = t.best_throughput;
-  tuning["best_spread"] = t.best_spread;
-  tuning["knee_workers"] = t.knee_workers;
-  tuning["default_workers"] = t.default_workers;
-  tuning["default_vs_best"] = t.default_vs_best;
-  tuning["py38_workers"] = t.py38_workers;
-  tuning["py38_vs_best"] = t.py38_vs_best;
-  tuning["task_wait_us"] = profile.wait_ns / 1000;
-  tuning["task_compute_us"] = profile.compute_ns / 1000;
-  tuning["formula_estimate"] = std::isfinite(t.formula_estimate) ? nlohmann::ordered_json(t.formula_estimate)
-                                                                  : nlohmann::ordered_json("unbounded");
-  tuning["formula_workers"] = t.formula_workers;
-  tuning["formula_vs_best"] = t.formula_vs_best;
-  tuning["recommendation"] = t.recommendation;
-  tuning["warnings"] = t.warnings;
+  tuning[tuning_key("scenario")] = r.scenario;
+  tuning[tuning_key("pool")] = r.pool;
+  tuning[tuning_key("throughput_unit")] = unit_of(r.scenario);
+  tuning[tuning_key("best_workers")] = t.best_workers;
+  tuning[tuning_key("best_throughput")] = t.best_throughput;
+  tuning[tuning_key("best_spread")] = t.best_spread;
+  tuning[tuning_key("knee_workers")] = t.knee_workers;
+  tuning[tuning_key("default_workers")] = t.default_workers;
+  tuning[tuning_key("default_vs_best")] = t.default_vs_best;
+  tuning[tuning_key("py38_workers")] = t.py38_workers;
+  tuning[tuning_key("py38_vs_best")] = t.py38_vs_best;
+  tuning[tuning_key("task_wait_us")] = profile.wait_ns / 1000;
+  tuning[tuning_key("task_compute_us")] = profile.compute_ns / 1000;
+  tuning[tuning_key("formula_estimate")] = std::isfinite(t.formula_estimate)
+                                              ? nlohmann::ordered_json(t.formula_estimate)
+                                              : nlohmann::ordered_json("unbounded");
+  tuning[tuning_key("formula_workers")] = t.formula_workers;
+  tuning[tuning_key("formula_vs_best")] = t.formula_vs_best;
+  tuning[tuning_key("recommendation")] = t.recommendation;
+  tuning[tuning_key("warnings")] = t.warnings;
   return j;
 }
 

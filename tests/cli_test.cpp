@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "tests/run_command.hpp"
@@ -95,6 +96,60 @@ TEST(Cli, ProbeMeasuresThePrimitives) {
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["name"], "pipe_round_trip");
   EXPECT_GT(j[0]["ns_per_op"].get<double>(), 0);
+}
+
+/// The names `poolbench schema --json` defines in `where`.
+std::set<std::string> schema_names(const std::string& where) {
+  const auto r = run("schema --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> names;
+  for (const auto& key : nlohmann::json::parse(r.out))
+    if (key["where"] == where) names.insert(key["name"].get<std::string>());
+  return names;
+}
+
+TEST(Cli, SchemaJsonGivesEachKeyItsPlaceUnitMeaningAndWhen) {
+  const auto r = run("schema --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_FALSE(j.empty());
+  for (const auto& key : j) {
+    EXPECT_THAT(key["where"].get<std::string>(), ::testing::AnyOf("counter", "context", "tuning")) << key.dump();
+    for (const char* field : {"name", "unit", "meaning", "when"}) EXPECT_TRUE(key[field].is_string()) << key.dump();
+  }
+}
+
+TEST(Cli, SchemaTableNamesEveryKey) {
+  const auto r = run("schema");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* where : {"counter", "context", "tuning"})
+    for (const auto& name : schema_names(where)) EXPECT_THAT(r.out, HasSubstr(" " + name + " ")) << where;
+}
+
+TEST(Cli, SchemaUnknownFlagIsRejected) { expect_rejected("schema --bogus", "--bogus"); }
+
+TEST(Cli, TuneFileHoldsExactlyTheSchemasTuningKeysAndCounters) {
+  const fs::path out = fs::temp_directory_path() / ("poolbench-schema-tune-" + std::to_string(::getpid()) + ".json");
+  const auto r = run("tune --scenario sleep --tasks 2 --sleep-ms 1 --max-workers 1 --repetitions 1 --out " +
+                     shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(std::ifstream(out));
+  fs::remove(out);
+  std::set<std::string> tuning;
+  for (const auto& [key, value] : j["tuning"].items()) tuning.insert(key);
+  std::set<std::string> entry_keys;
+  for (const auto& entry : j["sweep"])
+    for (const auto& [key, value] : entry.items()) entry_keys.insert(key);
+  const std::set<std::string> counters = schema_names("counter");
+  std::set<std::string> sweep_tuning;
+  for (const auto& key : entry_keys)
+    if (!counters.contains(key)) sweep_tuning.insert(key);
+  tuning.insert(sweep_tuning.begin(), sweep_tuning.end());
+  EXPECT_EQ(tuning, schema_names("tuning"));
+  std::set<std::string> context;
+  for (const auto& [key, value] : j["context"].items()) context.insert(key);
+  EXPECT_EQ(context, schema_names("context"));
 }
 
 TEST(Cli, UnknownProbeIsRejected) { expect_rejected("probe --probes teleport", "'teleport'"); }

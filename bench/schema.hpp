@@ -1,0 +1,175 @@
+#pragma once
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace poolbench::bench {
+
+/// One key poolbench writes into its JSON. The table below is the one place the output's
+/// vocabulary is defined: `poolbench schema` prints it, the code that writes a key names it
+/// through counter_key / context_key / tuning_key (a name not in the table does not
+/// compile), tests/schema_test.cpp checks every key in the table is written, and
+/// tests/schema_names_test.py checks the scripts and README against it.
+struct SchemaKey {
+  std::string_view name;
+  /// "counter": a benchmark entry's counter in a run file (also in each `sweep` entry of a
+  /// tune file). "context": the machine facts of a run file's "context" (where every value
+  /// is a string, as Google Benchmark keeps them), a tune file's "context" and `info --json`.
+  /// "tuning": a tune file's "tuning" object and the keys of its `sweep` entries beside the
+  /// counters. A name is unique within its `where`, not across them (default_workers).
+  std::string_view where;
+  std::string_view unit;     ///< e.g. "us", "tasks/s", "MiB", "fraction", "count", "text"
+  std::string_view meaning;  ///< what the value is, in one sentence
+  std::string_view when;     ///< when the key is present: "every file", "socket runs", ...
+};
+
+/// Every key, grouped by `where`, each group in the order the JSON holds it.
+inline constexpr std::array schema_table{
+    // Counters of every scenario entry (`<scenario>/<pool>/workers:<n>`), in the order
+    // Metrics::counters() writes them.
+    SchemaKey{"workers", "counter", "count", "workers of the executor (thread-per-task: tasks per run, all at once)",
+              "scenario entries"},
+    SchemaKey{"tasks", "counter", "count", "tasks per run (socket: connections per run)", "scenario entries"},
+    SchemaKey{"tasks_per_second", "counter", "tasks/s", "tasks ended per second of the timed runs", "scenario entries"},
+    SchemaKey{"latency_p50_us", "counter", "us", "median of submit -> done over the timed tasks",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"latency_p90_us", "counter", "us", "90th percentile of submit -> done",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"latency_p99_us", "counter", "us", "99th percentile of submit -> done",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"latency_max_us", "counter", "us", "longest submit -> done",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"queue_wait_p50_us", "counter", "us", "median of submit -> start (time spent queued)",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"queue_wait_p99_us", "counter", "us", "99th percentile of submit -> start",
+              "scenario entries (0 with --instrument off)"},
+    SchemaKey{"cpu_utilization", "counter", "fraction",
+              "user + sys CPU of the process and its reaped children / wall time / usable CPUs", "scenario entries"},
+    SchemaKey{"ctx_switches_per_task", "counter", "count", "context switches of the process per task",
+              "scenario entries"},
+    SchemaKey{"peak_rss_mib", "counter", "MiB", "peak RSS of this process plus each worker process's peak",
+              "scenario entries"},
+    SchemaKey{"threads_created", "counter", "count", "threads the executor created", "scenario entries"},
+    SchemaKey{"processes_created", "counter", "count", "processes the executor created", "scenario entries"},
+    SchemaKey{"efficiency", "counter", "ratio", "ideal time / measured time (socket: 0, it has no ideal)",
+              "scenario entries"},
+    SchemaKey{"heap_allocs_per_task", "counter", "count",
+              "operator new calls in all threads per task, over the runs after the first",
+              "scenario entries of more than one run"},
+    SchemaKey{"idle_worker_rss_mib", "counter", "MiB", "mean VmRSS of the worker processes once the runs are over",
+              "executors with worker processes"},
+    SchemaKey{"idle_worker_pss_mib", "counter", "MiB", "mean Pss of the worker processes once the runs are over",
+              "executors with worker processes"},
+    SchemaKey{"in_flight", "counter", "count", "most tasks outstanding at once", "runs with --in-flight"},
+    SchemaKey{"posted", "counter", "flag", "1: tasks were posted (fire-and-forget), not submitted",
+              "runs with --submit post"},
+    SchemaKey{"instrumented", "counter", "flag", "0: tasks were not timed one by one", "runs with --instrument off"},
+    SchemaKey{"connections", "counter", "count", "concurrent client connections", "socket runs"},
+    SchemaKey{"requests_per_second", "counter", "requests/s", "request/reply pairs per second of the timed runs",
+              "socket runs"},
+    SchemaKey{"rtt_p50_us", "counter", "us", "median request -> reply round trip", "socket runs"},
+    SchemaKey{"rtt_p99_us", "counter", "us", "99th percentile request -> reply round trip", "socket runs"},
+    // Counters of the probe/<name> entries (also the fields of `probe --json`).
+    SchemaKey{"ns_per_op", "counter", "ns", "cost of one operation of the probe, median over batches",
+              "probe/<name> entries"},
+    SchemaKey{"spread", "counter", "fraction", "median absolute deviation / median, across batches",
+              "probe/<name> entries"},
+    SchemaKey{"operations", "counter", "count", "operations timed in all", "probe/<name> entries"},
+    // Context: machine_context(), in its order.
+    SchemaKey{"poolbench_version", "context", "text", "version of poolbench that wrote the file", "every file"},
+    SchemaKey{"hwloc_version", "context", "text", "version of hwloc that read the topology", "every file"},
+    SchemaKey{"topology_packages", "context", "count", "CPU packages (sockets) of the machine", "every file"},
+    SchemaKey{"topology_numa_nodes", "context", "count", "NUMA nodes of the machine", "every file"},
+    SchemaKey{"topology_cores", "context", "count", "physical cores of the machine", "every file"},
+    SchemaKey{"topology_pus", "context", "count", "processing units (hardware threads) of the machine", "every file"},
+    SchemaKey{"allowed_pus", "context", "count", "PUs in the allowed cpuset (the cgroup's cpuset)", "every file"},
+    SchemaKey{"cpu_binding", "context", "PU list",
+              "the PUs this process is bound to, as taskset prints them (\"0-3,6\")", "every file"},
+    SchemaKey{"cgroup_cpu_limit", "context", "CPUs", "the cgroup's CPU quota as a decimal (\"0.5\"), or \"none\"",
+              "every file"},
+    SchemaKey{"usable_cpus", "context", "count", "min(bound PUs, ceil(cgroup quota / period)), at least 1",
+              "every file"},
+    SchemaKey{"usable_cores", "context", "count", "physical cores among the usable CPUs", "every file"},
+    SchemaKey{"l1d_bytes", "context", "bytes", "L1 data cache size (0: unknown)", "every file"},
+    SchemaKey{"l2_bytes", "context", "bytes", "L2 cache size (0: unknown)", "every file"},
+    SchemaKey{"l3_bytes", "context", "bytes", "L3 cache size (0: unknown)", "every file"},
+    SchemaKey{"sizing_rule", "context", "text", "the default sizing rule (auto, cpus, cores, py38 or a number)",
+              "every file"},
+    SchemaKey{"default_workers", "context", "count", "workers the default sizing rule gives here", "every file"},
+    // Tuning: the keys of each sweep entry beside its counters, then the "tuning" object.
+    SchemaKey{"name", "tuning", "text", "<scenario>/<pool>/workers:<n> of the size measured",
+              "tune files: each sweep entry"},
+    SchemaKey{"repetitions", "tuning", "count", "measured runs at this size (after one warm-up run)",
+              "tune files: each sweep entry"},
+    SchemaKey{"throughput_median", "tuning", "throughput_unit", "median throughput of the repetitions",
+              "tune files: each sweep entry"},
+    SchemaKey{"throughput_spread", "tuning", "fraction", "median absolute deviation / median of the repetitions",
+              "tune files: each sweep entry"},
+    SchemaKey{"throughput_runs", "tuning", "list of throughput_unit", "throughput of each repetition, in order",
+              "tune files: each sweep entry"},
+    SchemaKey{"scenario", "tuning", "text", "the scenario tuned for", "tune files: the tuning object"},
+    SchemaKey{"pool", "tuning", "text", "the executor sized", "tune files: the tuning object"},
+    SchemaKey{"throughput_unit", "tuning", "text", "what throughputs count: \"tasks/s\" or \"requests/s\"",
+              "tune files: the tuning object"},
+    SchemaKey{"best_workers", "tuning", "count", "the size with the highest median throughput",
+              "tune files: the tuning object"},
+    SchemaKey{"best_throughput", "tuning", "throughput_unit", "median throughput at the best size",
+              "tune files: the tuning object"},
+    SchemaKey{"best_spread", "tuning", "fraction", "spread of the repetitions at the best size",
+              "tune files: the tuning object"},
+    SchemaKey{"knee_workers", "tuning", "count", "the smallest size within 5 % of the best",
+              "tune files: the tuning object"},
+    SchemaKey{"default_workers", "tuning", "count", "the auto rule's size (usable CPUs x 5)",
+              "tune files: the tuning object"},
+    SchemaKey{"default_vs_best", "tuning", "ratio", "throughput at the auto size / the best",
+              "tune files: the tuning object"},
+    SchemaKey{"py38_workers", "tuning", "count", "Python 3.8's size: min(32, usable CPUs + 4)",
+              "tune files: the tuning object"},
+    SchemaKey{"py38_vs_best", "tuning", "ratio", "throughput at the py38 size / the best",
+              "tune files: the tuning object"},
+    SchemaKey{"task_wait_us", "tuning", "us", "time a task waits (busy - CPU), profiled inline",
+              "tune files: the tuning object"},
+    SchemaKey{"task_compute_us", "tuning", "us", "CPU time of a task, profiled inline",
+              "tune files: the tuning object"},
+    SchemaKey{"formula_estimate", "tuning", "workers",
+              "usable CPUs x 1.0 x (1 + wait / compute), or \"unbounded\" with no compute time",
+              "tune files: the tuning object"},
+    SchemaKey{"formula_workers", "tuning", "count", "the formula's estimate rounded into the sweep's range",
+              "tune files: the tuning object"},
+    SchemaKey{"formula_vs_best", "tuning", "ratio", "throughput at the formula's size / the best",
+              "tune files: the tuning object"},
+    SchemaKey{"recommendation", "tuning", "text", "the verdict in one sentence", "tune files: the tuning object"},
+    SchemaKey{"warnings", "tuning", "list of text", "unstable sizes, a busy machine; empty when none",
+              "tune files: the tuning object"},
+};
+
+/// The table as a list, for code that walks it.
+inline std::span<const SchemaKey> schema_keys() { return schema_table; }
+
+/// `name` if the table defines it in `where`. Evaluated at compile time, so writing a key
+/// the table lacks (or misspelling one) is a build error that points here.
+consteval std::string_view defined_key(std::string_view where, std::string_view name) {
+  for (const SchemaKey& key : schema_table)
+    if (key.where == where && key.name == name) return key.name;
+  throw "not in bench/schema.hpp's schema_table: define the key there (name, where, unit, meaning, when) first";
+}
+consteval std::string_view counter_key(std::string_view name) { return defined_key("counter", name); }
+consteval std::string_view context_key(std::string_view name) { return defined_key("context", name); }
+consteval std::string_view tuning_key(std::string_view name) { return defined_key("tuning", name); }
+
+/// Named counters in the order they go into the JSON. Every name is a counter of the table
+/// (written through counter_key), which owns the characters.
+using Counters = std::vector<std::pair<std::string_view, double>>;
+
+/// The table for people (`poolbench schema`): one key per line, grouped by where.
+std::string describe_schema();
+
+/// The table as JSON (`poolbench schema --json`): a list of {name, where, unit, meaning, when}.
+nlohmann::ordered_json schema_json();
+
+}  // namespace poolbench::bench
