@@ -26,8 +26,11 @@ NOT_POOLBENCH_KEYS = {
     "library_build_type", "library_version", "json_schema_version",
     # The sections of run and tune files.
     "context", "benchmarks", "tuning", "sweep",
-    # py_baseline.py's own context field.
-    "python_version",
+    # py_baseline.py's own context field, and the environment variable naming the binary.
+    "python_version", "POOLBENCH_BINARY",
+    # `poolbench info --json`'s own field beyond the run context (the schema covers what a
+    # run and a tune write): the worker count of each sizing rule.
+    "workers_by_rule",
     # scripts/wakeup_trace.py's files, which perf_report.py reads beside the runs.
     "wakeup_trace", "pools", "wakeups", "cross_cpu", "command",
     # perf_report.py's own notes on an entry, and the probe names it looks up in "_probes".
