@@ -90,7 +90,7 @@ std::vector<std::string> register_grid(const GridOptions& options,
       if (s->name() == cell.scenario) scenario = s.get();
     auto* b = benchmark::RegisterBenchmark(
         cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, timeout = options.task_timeout,
-         &any_failed](benchmark::State& state) {
+                              &any_failed](benchmark::State& state) {
           progress_started(cell.name());
           measure(state, cell, *scenario, topology, pinning, timeout, any_failed);
         });

@@ -14,12 +14,12 @@
 #include "bench/run_command.hpp"
 #include "bench/schema.hpp"
 #include "bench/tune_command.hpp"
-#include "pools/core/named_table.hpp"
-#include "scenarios/scenario.hpp"
 #include "pools/core/errors.hpp"
-#include "pools/registry.hpp"
+#include "pools/core/named_table.hpp"
 #include "pools/machine/sizing.hpp"
 #include "pools/machine/topology.hpp"
+#include "pools/registry.hpp"
+#include "scenarios/scenario.hpp"
 
 namespace poolbench::bench {
 namespace {
@@ -37,7 +37,8 @@ int print_info(bool json, const SizingRule& rule, Pinning pinning) {
     j["workers_by_rule"] = by_rule;
     j["pinning"] = pinning_name(pinning);
     auto& sets = j["placement"] = nlohmann::ordered_json::array();
-    for (std::size_t i = 0; i < placement.sets.size() && i < workers; ++i) sets.push_back(placement.sets[i].to_string());
+    for (std::size_t i = 0; i < placement.sets.size() && i < workers; ++i)
+      sets.push_back(placement.sets[i].to_string());
     std::cout << j.dump(2) << '\n';
   } else {
     std::cout << describe_machine(topology, rule);
@@ -68,8 +69,11 @@ int print_probes(const std::vector<std::string>& wanted, bool json) {
     const ProbeResult r = run_probe(name);
     progress_finished(name);
     if (json) {
-      out.push_back({{"name", r.name}, {counter_key("ns_per_op"), r.ns_per_op}, {counter_key("spread"), r.spread},
-                     {counter_key("operations"), r.operations}, {"description", r.description}});
+      out.push_back({{"name", r.name},
+                     {counter_key("ns_per_op"), r.ns_per_op},
+                     {counter_key("spread"), r.spread},
+                     {counter_key("operations"), r.operations},
+                     {"description", r.description}});
     } else {
       std::cout << fmt::format("{:<24}{:>14.0f}{:>8.1f}%  {}\n", r.name, r.ns_per_op, 100 * r.spread, r.description)
                 << std::flush;
@@ -110,7 +114,8 @@ void add_tune_options(CLI::App& tune, TuneRequest& r) {
 
 std::string subcommand_names(const CLI::App& app) {
   std::vector<std::string> names;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
   return join_names(names);
 }
 

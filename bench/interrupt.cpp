@@ -69,7 +69,8 @@ void write_all(int fd, const std::string& text) noexcept {
   }
   const AbandonedOutputs outputs = abandon_output_files();
   const std::size_t left = kill_and_reap_all_subprocesses(std::chrono::seconds(1));
-  std::string line = fmt::format("poolbench: interrupted by SIG{}; {}; ", ::sigabbrev_np(signal), describe_unfinished());
+  std::string line =
+      fmt::format("poolbench: interrupted by SIG{}; {}; ", ::sigabbrev_np(signal), describe_unfinished());
   if (outputs.written.empty()) {
     line += "nothing written";
   } else {

@@ -37,8 +37,8 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
 std::chrono::nanoseconds resolve_task_timeout(const KnobFlags& f) {
   const double seconds = f.task_timeout_s.value_or(60.0);
   if (!(seconds > 0 && seconds <= 86'400))
-    throw ConfigError(fmt::format("--task-timeout {} is out of range (allowed: more than 0, at most 86400 seconds)",
-                                  seconds));
+    throw ConfigError(
+        fmt::format("--task-timeout {} is out of range (allowed: more than 0, at most 86400 seconds)", seconds));
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
 }
 
@@ -65,7 +65,8 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   }
   o.connections = f.connections ? checked(scenarios::Knob::connections, *f.connections) : (quick ? 8 : 32);
   o.round_trips = f.round_trips ? checked(scenarios::Knob::round_trips, *f.round_trips) : (quick ? 200 : 1000);
-  if (f.io_timeout_ms) o.io_timeout = std::chrono::milliseconds(checked(scenarios::Knob::io_timeout_ms, *f.io_timeout_ms));
+  if (f.io_timeout_ms)
+    o.io_timeout = std::chrono::milliseconds(checked(scenarios::Knob::io_timeout_ms, *f.io_timeout_ms));
   return o;
 }
 

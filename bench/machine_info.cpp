@@ -52,21 +52,19 @@ nlohmann::ordered_json machine_context(const Topology& t, const SizingRule& defa
 
 std::string describe_machine(const Topology& t, const SizingRule& default_rule) {
   std::string out;
-  auto line = [&](std::string_view label, const std::string& value) {
-    out += fmt::format("{:<14}{}\n", label, value);
-  };
+  auto line = [&](std::string_view label, const std::string& value) { out += fmt::format("{:<14}{}\n", label, value); };
   out += fmt::format("poolbench {} (hwloc {})\n", version, t.hwloc_version);
-  line("machine:", fmt::format("{} package(s), {} NUMA node(s), {} core(s), {} PU(s)", t.packages, t.numa_nodes,
-                               t.cores, t.pus));
+  line("machine:",
+       fmt::format("{} package(s), {} NUMA node(s), {} core(s), {} PU(s)", t.packages, t.numa_nodes, t.cores, t.pus));
   line("allowed PUs:", std::to_string(t.allowed_pus));
   line("bound to:", "PUs " + t.binding.to_string());
-  line("cgroup limit:", t.cgroup_limit ? fmt::format("{:g} CPUs ({} / {} us, {})", t.cgroup_limit->cpus(),
-                                                     t.cgroup_limit->quota_us, t.cgroup_limit->period_us,
-                                                     t.cgroup_limit->source.string())
-                                       : "none");
+  line("cgroup limit:",
+       t.cgroup_limit ? fmt::format("{:g} CPUs ({} / {} us, {})", t.cgroup_limit->cpus(), t.cgroup_limit->quota_us,
+                                    t.cgroup_limit->period_us, t.cgroup_limit->source.string())
+                      : "none");
   line("usable CPUs:", fmt::format("{} ({} physical core(s))", t.usable_cpus(), t.usable_cores()));
-  line("caches:", fmt::format("L1d {}, L2 {}, L3 {}", bytes_text(t.l1d_bytes), bytes_text(t.l2_bytes),
-                              bytes_text(t.l3_bytes)));
+  line("caches:",
+       fmt::format("L1d {}, L2 {}, L3 {}", bytes_text(t.l1d_bytes), bytes_text(t.l2_bytes), bytes_text(t.l3_bytes)));
   out += fmt::format("workers by sizing rule (default: {}):\n", default_rule.name());
   for (const auto& rule : sizing_rule_names())
     out += fmt::format("  {:<6}{:>5}   {}\n", rule, workers_for(parse_sizing_rule(rule), t.size()), rule_meaning(rule));

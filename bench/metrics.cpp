@@ -31,7 +31,8 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   run_ns_ += record.wall_ns;
   ++runs_;
   const auto done = scenarios::scenario_traits(cell_.scenario).unit == "requests" ? record.requests : record.tasks;
-  run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns) : 0);
+  run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns)
+                                            : 0);
 }
 
 void Metrics::before_shutdown(const Executor& executor) {

@@ -36,7 +36,8 @@ constexpr const char* interrupted = "the program is being interrupted";
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) return;
-  if (std::filesystem::is_directory(path_)) throw ConfigError(fmt::format("cannot write '{}': it is a directory", path_));
+  if (std::filesystem::is_directory(path_))
+    throw ConfigError(fmt::format("cannot write '{}': it is a directory", path_));
   const std::string temp = path_ + fmt::format(".tmp.{}", ::getpid());
   PendingOutputs& outputs = pending();
   // Created and registered at once, so an interrupt removes every temporary file it made.
@@ -55,9 +56,7 @@ OutputFile::~OutputFile() {
   if (outputs.temps.erase(temp_) != 0) ::unlink(temp_.c_str());
 }
 
-std::string OutputFile::writer_path() const {
-  return fd_ ? fmt::format("/proc/self/fd/{}", fd_.get()) : std::string();
-}
+std::string OutputFile::writer_path() const { return fd_ ? fmt::format("/proc/self/fd/{}", fd_.get()) : std::string(); }
 
 void OutputFile::write(const std::string& text) {
   if (temp_.empty()) return;

@@ -1,12 +1,12 @@
 #include "bench/probes.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <fmt/format.h>
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -28,8 +28,8 @@
 
 #include "pools/core/errors.hpp"
 #include "pools/core/named_table.hpp"
-#include "pools/process/subprocess.hpp"
 #include "pools/core/unique_fd.hpp"
+#include "pools/process/subprocess.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
 
@@ -137,7 +137,9 @@ class PartnerWatch {
   PartnerWatch& operator=(const PartnerWatch&) = delete;
 
   /// One more operation done: called only by the probing thread.
-  void progressed() noexcept { progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  void progressed() noexcept {
+    progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   /// Whether the watch gave up on silence and killed the process.
   bool found_silent() const noexcept { return silent_.load(std::memory_order_acquire); }
 
@@ -427,10 +429,9 @@ ProbeResult fork_exit_wait(int batches, int per_batch, const ProbeOptions& optio
       // ECHILD: SIGCHLD is ignored and the kernel reaped the child, which did exit.
       if (r == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
         throw ResourceError(fmt::format("fork_exit_wait: child process {} {}", pid,
-                                        watch.found_silent()
-                                            ? fmt::format("did not exit for {}, so it was killed",
-                                                          seconds_text(options.partner_timeout))
-                                            : describe_wait_status(status)));
+                                        watch.found_silent() ? fmt::format("did not exit for {}, so it was killed",
+                                                                           seconds_text(options.partner_timeout))
+                                                             : describe_wait_status(status)));
       watch.progressed();
     }
   });

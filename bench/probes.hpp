@@ -11,11 +11,11 @@ namespace poolbench::bench {
 
 /// The measured cost, on this machine now, of one primitive that executors are built from.
 struct ProbeResult {
-  std::string name;         ///< e.g. "pipe_round_trip"
-  std::string description;  ///< what one operation is
-  double ns_per_op = 0;     ///< median over batches
-  double spread = 0;        ///< median absolute deviation ÷ median, across batches
-  long long operations = 0; ///< operations timed in all
+  std::string name;          ///< e.g. "pipe_round_trip"
+  std::string description;   ///< what one operation is
+  double ns_per_op = 0;      ///< median over batches
+  double spread = 0;         ///< median absolute deviation ÷ median, across batches
+  long long operations = 0;  ///< operations timed in all
 };
 
 /// How a probe bounds its waits on the other process it measures against (the partner of

@@ -10,7 +10,7 @@ namespace poolbench::bench {
 /// CPU time and context switches of this process and its waited-for children, from
 /// getrusage. Differences of two snapshots cover what happened between them.
 struct ResourceUsage {
-  double cpu_seconds = 0;             ///< user + system, self + children
+  double cpu_seconds = 0;              ///< user + system, self + children
   std::uint64_t context_switches = 0;  ///< voluntary + involuntary, self + children
 
   static ResourceUsage now() noexcept;

@@ -36,9 +36,10 @@ std::size_t count_selected(const std::vector<std::string>& names, std::string fi
   if (filter.empty() || filter == "all") filter = ".";
   regex_t re;
   if (::regcomp(&re, filter.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return 0;
-  const std::size_t selected = static_cast<std::size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& name) {
-    return (::regexec(&re, name.c_str(), 0, nullptr, 0) == 0) != negative;
-  }));
+  const std::size_t selected =
+      static_cast<std::size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& name) {
+        return (::regexec(&re, name.c_str(), 0, nullptr, 0) == 0) != negative;
+      }));
   ::regfree(&re);
   return selected;
 }
@@ -55,12 +56,13 @@ int run_benchmarks(const RunRequest& request) {
   grid.task_timeout = resolve_task_timeout(request.knobs);
   if (grid.knobs.flow.submission == scenarios::Submission::post) {
     // Posted closures cannot cross into a worker process: left out unless asked for by name.
-    const auto out_of_process = std::find_if_not(grid.pools.begin(), grid.pools.end(),
-                                                     [](const std::string& pool) { return executor_traits(pool).in_process; });
+    const auto out_of_process = std::find_if_not(
+        grid.pools.begin(), grid.pools.end(), [](const std::string& pool) { return executor_traits(pool).in_process; });
     if (out_of_process != grid.pools.end() && !request.pools.empty())
-      throw ConfigError(fmt::format("--submit post cannot run on {}: it runs only registered tasks in its worker "
-                                    "processes (use --submit future, or leave it out of --pools)",
-                                    *out_of_process));
+      throw ConfigError(
+          fmt::format("--submit post cannot run on {}: it runs only registered tasks in its worker "
+                      "processes (use --submit future, or leave it out of --pools)",
+                      *out_of_process));
     std::erase_if(grid.pools, [](const std::string& pool) { return !executor_traits(pool).in_process; });
   }
   if (request.workers.empty()) {
@@ -72,9 +74,10 @@ int run_benchmarks(const RunRequest& request) {
   }
   for (const auto& flag : request.benchmark_flags)
     if (flag.rfind("--benchmark_", 0) != 0 || flag.rfind("--benchmark_out", 0) == 0)
-      throw ConfigError(fmt::format("unknown option '{}' (Google Benchmark flags start with --benchmark_; "
-                                    "use --out for the JSON file)",
-                                    flag));
+      throw ConfigError(
+          fmt::format("unknown option '{}' (Google Benchmark flags start with --benchmark_; "
+                      "use --out for the JSON file)",
+                      flag));
 
   std::vector<std::unique_ptr<scenarios::Scenario>> scenarios;
   for (const auto& name : grid.scenarios) scenarios.push_back(scenarios::make_scenario(name, grid.knobs));
@@ -94,9 +97,11 @@ int run_benchmarks(const RunRequest& request) {
   for (auto& a : args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());
   benchmark::Initialize(&argc, argv.data());
-  if (argc > 1) throw ConfigError(fmt::format("unknown Google Benchmark flag '{}' (see --benchmark_list_tests, "
-                                              "--benchmark_filter, --benchmark_repetitions, --benchmark_min_time)",
-                                              argv[1]));
+  if (argc > 1)
+    throw ConfigError(
+        fmt::format("unknown Google Benchmark flag '{}' (see --benchmark_list_tests, "
+                    "--benchmark_filter, --benchmark_repetitions, --benchmark_min_time)",
+                    argv[1]));
 
   add_context(topology, parse_sizing_rule("auto"));
   bool any_failed = false;

@@ -9,11 +9,11 @@ namespace poolbench::bench {
 
 /// `poolbench run` as the user typed it; unset knobs take the quick or full defaults.
 struct RunRequest {
-  std::vector<std::string> pools;       ///< empty = all executors
-  std::vector<std::string> scenarios;   ///< empty = all scenarios
-  std::vector<std::string> workers;     ///< sizing rules or numbers; empty = the default sweep
+  std::vector<std::string> pools;      ///< empty = all executors
+  std::vector<std::string> scenarios;  ///< empty = all scenarios
+  std::vector<std::string> workers;    ///< sizing rules or numbers; empty = the default sweep
   bool quick = false;
-  std::string out;                      ///< JSON file; empty = none
+  std::string out;  ///< JSON file; empty = none
   std::string pinning = "none";
   KnobFlags knobs;
   std::vector<std::string> benchmark_flags;  ///< --benchmark_* passed to Google Benchmark

@@ -34,8 +34,8 @@ std::string describe_schema() {
 nlohmann::ordered_json schema_json() {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const SchemaKey& key : schema_keys())
-    out.push_back({{"name", key.name}, {"where", key.where}, {"unit", key.unit}, {"meaning", key.meaning},
-                   {"when", key.when}});
+    out.push_back(
+        {{"name", key.name}, {"where", key.where}, {"unit", key.unit}, {"meaning", key.meaning}, {"when", key.when}});
   return out;
 }
 

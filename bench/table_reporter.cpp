@@ -20,8 +20,8 @@ double counter(const benchmark::BenchmarkReporter::Run& run, std::string_view na
 }  // namespace
 
 bool TableReporter::ReportContext(const Context&) {
-  GetOutputStream() << fmt::format("{:<44}{:>13}{:>11}{:>11}{:>11}{:>7}{:>7}\n", "benchmark", "tasks/s",
-                                   "p50 us", "p99 us", "wait p99", "eff", "cpu");
+  GetOutputStream() << fmt::format("{:<44}{:>13}{:>11}{:>11}{:>11}{:>7}{:>7}\n", "benchmark", "tasks/s", "p50 us",
+                                   "p99 us", "wait p99", "eff", "cpu");
   return true;
 }
 
@@ -41,14 +41,14 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
     }
     const double rps = counter(run, counter_key("requests_per_second"));
     const double efficiency = counter(run, counter_key("efficiency"));
-    out << fmt::format("{:<44}{:>13.0f}{:>11.1f}{:>11.1f}{:>11.1f}{:>7}{:>6.0f}%{}\n", name,
-                       counter(run, counter_key("tasks_per_second")), counter(run, counter_key("latency_p50_us")),
-                       counter(run, counter_key("latency_p99_us")), counter(run, counter_key("queue_wait_p99_us")),
-                       efficiency > 0 ? fmt::format("{:.2f}", efficiency) : std::string("-"),
-                       100.0 * counter(run, counter_key("cpu_utilization")),
-                       rps > 0 ? fmt::format("  {:.0f} req/s, rtt p99 {:.0f} us", rps,
-                                             counter(run, counter_key("rtt_p99_us")))
-                               : std::string());
+    out << fmt::format(
+        "{:<44}{:>13.0f}{:>11.1f}{:>11.1f}{:>11.1f}{:>7}{:>6.0f}%{}\n", name,
+        counter(run, counter_key("tasks_per_second")), counter(run, counter_key("latency_p50_us")),
+        counter(run, counter_key("latency_p99_us")), counter(run, counter_key("queue_wait_p99_us")),
+        efficiency > 0 ? fmt::format("{:.2f}", efficiency) : std::string("-"),
+        100.0 * counter(run, counter_key("cpu_utilization")),
+        rps > 0 ? fmt::format("  {:.0f} req/s, rtt p99 {:.0f} us", rps, counter(run, counter_key("rtt_p99_us")))
+                : std::string());
   }
   out.flush();
 }

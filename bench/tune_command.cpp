@@ -16,9 +16,9 @@
 #include "bench/output_file.hpp"
 #include "bench/schema.hpp"
 #include "bench/tuning.hpp"
+#include "pools/machine/topology.hpp"
 #include "pools/registry.hpp"
 #include "pools/threads/sync_executor.hpp"
-#include "pools/machine/topology.hpp"
 #include "scenarios/task_sample.hpp"
 
 namespace poolbench::bench {
@@ -77,7 +77,7 @@ class Sweeper {
     metrics.before_shutdown(*executor);
     executor.reset();
     Measured m{{workers, metrics.run_throughputs()}, metrics.counters()};
-    const SweepPoint point = m.point;
+    SweepPoint point = m.point;
     progress_finished(cell.name());
     measured_.insert(std::upper_bound(measured_.begin(), measured_.end(), workers,
                                       [](std::size_t w, const Measured& x) { return w < x.point.workers; }),
@@ -168,8 +168,8 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
   tuning[tuning_key("task_wait_us")] = profile.wait_ns / 1000;
   tuning[tuning_key("task_compute_us")] = profile.compute_ns / 1000;
   tuning[tuning_key("formula_estimate")] = std::isfinite(t.formula_estimate)
-                                              ? nlohmann::ordered_json(t.formula_estimate)
-                                              : nlohmann::ordered_json("unbounded");
+                                               ? nlohmann::ordered_json(t.formula_estimate)
+                                               : nlohmann::ordered_json("unbounded");
   tuning[tuning_key("formula_workers")] = t.formula_workers;
   tuning[tuning_key("formula_vs_best")] = t.formula_vs_best;
   tuning[tuning_key("recommendation")] = t.recommendation;
@@ -185,7 +185,8 @@ int tune_pool_size(const TuneRequest& r) {
   for (const auto& name : executor_names())
     if (executor_traits(name).sized) sized.push_back(name);
   if (std::find(sized.begin(), sized.end(), r.pool) == sized.end())
-    throw ConfigError(fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
+    throw ConfigError(
+        fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
   if (r.max_workers && (*r.max_workers < 1 || *r.max_workers > static_cast<long long>(max_workers)))
     throw ConfigError(fmt::format("--max-workers {} is out of range (allowed: 1 to {})", *r.max_workers, max_workers));
   const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : (r.quick ? 3 : 5);
@@ -223,8 +224,9 @@ int tune_pool_size(const TuneRequest& r) {
   Tuning t = analyse_sweep(sweeper.points(), auto_workers, py38_workers, estimate, formula_workers);
   double load[1] = {0};
   if (::getloadavg(load, 1) == 1 && load[0] > topology.usable_cpus())
-    t.warnings.push_back(fmt::format("the machine is busy: load average {:.1f} > {} usable CPU(s); figures may be noisy",
-                                     load[0], topology.usable_cpus()));
+    t.warnings.push_back(
+        fmt::format("the machine is busy: load average {:.1f} > {} usable CPU(s); figures may be noisy", load[0],
+                    topology.usable_cpus()));
   for (const auto& w : t.warnings) std::fprintf(stderr, "tune: warning: %s\n", w.c_str());
 
   print_table(r, topology, sweeper, t, profile, repetitions);

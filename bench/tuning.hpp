@@ -27,7 +27,7 @@ struct Tuning {
   double default_vs_best = 0;  ///< throughput at the auto size ÷ the best
   std::size_t py38_workers = 0;
   double py38_vs_best = 0;
-  double formula_estimate = 0;  ///< usable CPUs × utilisation × (1 + wait ÷ compute)
+  double formula_estimate = 0;      ///< usable CPUs × utilisation × (1 + wait ÷ compute)
   std::size_t formula_workers = 0;  ///< the estimate rounded into the sweep's range
   double formula_vs_best = 0;
   std::string recommendation;

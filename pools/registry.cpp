@@ -2,13 +2,13 @@
 
 #include <functional>
 
-#include "pools/yardsticks/asio_executor.hpp"
 #include "pools/core/named_table.hpp"
 #include "pools/process/process_pool.hpp"
 #include "pools/threads/sync_executor.hpp"
-#include "pools/yardsticks/tbb_executor.hpp"
 #include "pools/threads/thread_per_task.hpp"
 #include "pools/threads/thread_pool.hpp"
+#include "pools/yardsticks/asio_executor.hpp"
+#include "pools/yardsticks/tbb_executor.hpp"
 
 namespace poolbench {
 namespace {
@@ -21,17 +21,23 @@ struct Entry {
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table{
-      {"sync", {"runs each task inline in submit (the baseline)", false, true, false},
+      {"sync",
+       {"runs each task inline in submit (the baseline)", false, true, false},
        [](const ExecutorOptions&) { return std::make_unique<SyncExecutor>(); }},
-      {"thread-per-task", {"a new OS thread for every task, joined when it ends", false, true, true},
+      {"thread-per-task",
+       {"a new OS thread for every task, joined when it ends", false, true, true},
        [](const ExecutorOptions&) { return std::make_unique<ThreadPerTask>(); }},
-      {"thread-pool", {"N long-lived threads sharing one queue (ThreadPoolExecutor)", true, true, false},
+      {"thread-pool",
+       {"N long-lived threads sharing one queue (ThreadPoolExecutor)", true, true, false},
        [](const ExecutorOptions& o) { return std::make_unique<ThreadPool>(o.workers, o.placement); }},
-      {"process-pool", {"N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true, false, false},
+      {"process-pool",
+       {"N long-lived worker processes over UNIX sockets (ProcessPoolExecutor)", true, false, false},
        [](const ExecutorOptions& o) { return std::make_unique<ProcessPool>(o.workers, o.placement, o.task_timeout); }},
-      {"tbb", {"oneTBB task_arena of N slots (yardstick)", true, true, false},
+      {"tbb",
+       {"oneTBB task_arena of N slots (yardstick)", true, true, false},
        [](const ExecutorOptions& o) { return std::make_unique<TbbExecutor>(o.workers); }},
-      {"asio", {"Boost.Asio thread_pool of N threads (yardstick)", true, true, false},
+      {"asio",
+       {"Boost.Asio thread_pool of N threads (yardstick)", true, true, false},
        [](const ExecutorOptions& o) { return std::make_unique<AsioExecutor>(o.workers); }},
   };
   return table;

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pools/machine/cpu_set.hpp"
 #include "pools/core/executor.hpp"
+#include "pools/machine/cpu_set.hpp"
 
 namespace poolbench {
 

@@ -35,7 +35,8 @@ TaskSample serve_connection(UniqueFd connection, std::int64_t idle_timeout_ms) {
       throw ResourceError("connection dropped after " + std::to_string(echoed) + " bytes: " + e.what());
     }
     if (n == 0) return clock.finish(echoed);
-    for (std::size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(buffer[i])));
+    for (std::size_t i = 0; i < n; ++i)
+      buffer[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(buffer[i])));
     send_all(connection.get(), std::string_view(buffer, n));
     echoed += n;
   }
@@ -80,14 +81,15 @@ void EchoServer::accept_connections() {
       accept_error_ = "the server accepted " + std::to_string(connections_.size()) + " of " +
                       std::to_string(expected_) + " connections, then accept failed: " + std::strerror(error);
       if (error == EMFILE || error == ENFILE)
-        accept_error_ += " (this process is out of descriptors: raise `ulimit -n`, or use fewer connections or "
-                         "process-pool workers)";
+        accept_error_ +=
+            " (this process is out of descriptors: raise `ulimit -n`, or use fewer connections or "
+            "process-pool workers)";
       return;
     }
     const std::uint64_t submitted = now_ns();
     try {
-      auto future = executor_.submit(serve_connection_task, std::move(connection),
-                                     static_cast<std::int64_t>(timeout_.count()));
+      auto future =
+          executor_.submit(serve_connection_task, std::move(connection), static_cast<std::int64_t>(timeout_.count()));
       connections_.push_back({submitted, std::move(future)});
     } catch (const std::exception& e) {
       accept_error_ = std::string("the executor refused a connection: ") + e.what();

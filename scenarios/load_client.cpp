@@ -31,8 +31,7 @@ std::string drive_connection(std::uint16_t port, std::uint64_t round_trips, cons
       std::size_t got = 0;
       while (got < reply.size()) {
         const std::size_t n = receive_some(socket.get(), received.data() + got, reply.size() - got);
-        if (n == 0)
-          return "the server closed the connection after " + std::to_string(trip) + " round trips";
+        if (n == 0) return "the server closed the connection after " + std::to_string(trip) + " round trips";
         got += n;
       }
       rtts.push_back(now_ns() - start);
@@ -60,7 +59,8 @@ LoadResult run_load(std::uint16_t port, std::uint64_t connections, std::uint64_t
     clients.reserve(connections);
     for (std::uint64_t c = 0; c < connections; ++c) {
       rtts[c].reserve(round_trips);
-      clients.emplace_back([&, c] { errors[c] = drive_connection(port, round_trips, message, reply, timeout, rtts[c]); });
+      clients.emplace_back(
+          [&, c] { errors[c] = drive_connection(port, round_trips, message, reply, timeout, rtts[c]); });
     }
   }
   LoadResult result;

@@ -45,13 +45,20 @@ struct Range {
 
 Range range_of(Knob knob) {
   switch (knob) {
-    case Knob::tasks: return {"--tasks", 1, 100'000'000};
-    case Knob::iterations: return {"--iterations", 0, 10'000'000'000.0};
-    case Knob::in_flight: return {"--in-flight", 1, 100'000'000};
-    case Knob::sleep_ms: return {"--sleep-ms", 0, 60'000};
-    case Knob::connections: return {"--connections", 1, 1'000'000};
-    case Knob::round_trips: return {"--round-trips", 1, 100'000'000};
-    case Knob::io_timeout_ms: return {"--io-timeout-ms", 1, 600'000};
+    case Knob::tasks:
+      return {"--tasks", 1, 100'000'000};
+    case Knob::iterations:
+      return {"--iterations", 0, 10'000'000'000.0};
+    case Knob::in_flight:
+      return {"--in-flight", 1, 100'000'000};
+    case Knob::sleep_ms:
+      return {"--sleep-ms", 0, 60'000};
+    case Knob::connections:
+      return {"--connections", 1, 1'000'000};
+    case Knob::round_trips:
+      return {"--round-trips", 1, 100'000'000};
+    case Knob::io_timeout_ms:
+      return {"--io-timeout-ms", 1, 600'000};
   }
   return {"?", 0, 0};
 }
@@ -73,8 +80,7 @@ void validate(std::string_view name, const ScenarioOptions& o) {
     check_knob(Knob::connections, static_cast<double>(o.connections));
     check_knob(Knob::round_trips, static_cast<double>(o.round_trips));
     check_knob(Knob::io_timeout_ms, static_cast<double>(o.io_timeout.count()));
-    if (o.message.empty() || o.message.size() > 1024)
-      throw ConfigError("the socket message must be 1 to 1024 bytes");
+    if (o.message.empty() || o.message.size() > 1024) throw ConfigError("the socket message must be 1 to 1024 bytes");
   }
 }
 

@@ -25,13 +25,13 @@ struct TaskFlow {
 
 /// The knobs of every scenario; each scenario reads the ones it uses.
 struct ScenarioOptions {
-  std::uint64_t tasks = 200;             ///< cpu, sleep
-  std::uint64_t iterations = 200'000;    ///< cpu: hash-chain steps per task (0 = empty tasks)
-  TaskFlow flow;                         ///< cpu, sleep
-  std::chrono::microseconds sleep{10'000};  ///< sleep: how long each task blocks
-  std::uint64_t connections = 8;         ///< socket: concurrent client connections
-  std::uint64_t round_trips = 200;       ///< socket: request/reply pairs per connection
-  std::string message = "hello world";   ///< socket: the request; the reply is its upper case
+  std::uint64_t tasks = 200;                     ///< cpu, sleep
+  std::uint64_t iterations = 200'000;            ///< cpu: hash-chain steps per task (0 = empty tasks)
+  TaskFlow flow;                                 ///< cpu, sleep
+  std::chrono::microseconds sleep{10'000};       ///< sleep: how long each task blocks
+  std::uint64_t connections = 8;                 ///< socket: concurrent client connections
+  std::uint64_t round_trips = 200;               ///< socket: request/reply pairs per connection
+  std::string message = "hello world";           ///< socket: the request; the reply is its upper case
   std::chrono::milliseconds io_timeout{10'000};  ///< socket: longest wait on one send or receive
 };
 
@@ -40,8 +40,8 @@ struct ScenarioOptions {
 /// any task or check failed. Times are nanoseconds.
 struct RunRecord {
   std::uint64_t wall_ns = 0;
-  std::uint64_t tasks = 0;                 ///< tasks that ended (connections, for socket)
-  std::vector<std::uint64_t> latency_ns;   ///< submit → done, one per timed task
+  std::uint64_t tasks = 0;                   ///< tasks that ended (connections, for socket)
+  std::vector<std::uint64_t> latency_ns;     ///< submit → done, one per timed task
   std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per timed task
   std::uint64_t failures = 0;
   std::string first_error;

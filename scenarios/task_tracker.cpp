@@ -13,9 +13,8 @@ TaskTracker::TaskTracker(std::size_t tasks, bool in_process)
       done_ns_(std::make_unique<std::atomic<std::uint64_t>[]>(submit_ns_.size())) {}
 
 void TaskTracker::track(std::size_t index, const Future<TaskSample>& future) {
-  future.add_done_callback([this, index](const Future<TaskSample>&) {
-    done_ns_[slot(index)].store(now_ns(), std::memory_order_release);
-  });
+  future.add_done_callback(
+      [this, index](const Future<TaskSample>&) { done_ns_[slot(index)].store(now_ns(), std::memory_order_release); });
 }
 
 void TaskTracker::add_times(std::size_t index, const TaskSample& sample, RunRecord& record) const {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test: the release build, then
-# the same suite under ThreadSanitizer and AddressSanitizer + UBSan, then the fuzz
+# the style check (scripts/lint.sh), the same suite under ThreadSanitizer and
+# AddressSanitizer + UBSan, then the fuzz
 # targets for a short while (scripts/fuzz.sh).
 # POOLBENCH_PRESETS="release" limits the run to the named presets;
 # POOLBENCH_FUZZ_SECONDS sets the seconds per fuzz target (default here 10; 0 skips fuzzing).
@@ -25,6 +26,10 @@ for preset in "${presets[@]}"; do
   if [ "$preset" = release ] || [ "$preset" = debug ]; then
     echo "=== ${preset}: tests with timing margins, one at a time" >&2
     ctest --preset "$preset" -L timing
+  fi
+  if [ "$preset" = release ]; then
+    echo "=== release: style (scripts/lint.sh: clang-format on every source, clang-tidy on those the last commit changed)" >&2
+    scripts/lint.sh
   fi
   if [ "$preset" = release ] && [ "${POOLBENCH_SOAK_SECONDS:-60}" != 0 ]; then
     echo "=== release: soak (scripts/soak.sh; POOLBENCH_SOAK_SECONDS=0 skips it)" >&2

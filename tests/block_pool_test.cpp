@@ -26,6 +26,5 @@ TEST(BlockPool, BlocksFreedOnAnotherThreadAreReusedWithoutTheHeap) {
   for (void* b : blocks) Pool::deallocate(b);
 }
 
-
 }  // namespace
 }  // namespace poolbench::testing

@@ -1,8 +1,8 @@
 #include "pools/process/channel.hpp"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,8 +82,8 @@ TEST(FrameReader, AFrameDeclaringFdsItNeverSentIsAProtocolErrorNotAStall) {
 }
 
 TEST(FrameReader, SizesAndFdCountsOverTheBoundsAreRefusedBeforeAnythingIsSized) {
-  for (const RawHeader header : {RawHeader{std::uint64_t{1} << 40, 0, 0}, RawHeader{~std::uint64_t{0}, 0, 0},
-                                 RawHeader{8, 1000, 0}}) {
+  for (const RawHeader header :
+       {RawHeader{std::uint64_t{1} << 40, 0, 0}, RawHeader{~std::uint64_t{0}, 0, 0}, RawHeader{8, 1000, 0}}) {
     auto [near, far] = make_socket_pair();
     send_raw(far.get(), &header, sizeof header);
     FrameReader reader(near.get());

@@ -71,7 +71,6 @@ struct KindName {
 using AllExecutors = ::testing::Types<SyncKind, ThreadPerTaskKind, ThreadPoolKind, ProcessPoolKind, TbbKind, AsioKind>;
 TYPED_TEST_SUITE(ExecutorContract, AllExecutors, KindName);
 
-
 TYPED_TEST(ExecutorContract, HasItsRegistryName) { EXPECT_EQ(this->make()->name(), TypeParam::name); }
 
 std::string fd_target(int fd) {
@@ -137,8 +136,8 @@ TYPED_TEST(ExecutorContract, CallbacksRunOnceEachInOrderAndAtOnceWhenDone) {
   Gate gate;
   std::mutex mutex;
   std::vector<int> calls;
-  Future<int> future = TypeParam::inline_run ? executor->submit(square_task, 3)
-                                             : executor->submit(gate_task, gate.reader());
+  Future<int> future =
+      TypeParam::inline_run ? executor->submit(square_task, 3) : executor->submit(gate_task, gate.reader());
   for (int i = 1; i <= 3; ++i) {
     future.add_done_callback([&, i](const Future<int>& f) {
       EXPECT_TRUE(f.done());

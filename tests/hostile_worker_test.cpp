@@ -20,16 +20,16 @@ namespace poolbench::testing {
 /// What a hostile task makes its worker send besides, and before, its real reply.
 enum class Hostility : std::uint8_t {
   none,
-  lying_fd_count,     ///< a socket reply that declares 2 fds and carries none
-  absurd_length,      ///< a socket reply that claims 1 TiB
-  too_many_fds,       ///< a socket reply that claims 100 fds
-  corrupt_ring_size,  ///< a ring entry longer than any entry may be
-  ring_past_end,      ///< a tail beyond what the ring can hold
-  bad_status,         ///< a reply whose status byte is neither ok nor error
-  trailing_bytes,     ///< a value followed by bytes nobody asked for
-  short_value,        ///< a value cut short
-  flood,              ///< a thousand socket replies for one task
-  random_then_exit,   ///< random bytes on the socket, then death
+  lying_fd_count,       ///< a socket reply that declares 2 fds and carries none
+  absurd_length,        ///< a socket reply that claims 1 TiB
+  too_many_fds,         ///< a socket reply that claims 100 fds
+  corrupt_ring_size,    ///< a ring entry longer than any entry may be
+  ring_past_end,        ///< a tail beyond what the ring can hold
+  bad_status,           ///< a reply whose status byte is neither ok nor error
+  trailing_bytes,       ///< a value followed by bytes nobody asked for
+  short_value,          ///< a value cut short
+  flood,                ///< a thousand socket replies for one task
+  random_then_exit,     ///< random bytes on the socket, then death
   truncated_then_exit,  ///< half a frame, then death
 };
 constexpr int hostility_kinds = static_cast<int>(Hostility::truncated_then_exit) + 1;
@@ -199,8 +199,8 @@ TEST_P(HostileWorker, FailsOnlyItsTaskWithAClearErrorAndIsReplaced) {
   EXPECT_EQ(pool.submit(square_task, 3).get(), 9);
   auto task = pool.submit(hostile_task, GetParam().kind, std::uint64_t{1}, 5);
   auto after = pool.submit(square_task, 4);
-  EXPECT_THAT(failure(task), AllOf(HasSubstr("WorkerProtocolError"), HasSubstr("tests.hostile"),
-                                   HasSubstr(GetParam().says)));
+  EXPECT_THAT(failure(task),
+              AllOf(HasSubstr("WorkerProtocolError"), HasSubstr("tests.hostile"), HasSubstr(GetParam().says)));
   EXPECT_EQ(after.get(), 16) << "the task behind it runs on the replacement";
   EXPECT_NE(pool.worker_pids().at(0), worker) << "the worker that broke the protocol was killed and replaced";
   expect_pool_serves(pool);
@@ -209,18 +209,17 @@ TEST_P(HostileWorker, FailsOnlyItsTaskWithAClearErrorAndIsReplaced) {
   EXPECT_EQ(pool.counts().failed, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Answers, HostileWorker,
-    ::testing::Values(Case{Hostility::lying_fd_count, "declares 2 fds"},
-                      Case{Hostility::absurd_length, "1099511627776 bytes"},
-                      Case{Hostility::too_many_fds, "claims 100 fds"},
-                      Case{Hostility::corrupt_ring_size, "reply ring is corrupt"},
-                      Case{Hostility::ring_past_end, "reply ring is corrupt"},
-                      Case{Hostility::bad_status, "neither ok nor error"},
-                      Case{Hostility::trailing_bytes, "bytes after its last value"},
-                      Case{Hostility::short_value, "shorter than its contents"},
-                      Case{Hostility::flood, "broke the protocol"}),
-    [](const auto& info) { return std::to_string(static_cast<int>(info.param.kind)); });
+INSTANTIATE_TEST_SUITE_P(Answers, HostileWorker,
+                         ::testing::Values(Case{Hostility::lying_fd_count, "declares 2 fds"},
+                                           Case{Hostility::absurd_length, "1099511627776 bytes"},
+                                           Case{Hostility::too_many_fds, "claims 100 fds"},
+                                           Case{Hostility::corrupt_ring_size, "reply ring is corrupt"},
+                                           Case{Hostility::ring_past_end, "reply ring is corrupt"},
+                                           Case{Hostility::bad_status, "neither ok nor error"},
+                                           Case{Hostility::trailing_bytes, "bytes after its last value"},
+                                           Case{Hostility::short_value, "shorter than its contents"},
+                                           Case{Hostility::flood, "broke the protocol"}),
+                         [](const auto& info) { return std::to_string(static_cast<int>(info.param.kind)); });
 
 TEST(HostileWorker, ALentCallsBadReplyFailsOnlyItAndTheNextCallGoesToAHealthyWorker) {
   if (!detail::can_spin()) GTEST_SKIP() << "this machine has one usable CPU, where process-pool lends no call";
@@ -301,8 +300,8 @@ TEST(HostileWorker, TenThousandHostileAnswersFailExactlyTheirTasks) {
       } else {
         ASSERT_TRUE(future.wait_for(std::chrono::seconds(60))) << "a hostile answer hung the pool";
         const std::string error = failure(future);
-        ASSERT_THAT(error, AnyOf(HasSubstr("WorkerProtocolError"), HasSubstr("WorkerDiedError"),
-                                 HasSubstr("ResourceError")))
+        ASSERT_THAT(error,
+                    AnyOf(HasSubstr("WorkerProtocolError"), HasSubstr("WorkerDiedError"), HasSubstr("ResourceError")))
             << "kind " << static_cast<int>(kind);
         ++failed_hostile;
       }

@@ -1,6 +1,6 @@
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,7 +68,8 @@ TEST(ProcessPool, ABatchOfTensOfKiBEachWayNeverDeadlocks) {
   }
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   for (int i = 0; i < tasks; ++i) {
-    if (!futures[i].wait_for(std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{}))) {
+    if (!futures[i].wait_for(
+            std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{}))) {
       pool.shutdown(true, true, 1s);  // kills the workers, so that a failure still ends
       FAIL() << "task " << i << " never ended: the pool and its workers deadlocked";
     }
@@ -175,7 +176,8 @@ TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) 
     behind.push_back(pool.submit(reverse_task, inputs.back()));
   }
   ASSERT_TRUE(stuck.wait_for(30s)) << "the stuck task was still running 30 s after its 200 ms timeout";
-  EXPECT_THAT(error_of(stuck), AllOf(HasSubstr("tests.wait_for_eof"), HasSubstr("did not end within the task timeout of 0.2 s")));
+  EXPECT_THAT(error_of(stuck),
+              AllOf(HasSubstr("tests.wait_for_eof"), HasSubstr("did not end within the task timeout of 0.2 s")));
   for (int i = 0; i < 40; ++i)
     EXPECT_EQ(behind[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "call " << i << " behind it";
   pool.shutdown();

@@ -1,7 +1,7 @@
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "pools/process/process_pool.hpp"
 #include "pools/machine/spin_wait.hpp"
+#include "pools/process/process_pool.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {
@@ -53,8 +53,8 @@ bool process_is_zombie(pid_t pid) {
   const auto paren = text.rfind(')');
   if (paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] != 'Z') return false;
   std::error_code ec;
-  const auto threads = std::distance(std::filesystem::directory_iterator(dir + "/task", ec),
-                                     std::filesystem::directory_iterator());
+  const auto threads =
+      std::distance(std::filesystem::directory_iterator(dir + "/task", ec), std::filesystem::directory_iterator());
   return !ec && threads <= 1;
 }
 
@@ -325,7 +325,6 @@ TEST(ProcessPool, LongTasksGoOneAtATimeSoQueuedOnesStayCancellable) {
   EXPECT_TRUE(third.cancelled());
 }
 
-
 /// Calls are lent only where a waiter can poll while the worker runs: on more than one CPU.
 class LentCalls : public ::testing::Test {
  protected:
@@ -383,7 +382,8 @@ bool lend_next_call_to_a_dead_worker(ProcessPool& pool) {
 TEST_F(LentCalls, IdleWorkerDeathFailsNone) {
   ProcessPool pool(1);
   ASSERT_TRUE(lend_next_call_to_a_dead_worker(pool));
-  EXPECT_EQ(pool.submit(square_task, 5).get(), 25) << "a call that never reached the dead worker goes to its replacement";
+  EXPECT_EQ(pool.submit(square_task, 5).get(), 25)
+      << "a call that never reached the dead worker goes to its replacement";
   pool.shutdown();
   EXPECT_EQ(pool.counts().failed, 0u);
 }

@@ -113,8 +113,7 @@ TEST(ReplyRing, RefusesAReplyLargerThanAnEntryAndAFullRing) {
   ReplyRing writer = writer_for(reader);
   EXPECT_THROW(writer.push(std::string(ReplyRing::max_entry + 1, 'x')), ResourceError);
   const std::string largest(ReplyRing::max_entry, 'x');
-  EXPECT_THROW(
-      for (int i = 0; i < 1000; ++i) writer.push(largest), ResourceError);
+  EXPECT_THROW(for (int i = 0; i < 1000; ++i) writer.push(largest), ResourceError);
   std::string reply;
   std::size_t held = 0;
   while (reader.pop(reply) == ReplyRing::Entry::reply) ++held;

@@ -1,6 +1,6 @@
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -182,8 +182,8 @@ TEST(ResourceExhaustion, AnEchoServerOutOfDescriptorsSaysSoAndResetsWhomItCannot
       EXPECT_THAT(e.what(), HasSubstr("reset")) << "the unaccepted connection waited out its timeout";
     }
   }
-  EXPECT_THAT(accept_error, ::testing::AllOf(HasSubstr("accepted 1 of 2"), HasSubstr("Too many open files"),
-                                             HasSubstr("ulimit -n")));
+  EXPECT_THAT(accept_error,
+              ::testing::AllOf(HasSubstr("accepted 1 of 2"), HasSubstr("Too many open files"), HasSubstr("ulimit -n")));
   first.reset();
   ASSERT_EQ(connections.size(), 1u);
   EXPECT_EQ(connections[0].future.get().value, 2u) << "the connection it did accept was served to its end";
@@ -261,8 +261,8 @@ TEST(ResourceExhaustion, AWorkerTheOomKillerTakesIsReportedAsSuch) {
     GTEST_SKIP() << "needs a writable cgroup v1 memory hierarchy at /sys/fs/cgroup/memory (root on a cgroup v1 host)";
   ProcessPool pool(1);
   auto hog = pool.submit(touch_memory_task, std::uint64_t{1024});
-  EXPECT_THAT(error_of(hog), ::testing::AllOf(HasSubstr("SIGKILL"), HasSubstr("OOM killer"),
-                                              HasSubstr("tests.touch_memory")));
+  EXPECT_THAT(error_of(hog),
+              ::testing::AllOf(HasSubstr("SIGKILL"), HasSubstr("OOM killer"), HasSubstr("tests.touch_memory")));
   EXPECT_EQ(pool.submit(square_task, 3).get(), 9);
 }
 

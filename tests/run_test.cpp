@@ -41,10 +41,21 @@ class RunTest : public ::testing::Test {
 constexpr const char* tiny_knobs =
     " --tasks 12 --iterations 1000 --sleep-ms 1 --connections 2 --round-trips 3 --benchmark_min_time=0.001";
 
-const char* const every_counter[] = {"workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us",
-                                     "latency_p99_us", "latency_max_us", "queue_wait_p50_us", "queue_wait_p99_us",
-                                     "cpu_utilization", "ctx_switches_per_task", "peak_rss_mib", "threads_created",
-                                     "processes_created", "efficiency"};
+const char* const every_counter[] = {"workers",
+                                     "tasks",
+                                     "tasks_per_second",
+                                     "latency_p50_us",
+                                     "latency_p90_us",
+                                     "latency_p99_us",
+                                     "latency_max_us",
+                                     "queue_wait_p50_us",
+                                     "queue_wait_p99_us",
+                                     "cpu_utilization",
+                                     "ctx_switches_per_task",
+                                     "peak_rss_mib",
+                                     "threads_created",
+                                     "processes_created",
+                                     "efficiency"};
 
 TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
   const auto out = dir_ / "run.json";
@@ -55,9 +66,9 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
 
   std::ifstream in(out);
   const auto j = nlohmann::json::parse(in);
-  for (const char* key : {"poolbench_version", "hwloc_version", "topology_packages", "topology_numa_nodes",
-                          "topology_cores", "topology_pus", "allowed_pus", "cgroup_cpu_limit", "usable_cpus",
-                          "sizing_rule", "default_workers"})
+  for (const char* key :
+       {"poolbench_version", "hwloc_version", "topology_packages", "topology_numa_nodes", "topology_cores",
+        "topology_pus", "allowed_pus", "cgroup_cpu_limit", "usable_cpus", "sizing_rule", "default_workers"})
     EXPECT_TRUE(j["context"].contains(key)) << key;
 
   nlohmann::json benchmarks = nlohmann::json::array();
@@ -77,7 +88,8 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
       << "every run's JSON carries the machine probes";
   // Per scenario: sync once, thread-per-task once, four pools at two sizes.
   EXPECT_EQ(benchmarks.size(), 3u * (2 + 4 * 2));
-  const std::regex name_pattern(R"((cpu|sleep|socket)/(sync|thread-per-task|thread-pool|process-pool|tbb|asio)/workers:\d+/.*)");
+  const std::regex name_pattern(
+      R"((cpu|sleep|socket)/(sync|thread-per-task|thread-pool|process-pool|tbb|asio)/workers:\d+/.*)");
   std::set<std::string> seen;
   for (const auto& b : benchmarks) {
     const std::string name = b["name"];
@@ -112,8 +124,10 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
 
 TEST_F(RunTest, PostedUninstrumentedRunLeavesOutProcessPoolAndSaysHowItRan) {
   const auto out = dir_ / "post.json";
-  const auto r = run("--scenarios cpu --submit post --instrument off --workers 2 --tasks 500 --iterations 0 "
-                     "--benchmark_min_time=0.2 --out " + shell_quote(out.string()));
+  const auto r =
+      run("--scenarios cpu --submit post --instrument off --workers 2 --tasks 500 --iterations 0 "
+          "--benchmark_min_time=0.2 --out " +
+          shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(out);
   const auto j = nlohmann::json::parse(in);
@@ -142,9 +156,10 @@ TEST_F(RunTest, TimedOutConnectionMarksItsBenchmarkErroredAndTheRunGoesOn) {
   // One worker serves one connection at a time: the second client waits for its first
   // reply longer than the 100 ms timeout allows.
   const auto out = dir_ / "run.json";
-  const auto r = run("--scenarios socket --pools thread-pool --workers 1,4 --connections 2 --round-trips 20000 "
-                     "--io-timeout-ms 100 --benchmark_min_time=0.001 --out " +
-                     shell_quote(out.string()));
+  const auto r =
+      run("--scenarios socket --pools thread-pool --workers 1,4 --connections 2 --round-trips 20000 "
+          "--io-timeout-ms 100 --benchmark_min_time=0.001 --out " +
+          shell_quote(out.string()));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("some benchmarks failed"));
   EXPECT_THAT(r.out, HasSubstr("ERROR:"));
@@ -163,9 +178,10 @@ TEST_F(RunTest, ATaskOverTheTaskTimeoutMarksItsBenchmarkErroredAndTheRunGoesOn) 
   // 50 ms sleeps against a 10 ms task timeout: the process pool kills the worker and fails
   // the task; the run marks that benchmark errored and goes on to the next size.
   const auto out = dir_ / "run.json";
-  const auto r = run("--scenarios sleep --pools process-pool --workers 1,2 --tasks 4 --sleep-ms 50 "
-                     "--task-timeout 0.01 --benchmark_min_time=0.001 --out " +
-                     shell_quote(out.string()));
+  const auto r =
+      run("--scenarios sleep --pools process-pool --workers 1,2 --tasks 4 --sleep-ms 50 "
+          "--task-timeout 0.01 --benchmark_min_time=0.001 --out " +
+          shell_quote(out.string()));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   std::ifstream in(out);
   const auto j = nlohmann::json::parse(in);
@@ -224,8 +240,9 @@ TEST_F(RunTest, UnwritableOutputIsRejected) {
 
 TEST_F(RunTest, TuneRecommendsASizeAndWritesItsJson) {
   const auto out = dir_ / "tune.json";
-  const auto r = run_command(shell_quote(poolbench) + " tune --scenario sleep --tasks 8 --sleep-ms 2 --repetitions 2 --out " +
-                             shell_quote(out.string()));
+  const auto r =
+      run_command(shell_quote(poolbench) + " tune --scenario sleep --tasks 8 --sleep-ms 2 --repetitions 2 --out " +
+                  shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("recommendation: use "));
   EXPECT_THAT(r.out, HasSubstr("knee:"));

@@ -27,8 +27,7 @@ scenarios::ScenarioOptions tiny() {
   return o;
 }
 
-class EveryScenarioOnEveryExecutor
-    : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+class EveryScenarioOnEveryExecutor : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(EveryScenarioOnEveryExecutor, RunsCorrectlyAndCountsEveryTask) {
   const auto& [scenario_name, pool] = GetParam();
@@ -55,8 +54,8 @@ TEST_P(EveryScenarioOnEveryExecutor, RunsCorrectlyAndCountsEveryTask) {
 
 INSTANTIATE_TEST_SUITE_P(Grid, EveryScenarioOnEveryExecutor,
                          ::testing::Combine(::testing::Values("cpu", "sleep", "socket"),
-                                            ::testing::Values("sync", "thread-per-task", "thread-pool",
-                                                              "process-pool", "tbb", "asio")),
+                                            ::testing::Values("sync", "thread-per-task", "thread-pool", "process-pool",
+                                                              "tbb", "asio")),
                          [](const auto& info) {
                            std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
                            std::replace(name.begin(), name.end(), '-', '_');

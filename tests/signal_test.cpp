@@ -1,5 +1,5 @@
-#include <gmock/gmock.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -140,8 +140,7 @@ TEST_P(SignalDuringACommand, StopsAndReapsEveryChildLeavesNoFileAndExitsWith128P
     recorded_ = children_of(command.pid());
     workers_up = workers_among(recorded_) >= c.workers;
     if (!workers_up) {
-      if (auto early = command.wait_for(10ms))
-        FAIL() << "it ended before its workers started: " << early->err;
+      if (auto early = command.wait_for(10ms)) FAIL() << "it ended before its workers started: " << early->err;
     }
   }
   ASSERT_TRUE(workers_up) << "its " << c.workers << " worker(s) did not start within 120 s";
@@ -160,8 +159,9 @@ TEST_P(SignalDuringACommand, StopsAndReapsEveryChildLeavesNoFileAndExitsWith128P
   EXPECT_THAT(ended->err, HasSubstr("poolbench: interrupted by " + signal_name));
   const auto at = ended->err.rfind("poolbench: interrupted by ");
   const std::string line = at == std::string::npos ? std::string() : ended->err.substr(at);
-  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << "one line says what was not finished, and nothing follows it:\n"
-                                                           << ended->err;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1)
+      << "one line says what was not finished, and nothing follows it:\n"
+      << ended->err;
   EXPECT_THAT(line, HasSubstr("not finished"));
   EXPECT_THAT(line, HasSubstr("nothing written"));
   EXPECT_EQ(files(), std::vector<std::string>{}) << "neither a temporary file nor a half-written output is left";
@@ -175,19 +175,23 @@ INSTANTIATE_TEST_SUITE_P(
         Interruption{"run_sigint",
                      {"run", "--scenarios", "sleep", "--pools", "process-pool", "--workers", "2", "--tasks", "100",
                       "--sleep-ms", "20000", "--benchmark_filter=sleep/", "--out", "{dir}/run.json"},
-                     2, SIGINT},
+                     2,
+                     SIGINT},
         Interruption{"run_sigterm",
                      {"run", "--scenarios", "sleep", "--pools", "process-pool", "--workers", "2", "--tasks", "100",
                       "--sleep-ms", "20000", "--benchmark_filter=sleep/", "--out", "{dir}/run.json"},
-                     2, SIGTERM},
+                     2,
+                     SIGTERM},
         Interruption{"tune_sigint",
                      {"tune", "--scenario", "sleep", "--pool", "process-pool", "--max-workers", "2", "--tasks", "2",
                       "--sleep-ms", "1500", "--out", "{dir}/tune.json"},
-                     1, SIGINT},
+                     1,
+                     SIGINT},
         Interruption{"tune_sigterm",
                      {"tune", "--scenario", "sleep", "--pool", "process-pool", "--max-workers", "2", "--tasks", "2",
                       "--sleep-ms", "1500", "--out", "{dir}/tune.json"},
-                     1, SIGTERM}),
+                     1,
+                     SIGTERM}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

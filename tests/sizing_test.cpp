@@ -82,7 +82,9 @@ TEST(Placement, MoreWorkersThanPusWrapAround) {
   EXPECT_EQ(p.for_worker(19)->pus, p.for_worker(3)->pus);
 }
 
-TEST(Placement, NoneLeavesWorkersUnbound) { EXPECT_EQ(two_by_two_by_two().placement(Pinning::none, 4).for_worker(0), nullptr); }
+TEST(Placement, NoneLeavesWorkersUnbound) {
+  EXPECT_EQ(two_by_two_by_two().placement(Pinning::none, 4).for_worker(0), nullptr);
+}
 
 TEST(Topology, UsableCpusAreCappedByTheCgroupQuota) {
   Topology t = two_by_two_by_two();

@@ -43,8 +43,8 @@
 #include "pools/core/executor.hpp"
 #include "pools/core/future.hpp"
 #include "pools/process/process_pool.hpp"
-#include "pools/threads/thread_pool.hpp"
 #include "pools/process/worker_main.hpp"
+#include "pools/threads/thread_pool.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace {
@@ -123,9 +123,13 @@ class Rng {
   explicit Rng(std::uint64_t seed) : engine_(seed) {}
   std::uint64_t next() { return engine_(); }
   /// Uniform in [0, n).
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : std::uniform_int_distribution<std::uint64_t>(0, n - 1)(engine_); }
+  std::uint64_t below(std::uint64_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<std::uint64_t>(0, n - 1)(engine_);
+  }
   /// Uniform in [lo, hi].
-  std::int64_t between(std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(engine_); }
+  std::int64_t between(std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(engine_);
+  }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(engine_) < p; }
   /// An index drawn with the given weights.
   template <std::size_t N>
@@ -147,7 +151,8 @@ class Rng {
 /// 0 .. 1 MiB: log-uniform mostly, with the edges the pools care about (empty, the 512-byte
 /// ring/socket boundary, 64 KiB, the maximum) drawn often.
 std::uint32_t payload_size(Rng& rng) {
-  static constexpr std::array<std::uint32_t, 12> edges{0, 1, 7, 8, 511, 512, 513, 4096, 65535, 65536, 65537, max_payload};
+  static constexpr std::array<std::uint32_t, 12> edges{0,   1,    7,     8,     511,   512,
+                                                       513, 4096, 65535, 65536, 65537, max_payload};
   switch (rng.below(8)) {
     case 0:
       return edges[rng.below(edges.size())];
@@ -162,8 +167,8 @@ std::uint32_t payload_size(Rng& rng) {
 // Tasks, their futures and how each must end.
 
 enum class Kind : std::uint8_t { reverse, fill, checksum, sleep, raise, segfault, abort, exit, overrun };
-constexpr std::array<const char*, 9> kind_names{"reverse", "fill", "checksum", "sleep", "raise",
-                                                "segfault", "abort", "exit", "overrun"};
+constexpr std::array<const char*, 9> kind_names{"reverse",  "fill",  "checksum", "sleep",  "raise",
+                                                "segfault", "abort", "exit",     "overrun"};
 const char* name_of(Kind k) { return kind_names[static_cast<std::size_t>(k)]; }
 
 struct Task {
@@ -176,7 +181,7 @@ struct Task {
   std::variant<std::monostate, Future<std::string>, Future<std::uint64_t>, Future<int>> future;
   bool cancel_called = false;
   bool cancel_returned = false;
-  std::atomic<int> ends{0};                 ///< done-callbacks run: must be exactly 1
+  std::atomic<int> ends{0};  ///< done-callbacks run: must be exactly 1
   std::atomic<std::int64_t> ended_at{never};
   std::atomic<bool> callback_before_done{false};
 
@@ -190,10 +195,10 @@ struct Task {
 /// What happened to a pool during its round, with when: an error is expected only for a
 /// task that ended after its cause.
 struct Events {
-  std::atomic<std::int64_t> first_kill{never};       ///< an outside SIGKILL was about to be sent
+  std::atomic<std::int64_t> first_kill{never};  ///< an outside SIGKILL was about to be sent
   std::atomic<std::int64_t> shutdown_begun{never};
-  std::atomic<std::int64_t> shutdown_cancel{never};  ///< shutdown with cancel_pending began
-  std::atomic<std::int64_t> shutdown_timeout{never}; ///< shutdown with a timeout began
+  std::atomic<std::int64_t> shutdown_cancel{never};   ///< shutdown with cancel_pending began
+  std::atomic<std::int64_t> shutdown_timeout{never};  ///< shutdown with a timeout began
 
   static void mark(std::atomic<std::int64_t>& at) {
     std::int64_t expected = never;
@@ -419,7 +424,8 @@ struct Params {
     s += ", " + std::to_string(tasks) + " tasks from " + std::to_string(submitters) + " submitter(s)";
     if (kills) s += ", " + std::to_string(kills) + " outside kill(s)";
     s += ", " + std::string(mode_names[static_cast<std::size_t>(mode)]);
-    if (mode != Mode::drain && mode != Mode::destructor) s += " after " + std::to_string(shutdown_delay.count()) + " ms";
+    if (mode != Mode::drain && mode != Mode::destructor)
+      s += " after " + std::to_string(shutdown_delay.count()) + " ms";
     if (cancel_pending) s += ", cancel_pending";
     if (mode == Mode::now_timeout) s += ", timeout " + std::to_string(shutdown_timeout.count()) + " ms";
     return s;
@@ -496,9 +502,7 @@ class Round {
     Stats stats;
   };
 
-  std::string where() const {
-    return "round " + std::to_string(index_) + " (" + p_.describe() + ")";
-  }
+  std::string where() const { return "round " + std::to_string(index_) + " (" + p_.describe() + ")"; }
   Kind choose_kind(Rng& rng);
   std::unique_ptr<Task> make_task(Submitter& s);
   void submit(Task& t);
@@ -551,12 +555,18 @@ std::unique_ptr<Task> Round::make_task(Submitter& s) {
   const bool big_ok = s.bytes < (32u << 20);
   switch (t->kind) {
     case Kind::reverse:
-      t->in_size = p_.warm && n < 5 ? max_payload : big_ok ? payload_size(rng) : static_cast<std::uint32_t>(rng.below(4096));
+      t->in_size = p_.warm && n < 5 ? max_payload
+                   : big_ok         ? payload_size(rng)
+                                    : static_cast<std::uint32_t>(rng.below(4096));
       t->out_size = t->in_size;
       break;
     case Kind::fill:
-      t->in_size = p_.warm && n < 5 ? max_payload : big_ok ? payload_size(rng) : static_cast<std::uint32_t>(rng.below(4096));
-      t->out_size = p_.warm && n < 5 ? max_payload : big_ok ? payload_size(rng) : static_cast<std::uint32_t>(rng.below(4096));
+      t->in_size = p_.warm && n < 5 ? max_payload
+                   : big_ok         ? payload_size(rng)
+                                    : static_cast<std::uint32_t>(rng.below(4096));
+      t->out_size = p_.warm && n < 5 ? max_payload
+                    : big_ok         ? payload_size(rng)
+                                     : static_cast<std::uint32_t>(rng.below(4096));
       break;
     case Kind::checksum:
       t->in_size = big_ok ? payload_size(rng) : static_cast<std::uint32_t>(rng.below(4096));
@@ -786,7 +796,8 @@ std::optional<std::string> Round::check_error(const Task& t, std::exception_ptr 
     }
     return "failed with an unexpected TimeoutError: " + std::string(m);
   } catch (const poolbench::RemoteTaskError& e) {
-    if (p_.process && t.kind == Kind::raise && e.what() == raise_message && contains(e.remote_type(), "runtime_error")) {
+    if (p_.process && t.kind == Kind::raise && e.what() == raise_message &&
+        contains(e.remote_type(), "runtime_error")) {
       ++st.raised;
       return std::nullopt;
     }
@@ -806,7 +817,8 @@ std::optional<std::string> Round::check_error(const Task& t, std::exception_ptr 
   }
 }
 
-std::optional<std::string> Round::judge(const Task& t, Stats& st, std::optional<poolbench::TaskOutcome>& outcome) const {
+std::optional<std::string> Round::judge(const Task& t, Stats& st,
+                                        std::optional<poolbench::TaskOutcome>& outcome) const {
   return std::visit(
       [&](const auto& f) -> std::optional<std::string> {
         if constexpr (std::is_same_v<std::decay_t<decltype(f)>, std::monostate>) {
@@ -951,7 +963,8 @@ void Round::run(Stats& stats) {
     while (Clock::now() < limit && (c.ended() < c.submitted || Clock::now() - still_since < 20ms)) {
       std::this_thread::sleep_for(1ms);
       const poolbench::TaskCounts now = pool_->counts();
-      if (now.submitted != c.submitted || now.ended() != c.ended() || now.failed != c.failed) still_since = Clock::now();
+      if (now.submitted != c.submitted || now.ended() != c.ended() || now.failed != c.failed)
+        still_since = Clock::now();
       c = now;
     }
     counts = c;
@@ -989,25 +1002,25 @@ void Round::run(Stats& stats) {
         fail(where() + ": a " + t->describe() + " " + *error,
              pool_kind + name_of(t->kind) + " task " + without_numbers(*error));
       if (outcome) switch (*outcome) {
-        case poolbench::TaskOutcome::completed:
-          ++completed;
-          break;
-        case poolbench::TaskOutcome::failed:
-          ++failed;
-          break;
-        case poolbench::TaskOutcome::cancelled:
-          ++cancelled;
-          break;
-      }
+          case poolbench::TaskOutcome::completed:
+            ++completed;
+            break;
+          case poolbench::TaskOutcome::failed:
+            ++failed;
+            break;
+          case poolbench::TaskOutcome::cancelled:
+            ++cancelled;
+            break;
+        }
     }
     const poolbench::TaskCounts& c = *counts;
     if ((c.submitted != tasks_.size() || c.completed != completed || c.failed != failed || c.cancelled != cancelled ||
          c.submitted != c.ended())) {
       fail(where() + ": counts() say submitted " + std::to_string(c.submitted) + ", completed " +
-           std::to_string(c.completed) + ", failed " + std::to_string(c.failed) + ", cancelled " +
-           std::to_string(c.cancelled) + "; the futures say " + std::to_string(tasks_.size()) + " submitted, " +
-           std::to_string(completed) + " completed, " + std::to_string(failed) + " failed, " +
-           std::to_string(cancelled) + " cancelled",
+               std::to_string(c.completed) + ", failed " + std::to_string(c.failed) + ", cancelled " +
+               std::to_string(c.cancelled) + "; the futures say " + std::to_string(tasks_.size()) + " submitted, " +
+               std::to_string(completed) + " completed, " + std::to_string(failed) + " failed, " +
+               std::to_string(cancelled) + " cancelled",
            std::string(p_.process ? "process-pool" : "thread-pool") + ": counts() disagree with the futures (" +
                compare_counts(c, tasks_.size(), completed, failed, cancelled) + ")");
     }
@@ -1104,7 +1117,8 @@ class Watchdog {
                  static_cast<long long>(limit.count()), s.stage.c_str());
     if (s.pool) {
       const poolbench::TaskCounts c = s.pool->counts();
-      std::fprintf(stderr, "soak: %s: counts(): submitted %" PRIu64 ", completed %" PRIu64 ", failed %" PRIu64
+      std::fprintf(stderr,
+                   "soak: %s: counts(): submitted %" PRIu64 ", completed %" PRIu64 ", failed %" PRIu64
                    ", cancelled %" PRIu64 "; live workers:",
                    tag, c.submitted, c.completed, c.failed, c.cancelled);
       for (int pid : s.pool->worker_processes()) std::fprintf(stderr, " %d", pid);
@@ -1146,7 +1160,10 @@ class Watchdog {
 };
 
 int usage(const char* what) {
-  std::fprintf(stderr, "pools_soak: %s\nusage: pools_soak [--seconds S] [--seed N] [--progress S] [--only process-pool|thread-pool]\n", what);
+  std::fprintf(
+      stderr,
+      "pools_soak: %s\nusage: pools_soak [--seconds S] [--seed N] [--progress S] [--only process-pool|thread-pool]\n",
+      what);
   return 2;
 }
 
@@ -1205,9 +1222,8 @@ int main(int argc, char** argv) {
   if (!seed) seed = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
   poolbench::set_unobserved_error_handler(&on_unobserved);
 
-  std::printf("soak: seed %" PRIu64 " (rerun the same mix with --seed %" PRIu64 "), %" PRIu64
-              " s, %s%s\n",
-              *seed, *seed, seconds,
+  std::printf("soak: seed %" PRIu64 " (rerun the same mix with --seed %" PRIu64 "), %" PRIu64 " s, %s%s\n", *seed,
+              *seed, seconds,
               run_process && run_thread ? "process-pool and thread-pool side by side"
               : run_process             ? "process-pool only"
                                         : "thread-pool only",
@@ -1241,9 +1257,10 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(100ms);
       if (progress && Clock::now() >= next_progress) {
         next_progress += std::chrono::seconds(progress);
-        std::printf("soak: %4lld s: %" PRIu64 " rounds, %" PRIu64 " tasks, %" PRIu64 " deaths survived, VmRSS %ld KiB\n",
-                    static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()),
-                    live_rounds.load(), live_tasks.load(), live_deaths.load(), rss_kib());
+        std::printf(
+            "soak: %4lld s: %" PRIu64 " rounds, %" PRIu64 " tasks, %" PRIu64 " deaths survived, VmRSS %ld KiB\n",
+            static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()),
+            live_rounds.load(), live_tasks.load(), live_deaths.load(), rss_kib());
         std::fflush(stdout);
       }
     }
@@ -1264,14 +1281,15 @@ int main(int argc, char** argv) {
               ", failed %" PRIu64 ", cancelled %" PRIu64 "; payloads %s in, %s out\n",
               all.tasks, process.stats.tasks, thread.stats.tasks, all.completed, all.failed, all.cancelled,
               mib(all.bytes_in).c_str(), mib(all.bytes_out).c_str());
-  std::printf("  failed as expected: %" PRIu64 " raised, %" PRIu64 " worker deaths, %" PRIu64
-              " task timeouts, %" PRIu64 " shutdown timeouts\n",
+  std::printf("  failed as expected: %" PRIu64 " raised, %" PRIu64 " worker deaths, %" PRIu64 " task timeouts, %" PRIu64
+              " shutdown timeouts\n",
               all.raised, all.died_by_task + all.died_by_kill, all.task_timeouts, all.shutdown_timeouts);
-  std::printf("  cancel() took %" PRIu64 " of %" PRIu64 ", result(timeout) timed out %" PRIu64
-              " times, %" PRIu64 " submits refused after shutdown\n",
+  std::printf("  cancel() took %" PRIu64 " of %" PRIu64 ", result(timeout) timed out %" PRIu64 " times, %" PRIu64
+              " submits refused after shutdown\n",
               all.cancels_took, all.cancels_tried, all.result_timeouts, all.refused_submits);
   std::printf("  shutdowns:");
-  for (std::size_t m = 0; m < mode_names.size(); ++m) std::printf("%s %s %" PRIu64, m ? "," : "", mode_names[m], all.modes[m]);
+  for (std::size_t m = 0; m < mode_names.size(); ++m)
+    std::printf("%s %s %" PRIu64, m ? "," : "", mode_names[m], all.modes[m]);
   std::printf("\n");
   std::printf("deaths survived: %" PRIu64 " (segfault/abort/exit %" PRIu64 ", outside SIGKILL %" PRIu64
               ", task_timeout kills %" PRIu64 "); %" PRIu64 " SIGKILLs sent from outside, %" PRIu64
@@ -1280,10 +1298,9 @@ int main(int argc, char** argv) {
   for (const Driver* d : {&process, &thread})
     if (d->stats.rounds > 0)
       std::printf("slowest %s round: %.1f s, %s\n", d->process ? "process-pool" : "thread-pool", d->slowest,
-                d->slowest_round.c_str());
+                  d->slowest_round.c_str());
   if (const auto slow = slow_stages.load())
-    std::printf("stages over %lld s (reported above): %" PRIu64 "\n",
-                static_cast<long long>(slow_limit.count()), slow);
+    std::printf("stages over %lld s (reported above): %" PRIu64 "\n", static_cast<long long>(slow_limit.count()), slow);
   std::printf("%-26s %10s %10s\n", "this process", "start", "end");
   std::printf("%-26s %10ld %10ld\n", "open descriptors", start.fds, end.fds);
   std::printf("%-26s %10ld %10ld\n", "threads", start.threads, end.threads);

@@ -1,7 +1,7 @@
-#include <gmock/gmock.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

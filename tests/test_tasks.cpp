@@ -1,18 +1,18 @@
 #include "tests/test_tasks.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -64,9 +64,7 @@ int crash_abort() { std::abort(); }
 
 int crash_exit(int code) { std::exit(code); }
 
-int write_text(UniqueFd fd, std::string text) {
-  return static_cast<int>(::write(fd.get(), text.data(), text.size()));
-}
+int write_text(UniqueFd fd, std::string text) { return static_cast<int>(::write(fd.get(), text.data(), text.size())); }
 
 std::string reverse_text(std::string text) {
   std::reverse(text.begin(), text.end());

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "bench/heap_counter.hpp"
+#include "pools/machine/topology.hpp"
 #include "pools/registry.hpp"
 #include "pools/threads/thread_per_task.hpp"
 #include "pools/threads/thread_pool.hpp"
-#include "pools/machine/topology.hpp"
 #include "tests/test_tasks.hpp"
 
 namespace poolbench::testing {

@@ -54,8 +54,8 @@ TEST(Tuning, MonotonicSweepHasNotPeakedAndRecommendsMoreThanAuto) {
 }
 
 TEST(Tuning, NoisySizesAreWarnedAbout) {
-  std::vector<SweepPoint> points{{1, {100, 100, 101}}, {2, {150, 200, 250, 180, 220}}, {6, {190, 191, 192}},
-                                 {10, {185, 186, 187}}};
+  std::vector<SweepPoint> points{
+      {1, {100, 100, 101}}, {2, {150, 200, 250, 180, 220}}, {6, {190, 191, 192}}, {10, {185, 186, 187}}};
   const auto t = bench::analyse_sweep(points, 10, 6, 2, 2);
   ASSERT_EQ(t.warnings.size(), 1u);
   EXPECT_THAT(t.warnings[0], HasSubstr("2 workers: unstable"));

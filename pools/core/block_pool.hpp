@@ -119,7 +119,9 @@ class RecyclingAllocator {
   }
 
   template <class U>
-  bool operator==(const RecyclingAllocator<U>&) const noexcept { return true; }
+  bool operator==(const RecyclingAllocator<U>&) const noexcept {
+    return true;
+  }
 
  private:
   static constexpr std::size_t rounded = (sizeof(T) + 63) / 64 * 64;

@@ -10,8 +10,6 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-void throw_system_error(const std::string& what, int err) {
-  throw ResourceError(what + ": " + std::strerror(err));
-}
+void throw_system_error(const std::string& what, int err) { throw ResourceError(what + ": " + std::strerror(err)); }
 
 }  // namespace poolbench

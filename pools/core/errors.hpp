@@ -72,8 +72,7 @@ class WorkerProtocolError : public Error {
 /// A task failed inside a worker process; `what()` is the worker's message.
 class RemoteTaskError : public Error {
  public:
-  RemoteTaskError(std::string type, const std::string& message)
-      : Error(message), type_(std::move(type)) {}
+  RemoteTaskError(std::string type, const std::string& message) : Error(message), type_(std::move(type)) {}
   /// The demangled type name of the exception thrown in the worker.
   const std::string& remote_type() const noexcept { return type_; }
 

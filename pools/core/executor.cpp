@@ -6,8 +6,8 @@ namespace poolbench {
 
 std::size_t require_workers(std::size_t workers, std::string_view executor) {
   if (workers == 0 || workers > max_workers)
-    throw ConfigError(std::string(executor) + " needs between 1 and " + std::to_string(max_workers) +
-                      " workers, not " + std::to_string(workers));
+    throw ConfigError(std::string(executor) + " needs between 1 and " + std::to_string(max_workers) + " workers, not " +
+                      std::to_string(workers));
   return workers;
 }
 
@@ -50,6 +50,7 @@ void Executor::record(TaskOutcome outcome) noexcept {
   }
 }
 
+// A sink by value, as its overrides take it. NOLINTNEXTLINE(performance-unnecessary-value-param)
 void Executor::enqueue_remote(RemoteCall) {
   throw NotTransferableError(std::string(name()) + " runs tasks in process; remote calls are not supported");
 }

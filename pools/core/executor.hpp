@@ -61,8 +61,9 @@ class Executor {
   /// Schedules `fn(args...)` and returns its future. Throws ExecutorShutdownError after
   /// shutdown, NotTransferableError on an executor that cannot run closures.
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, std::decay_t<A>...>
-  auto submit(F&& fn, A&&... args) -> Future<std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>...>> {
+  requires std::invocable < std::decay_t<F>
+  &, std::decay_t<A>... > auto submit(F&& fn, A&&... args)
+                              -> Future<std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>...>> {
     using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>...>;
     require_in_process();
     auto state = detail::make_state<R>();
@@ -84,8 +85,8 @@ class Executor {
   /// Fire-and-forget: schedules `fn(args...)` with no future. Its exception is counted
   /// as a failure and reported (see set_unobserved_error_handler).
   template <class F, class... A>
-    requires std::invocable<std::decay_t<F>&, std::decay_t<A>...>
-  void post(F&& fn, A&&... args) {
+  requires std::invocable < std::decay_t<F>
+  &, std::decay_t<A>... > void post(F&& fn, A&&... args) {
     require_in_process();
     auto bound = bind(std::forward<F>(fn), std::forward<A>(args)...);
     enqueue_counted(Job(detail::DetachedTask<decltype(bound)>(std::move(bound))));
@@ -94,8 +95,7 @@ class Executor {
   template <auto Fn, class... A>
   void post(const RegisteredTask<Fn>& task, A&&... args) {
     if (runs_in_process()) return post(Fn, std::forward<A>(args)...);
-    enqueue_remote_counted(
-        make_remote_call(task, RemoteCompletion::detached(), std::forward<A>(args)...));
+    enqueue_remote_counted(make_remote_call(task, RemoteCompletion::detached(), std::forward<A>(args)...));
   }
 
   /// Runs `fn` on every element of `inputs` and returns the results in input order;
@@ -149,8 +149,7 @@ class Executor {
   }
 
   template <auto Fn, class... A>
-  static RemoteCall make_remote_call(const RegisteredTask<Fn>& task, RemoteCompletion completion,
-                                     A&&... args) {
+  static RemoteCall make_remote_call(const RegisteredTask<Fn>& task, RemoteCompletion completion, A&&... args) {
     WireWriter writer;
     writer.put(task.id());
     RegisteredTask<Fn>::encode(writer, std::forward<A>(args)...);

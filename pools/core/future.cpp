@@ -11,7 +11,7 @@ namespace {
 
 void print_unobserved_error(std::exception_ptr error) noexcept {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "poolbench: a done-callback or posted task threw: %s\n", e.what());
   } catch (...) {
@@ -27,15 +27,14 @@ UnobservedErrorHandler set_unobserved_error_handler(UnobservedErrorHandler handl
   return unobserved_error_handler.exchange(handler ? handler : &print_unobserved_error);
 }
 
-void report_unobserved_error(std::exception_ptr error) noexcept {
-  unobserved_error_handler.load()(std::move(error));
-}
+void report_unobserved_error(std::exception_ptr error) noexcept { unobserved_error_handler.load()(std::move(error)); }
 
 namespace detail {
 
 bool StateBase::exchange_status(Status& expected, Status desired) noexcept {
   auto raw = static_cast<std::uint32_t>(expected);
-  const bool done = status_.compare_exchange_strong(raw, static_cast<std::uint32_t>(desired), std::memory_order_seq_cst);
+  const bool done =
+      status_.compare_exchange_strong(raw, static_cast<std::uint32_t>(desired), std::memory_order_seq_cst);
   expected = static_cast<Status>(raw);
   return done;
 }

@@ -214,8 +214,8 @@ class Future {
   /// in the caller when it has already ended. Callbacks run in the order added; one
   /// that throws is reported (see set_unobserved_error_handler) and the others still run.
   template <class F>
-    requires std::invocable<F&, const Future<R>&>
-  void add_done_callback(F&& callback) const {
+  requires std::invocable < F&, const Future<R>
+  & > void add_done_callback(F&& callback) const {
     state_->add_callback([self = *this, cb = std::forward<F>(callback)]() mutable { cb(self); });
   }
 
@@ -252,8 +252,7 @@ bool wait_all(const Range& futures, std::chrono::nanoseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (const auto& future : futures) {
     const auto left = deadline - std::chrono::steady_clock::now();
-    if (!future.wait_for(std::max<std::chrono::nanoseconds>(left, std::chrono::nanoseconds{0})))
-      return false;
+    if (!future.wait_for(std::max<std::chrono::nanoseconds>(left, std::chrono::nanoseconds{0}))) return false;
   }
   return true;
 }

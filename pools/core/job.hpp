@@ -22,8 +22,7 @@ class Job {
 
   /// `body` provides `TaskOutcome run()`, `void cancel()` and `void fail(std::exception_ptr)`.
   template <class Body>
-    requires(!std::is_same_v<std::decay_t<Body>, Job>)
-  explicit Job(Body&& body) {
+  requires(!std::is_same_v<std::decay_t<Body>, Job>) explicit Job(Body&& body) {
     using B = std::decay_t<Body>;
     if constexpr (fits_inline<B>()) {
       ::new (static_cast<void*>(storage_)) B(std::forward<Body>(body));
@@ -49,11 +48,16 @@ class Job {
   explicit operator bool() const noexcept { return ops_ != nullptr; }
 
   /// Runs the task unless its future was cancelled first; says how it ended.
-  TaskOutcome run() { return consume([](const Ops* ops, void* body) { return ops->run(body); }); }
+  TaskOutcome run() {
+    return consume([](const Ops* ops, void* body) { return ops->run(body); });
+  }
 
   /// Ends the task as cancelled without running it.
   TaskOutcome cancel() noexcept {
-    return consume([](const Ops* ops, void* body) { ops->cancel(body); return TaskOutcome::cancelled; });
+    return consume([](const Ops* ops, void* body) {
+      ops->cancel(body);
+      return TaskOutcome::cancelled;
+    });
   }
 
   /// Ends the task with `error` without running it (the executor could not run it).
@@ -80,28 +84,30 @@ class Job {
   }
 
   template <class B>
-  static B& inline_body(void* p) noexcept { return *std::launder(static_cast<B*>(p)); }
+  static B& inline_body(void* p) noexcept {
+    return *std::launder(static_cast<B*>(p));
+  }
   template <class B>
-  static B& heap_body(void* p) noexcept { return **std::launder(static_cast<B**>(p)); }
+  static B& heap_body(void* p) noexcept {
+    return **std::launder(static_cast<B**>(p));
+  }
 
   template <class B>
-  static constexpr Ops inline_ops{
-      [](void* p) { return inline_body<B>(p).run(); },
-      [](void* p) noexcept { inline_body<B>(p).cancel(); },
-      [](void* p, std::exception_ptr e) noexcept { inline_body<B>(p).fail(std::move(e)); },
-      [](void* from, void* to) noexcept {
-        ::new (to) B(std::move(inline_body<B>(from)));
-        inline_body<B>(from).~B();
-      },
-      [](void* p) noexcept { inline_body<B>(p).~B(); }};
+  static constexpr Ops inline_ops{[](void* p) { return inline_body<B>(p).run(); },
+                                  [](void* p) noexcept { inline_body<B>(p).cancel(); },
+                                  [](void* p, std::exception_ptr e) noexcept { inline_body<B>(p).fail(std::move(e)); },
+                                  [](void* from, void* to) noexcept {
+                                    ::new (to) B(std::move(inline_body<B>(from)));
+                                    inline_body<B>(from).~B();
+                                  },
+                                  [](void* p) noexcept { inline_body<B>(p).~B(); }};
 
   template <class B>
-  static constexpr Ops heap_ops{
-      [](void* p) { return heap_body<B>(p).run(); },
-      [](void* p) noexcept { heap_body<B>(p).cancel(); },
-      [](void* p, std::exception_ptr e) noexcept { heap_body<B>(p).fail(std::move(e)); },
-      [](void* from, void* to) noexcept { ::new (to) B*(*static_cast<B**>(from)); },
-      [](void* p) noexcept { delete &heap_body<B>(p); }};
+  static constexpr Ops heap_ops{[](void* p) { return heap_body<B>(p).run(); },
+                                [](void* p) noexcept { heap_body<B>(p).cancel(); },
+                                [](void* p, std::exception_ptr e) noexcept { heap_body<B>(p).fail(std::move(e)); },
+                                [](void* from, void* to) noexcept { ::new (to) B*(*static_cast<B**>(from)); },
+                                [](void* p) noexcept { delete &heap_body<B>(p); }};
 
   template <class F>
   TaskOutcome consume(F&& action) {

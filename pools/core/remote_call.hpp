@@ -94,7 +94,7 @@ struct RemoteCall {
   WireBytes request;
   std::vector<UniqueFd> fds;
   RemoteCompletion completion;
-  std::uintptr_t submitter = 0;  ///< the submitting thread, for executors that tell threads apart
+  std::uintptr_t submitter = 0;     ///< the submitting thread, for executors that tell threads apart
   std::exception_ptr remote_error;  ///< what the task threw in the worker, once its reply is read
 };
 

@@ -41,8 +41,7 @@ const TaskEntry& TaskRegistry::add(std::string name, TaskTrampoline call) {
   std::lock_guard lock(t.mutex);
   auto [it, inserted] = t.entries.try_emplace(id, nullptr);
   if (!inserted) {
-    std::fprintf(stderr, "poolbench: two tasks are registered as '%s' (or their names collide)\n",
-                 name.c_str());
+    std::fprintf(stderr, "poolbench: two tasks are registered as '%s' (or their names collide)\n", name.c_str());
     std::abort();
   }
   it->second = std::make_unique<TaskEntry>(TaskEntry{std::move(name), id, call});

@@ -69,10 +69,10 @@ class RegisteredTask {
   using arguments = typename Traits::arguments;
 
   static_assert(detail::TransferableResult<result_type>,
-                "a registered task returns void or a Transferable value: std::string, UniqueFd, bool, a scoped enum or a trivially copyable value holding no pointer");
+                "a registered task returns void or a Transferable value: std::string, UniqueFd, bool, a scoped enum or "
+                "a trivially copyable value holding no pointer");
 
-  explicit RegisteredTask(std::string name)
-      : entry_(&TaskRegistry::instance().add(std::move(name), &trampoline)) {}
+  explicit RegisteredTask(std::string name) : entry_(&TaskRegistry::instance().add(std::move(name), &trampoline)) {}
 
   std::uint64_t id() const noexcept { return entry_->id; }
   const std::string& name() const noexcept { return entry_->name; }

@@ -21,8 +21,8 @@ namespace detail {
 /// Types that are trivially copyable but refer to memory of the process they were made
 /// in: their bytes mean nothing in another process.
 template <class T>
-struct is_pointer_like : std::bool_constant<std::is_pointer_v<T> || std::is_member_pointer_v<T> ||
-                                            std::is_null_pointer_v<T>> {};
+struct is_pointer_like
+    : std::bool_constant<std::is_pointer_v<T> || std::is_member_pointer_v<T> || std::is_null_pointer_v<T>> {};
 template <class C, class Traits>
 struct is_pointer_like<std::basic_string_view<C, Traits>> : std::true_type {};
 template <class T, std::size_t N>
@@ -45,8 +45,7 @@ concept ScopedEnum = std::is_enum_v<T> && !std::is_convertible_v<T, std::underly
 /// `std::string_view` and `std::span` are refused. A class type must be valid for every
 /// byte pattern (no `bool` or enum members), since a worker's bytes are not trusted.
 template <class T>
-concept Transferable =
-    std::is_same_v<T, std::string> || std::is_same_v<T, UniqueFd> || std::is_same_v<T, bool> ||
+concept Transferable = std::is_same_v<T, std::string> || std::is_same_v<T, UniqueFd> || std::is_same_v<T, bool> ||
     detail::ScopedEnum<T> ||
     (std::is_trivially_copyable_v<T> && !detail::is_pointer_like<T>::value && !std::is_enum_v<T>);
 
@@ -97,8 +96,7 @@ class WireWriter {
 /// sent) rather than reading past its end or making an invalid value.
 class WireReader {
  public:
-  WireReader(std::string_view bytes, std::vector<UniqueFd> fds = {})
-      : bytes_(bytes), fds_(std::move(fds)) {}
+  WireReader(std::string_view bytes, std::vector<UniqueFd> fds = {}) : bytes_(bytes), fds_(std::move(fds)) {}
 
   template <Transferable T>
   T get() {
@@ -126,7 +124,9 @@ class WireReader {
   /// Throws NotTransferableError unless every byte was read: a message with bytes after
   /// its last value is malformed.
   void expect_end() const {
-    if (!at_end()) throw NotTransferableError("message has " + std::to_string(bytes_.size() - offset_) + " bytes after its last value");
+    if (!at_end())
+      throw NotTransferableError("message has " + std::to_string(bytes_.size() - offset_) +
+                                 " bytes after its last value");
   }
 
  private:

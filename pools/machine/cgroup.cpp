@@ -75,8 +75,10 @@ Mounts find_mounts(const fs::path& root) {
       if (!mounts.v2) mounts.v2 = mount;
     } else if (after[0] == "cgroup") {
       for (const auto& option : split(after[2], ','))
-        if (option == "cpu" && !mounts.v1_cpu) mounts.v1_cpu = mount;
-        else if (option == "memory" && !mounts.v1_memory) mounts.v1_memory = mount;
+        if (option == "cpu" && !mounts.v1_cpu)
+          mounts.v1_cpu = mount;
+        else if (option == "memory" && !mounts.v1_memory)
+          mounts.v1_memory = mount;
     }
   }
   return mounts;

@@ -67,8 +67,8 @@ Topology Topology::load() {
        pu = hwloc_get_next_obj_inside_cpuset_by_type(topo, bound.set, HWLOC_OBJ_PU, pu)) {
     const hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
     const hwloc_obj_t package = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
-    t.bound_pus.push_back({pu->os_index, core ? core->logical_index : pu->logical_index,
-                           package ? package->logical_index : 0});
+    t.bound_pus.push_back(
+        {pu->os_index, core ? core->logical_index : pu->logical_index, package ? package->logical_index : 0});
     t.binding.pus.push_back(pu->os_index);
   }
   std::sort(t.binding.pus.begin(), t.binding.pus.end());

@@ -41,8 +41,8 @@ struct Header {
 /// Sends `data`, the first message carrying `fds`; the rest of a partial send follows.
 /// While the socket is full it waits for room, calling `on_input` (when given) whenever
 /// input is waiting instead.
-void send_with_fds(int socket, std::string_view data, std::span<const int> fds,
-                   const std::function<void()>* on_input, std::chrono::steady_clock::time_point deadline) {
+void send_with_fds(int socket, std::string_view data, std::span<const int> fds, const std::function<void()>* on_input,
+                   std::chrono::steady_clock::time_point deadline) {
   iovec iov{const_cast<char*>(data.data()), data.size()};
   msghdr msg{};
   msg.msg_iov = &iov;

@@ -58,12 +58,12 @@ class FrameReader {
  public:
   explicit FrameReader(int socket) noexcept : socket_(socket) {}
 
-  /// The next frame, waiting for it to arrive whole (until `deadline`, then TimeoutError); nullopt when the peer closed the
-  /// socket cleanly between frames. Throws ResourceError on a reset, a frame cut short or
-  /// fds this process could not take; WorkerProtocolError when the peer breaks the framing
-  /// (a size or fd count over the bounds, fds declared and not sent, fds no frame
-  /// declares). Received fds are close-on-exec.
-  std::optional<Frame> next(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  /// The next frame, waiting for it to arrive whole (until `deadline`, then TimeoutError); nullopt when the peer closed
+  /// the socket cleanly between frames. Throws ResourceError on a reset, a frame cut short or fds this process could
+  /// not take; WorkerProtocolError when the peer breaks the framing (a size or fd count over the bounds, fds declared
+  /// and not sent, fds no frame declares). Received fds are close-on-exec.
+  std::optional<Frame> next(
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   /// True when a whole frame's bytes are already buffered, so `next` will not wait.
   bool has_frame() const noexcept;
   /// Receives what has arrived, without waiting; true when `next` will not wait (a frame
@@ -73,7 +73,8 @@ class FrameReader {
  private:
   /// One receive into the buffer: the bytes received, 0 at end of stream, or -1 when
   /// nothing has arrived and `wait` is false.
-  ssize_t receive(bool wait, std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  ssize_t receive(bool wait,
+                  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   int socket_;
   std::vector<char> buffer_;  ///< bytes [begin_, end_) are received and not yet taken

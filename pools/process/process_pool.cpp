@@ -9,8 +9,8 @@
 #include <system_error>
 
 #include "pools/machine/cgroup.hpp"
-#include "pools/process/channel.hpp"
 #include "pools/machine/spin_wait.hpp"
+#include "pools/process/channel.hpp"
 #include "pools/process/worker_main.hpp"
 #include "pools/process/worker_protocol.hpp"
 
@@ -168,17 +168,14 @@ void ProcessPool::kill_worker(Worker& worker) {
   if (worker.process) worker.process->kill(SIGKILL);
 }
 
-void ProcessPool::enqueue(Job) {
-  throw NotTransferableError("process-pool runs only registered tasks");
-}
+void ProcessPool::enqueue(Job) { throw NotTransferableError("process-pool runs only registered tasks"); }
 
 void ProcessPool::enqueue_remote(RemoteCall call) {
   if (lending_ && call.completion.waitable()) {
     call.submitter = this_thread_tag();
     // Only the call of a lone caller that waits for each result is lent: nothing else is
     // queued (it overtakes no call) or running (a backlog is the I/O threads' to batch).
-    if (call.request.size() <= max_lent_request && lending_->from_waiter() && unfinished() == 1 && lend(call))
-      return;
+    if (call.request.size() <= max_lent_request && lending_->from_waiter() && unfinished() == 1 && lend(call)) return;
   }
   std::unique_lock lock(mutex_);
   if (stopping_) throw ExecutorShutdownError("cannot submit to process-pool: it has been shut down");
@@ -241,7 +238,8 @@ void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
   try {
     // The worker runs meanwhile on another CPU, the I/O thread sleeps: polling shared
     // memory for the reply costs no wake-up on either side.
-    if (detail::spin_adaptively([&] { return ring.has_entry(); }, std::min<std::chrono::nanoseconds>(limit, long_task)) &&
+    if (detail::spin_adaptively([&] { return ring.has_entry(); },
+                                std::min<std::chrono::nanoseconds>(limit, long_task)) &&
         ring.pop_reply(reply) == ReplyRing::Entry::reply) {
       call = std::move(worker.lent->call);
       worker.lent.reset();
@@ -257,9 +255,9 @@ void ProcessPool::drive(std::size_t index, std::chrono::nanoseconds limit) {
     try {
       stage_reply(*call, reply, {});
     } catch (const std::exception& e) {
-      violation = std::make_exception_ptr(WorkerProtocolError(
-          "the worker broke the protocol while running task '" + *call->task_name + "': " + e.what() +
-          "; it was killed and replaced"));
+      violation = std::make_exception_ptr(WorkerProtocolError("the worker broke the protocol while running task '" +
+                                                              *call->task_name + "': " + e.what() +
+                                                              "; it was killed and replaced"));
       worker.poisoned.store(true, std::memory_order_release);
     }
   }
@@ -413,7 +411,8 @@ void ProcessPool::serve(std::size_t index) {
         }
       }
       // Read before it is cleared: the flag's line is written only when a reply was bad.
-      if (worker.poisoned.load(std::memory_order_relaxed) && worker.poisoned.exchange(false, std::memory_order_acquire)) {
+      if (worker.poisoned.load(std::memory_order_relaxed) &&
+          worker.poisoned.exchange(false, std::memory_order_acquire)) {
         // Taken back from a submitter whose reply broke the protocol: nothing more goes to it.
         traffic.fault = Fault{Fault::Kind::protocol, "a reply to a call its submitter sent broke the protocol"};
         recover_from_death(worker, index, traffic);
@@ -437,7 +436,7 @@ void ProcessPool::serve(std::size_t index) {
 
 bool ProcessPool::Traffic::note_fault(std::exception_ptr error) {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (const PeerGoneError&) {
   } catch (const WorkerProtocolError& e) {
     fault = Fault{Fault::Kind::protocol, e.what()};
@@ -508,8 +507,8 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
       traffic.detach();
     } catch (const std::exception& e) {
       for (auto& call : traffic.unsent) {
-        call.completion.fail(std::make_exception_ptr(ResourceError(
-            "process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
+        call.completion.fail(std::make_exception_ptr(
+            ResourceError("process-pool could not start a worker for task '" + *call.task_name + "': " + e.what())));
         record(TaskOutcome::failed);
       }
       traffic.unsent.clear();
@@ -530,8 +529,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   try {
     while (!traffic.unsent.empty()) {
       RemoteCall& call = traffic.unsent.front();
-      if (!traffic.requests->has_room(call.fds.size()))
-        traffic.requests->flush(read_meanwhile, deadline);
+      if (!traffic.requests->has_room(call.fds.size())) traffic.requests->flush(read_meanwhile, deadline);
       traffic.requests->add(as_view(call.request), call.fds);
       traffic.in_flight.push_back(std::move(call));
       traffic.unsent.pop_front();
@@ -677,8 +675,8 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   traffic.in_flight.clear();
   if (overrun) {
     for (auto& call : traffic.unsent) {
-      call.completion.fail(std::make_exception_ptr(TimeoutError(
-          "task '" + *call.task_name + "' had not started when process-pool's shutdown timeout ran out")));
+      call.completion.fail(std::make_exception_ptr(
+          TimeoutError("task '" + *call.task_name + "' had not started when process-pool's shutdown timeout ran out")));
       record(TaskOutcome::failed);
     }
     traffic.unsent.clear();
@@ -690,16 +688,14 @@ std::exception_ptr ProcessPool::failure_of(const RemoteCall& call, const std::op
   const std::string task = "task '" + *call.task_name + "'";
   const std::string worker = "worker process " + std::to_string(pid);
   if (overrun_.load(std::memory_order_acquire))
-    return std::make_exception_ptr(
-        TimeoutError(task + " was still running when process-pool's shutdown timeout ran out; its " + worker +
-                     " was killed"));
+    return std::make_exception_ptr(TimeoutError(
+        task + " was still running when process-pool's shutdown timeout ran out; its " + worker + " was killed"));
   if (!fault) return std::make_exception_ptr(WorkerDiedError(death + " while running " + task));
   const std::string replaced = "; the " + worker + " was killed and replaced";
   switch (fault->kind) {
     case Fault::Kind::protocol:
-      return std::make_exception_ptr(
-          WorkerProtocolError("the " + worker + " broke the protocol while running " + task + ": " + fault->what +
-                              "; it was killed and replaced"));
+      return std::make_exception_ptr(WorkerProtocolError("the " + worker + " broke the protocol while running " + task +
+                                                         ": " + fault->what + "; it was killed and replaced"));
     case Fault::Kind::timeout:
       return std::make_exception_ptr(TimeoutError(task + ": " + fault->what + replaced));
     case Fault::Kind::resource:

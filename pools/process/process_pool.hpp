@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "pools/process/channel.hpp"
-#include "pools/machine/cpu_set.hpp"
 #include "pools/core/executor.hpp"
 #include "pools/core/fifo.hpp"
+#include "pools/machine/cpu_set.hpp"
+#include "pools/process/channel.hpp"
 #include "pools/process/reply_ring.hpp"
 #include "pools/process/subprocess.hpp"
 #include "pools/process/worker_lease.hpp"
@@ -47,7 +47,8 @@ class ProcessPool final : public Executor {
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
   /// A task still running `task_timeout` after it started fails with TimeoutError, and
   /// its worker is killed and replaced.
-  explicit ProcessPool(std::size_t workers, Placement placement = {}, std::chrono::nanoseconds task_timeout = no_timeout);
+  explicit ProcessPool(std::size_t workers, Placement placement = {},
+                       std::chrono::nanoseconds task_timeout = no_timeout);
   ~ProcessPool() override;
 
   std::string_view name() const noexcept override { return "process-pool"; }
@@ -84,10 +85,10 @@ class ProcessPool final : public Executor {
   struct Worker {
     std::optional<Subprocess> process;
     UniqueFd channel;
-    std::optional<ReplyRing> ring;  ///< the current worker's replies; outlives its death until read
-    FrameWriter lent_requests{-1};  ///< on `channel`, for the submitter holding the lease
-    std::optional<LentCall> lent;   ///< used by whoever holds the lease
-    std::atomic<bool> poisoned{false};  ///< a lent call's reply broke the protocol: replace the worker
+    std::optional<ReplyRing> ring;                    ///< the current worker's replies; outlives its death until read
+    FrameWriter lent_requests{-1};                    ///< on `channel`, for the submitter holding the lease
+    std::optional<LentCall> lent;                     ///< used by whoever holds the lease
+    std::atomic<bool> poisoned{false};                ///< a lent call's reply broke the protocol: replace the worker
     std::optional<std::uint64_t> oom_kills_at_start;  ///< the memory cgroup's OOM kills when it started
     std::thread io;
   };
@@ -105,11 +106,11 @@ class ProcessPool final : public Executor {
 
   /// What one I/O thread keeps of its worker's traffic.
   struct Traffic {
-    Fifo<RemoteCall> in_flight;  ///< sent, reply not yet read, in order: the front one is running
-    Fifo<RemoteCall> unsent;     ///< started, still to send: new, or queued behind a worker that died
+    Fifo<RemoteCall> in_flight;           ///< sent, reply not yet read, in order: the front one is running
+    Fifo<RemoteCall> unsent;              ///< started, still to send: new, or queued behind a worker that died
     std::optional<FrameWriter> requests;  ///< both bound to the current worker's channel
     std::optional<FrameReader> replies;   ///< doorbells, and replies too large for the ring
-    Fifo<Frame> large_replies;           ///< read from the socket before the ring reached them
+    Fifo<Frame> large_replies;            ///< read from the socket before the ring reached them
     std::string reply;                    ///< the ring's latest reply
     /// How long the worker's recent tasks took, from one reply to the next; assumed long
     /// until replies say otherwise.
@@ -218,11 +219,11 @@ class ProcessPool final : public Executor {
   std::atomic<std::size_t> queued_{0};  ///< queue_.size(), readable without the lock
   std::atomic<bool> spinning_{false};   ///< an idle I/O thread is polling queued_
   bool stopping_ = false;
-  std::size_t serving_ = 0;              ///< I/O threads that have not finished
-  std::condition_variable served_;       ///< signalled when serving_ drops
-  std::atomic<bool> overrun_{false};     ///< shutdown's timeout ran out: kill, do not replace
-  std::atomic<bool> accepting_{true};   ///< !stopping_, for submitters that lend without the lock
-  std::shared_ptr<Lending> lending_;    ///< null where waiters cannot poll (one CPU)
+  std::size_t serving_ = 0;            ///< I/O threads that have not finished
+  std::condition_variable served_;     ///< signalled when serving_ drops
+  std::atomic<bool> overrun_{false};   ///< shutdown's timeout ran out: kill, do not replace
+  std::atomic<bool> accepting_{true};  ///< !stopping_, for submitters that lend without the lock
+  std::shared_ptr<Lending> lending_;   ///< null where waiters cannot poll (one CPU)
   std::atomic<std::uint64_t> created_{0};
   std::mutex join_mutex_;
 };

@@ -4,11 +4,11 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <cstddef>
-#include <string>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "pools/core/errors.hpp"
@@ -125,9 +125,8 @@ ReplyRing::Entry ReplyRing::front(std::size_t& pos, std::size_t& size) {
     const std::uint64_t tail = shared_->tail.load(std::memory_order_acquire);
     if (read_head_ == tail) return Entry::none;
     if (tail - read_head_ > capacity || tail % 8 != 0)
-      throw WorkerProtocolError("the worker's reply ring is corrupt: it claims " +
-                                std::to_string(tail - read_head_) + " bytes of replies in a ring of " +
-                                std::to_string(capacity));
+      throw WorkerProtocolError("the worker's reply ring is corrupt: it claims " + std::to_string(tail - read_head_) +
+                                " bytes of replies in a ring of " + std::to_string(capacity));
     pos = read_head_ % capacity;
     Word word;
     std::memcpy(&word, shared_->data + pos, sizeof word);

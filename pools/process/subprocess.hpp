@@ -23,8 +23,7 @@ class Subprocess {
  public:
   /// Starts `path` with `argv`; `inherited_fd` becomes fd `as_fd` in the child, and no
   /// other close-on-exec fd leaks into it. Throws ResourceError when the OS refuses.
-  static Subprocess spawn(const std::string& path, const std::vector<std::string>& argv, int inherited_fd,
-                          int as_fd);
+  static Subprocess spawn(const std::string& path, const std::vector<std::string>& argv, int inherited_fd, int as_fd);
   /// Forks a child that runs `body()` and then `_exit(0)`s. The child of a threaded parent
   /// may make only async-signal-safe calls (read, write, futex, _exit): `body` must keep
   /// to them. The child starts with no signal blocked, and is killed (SIGKILL) should the
@@ -65,8 +64,8 @@ class Subprocess {
   void reap_now() noexcept;
 
   pid_t pid_ = -1;
-  UniqueFd pidfd_;       ///< until reaped
-  bool ended_ = false;   ///< reaped, by us or (status_ empty) by someone else
+  UniqueFd pidfd_;      ///< until reaped
+  bool ended_ = false;  ///< reaped, by us or (status_ empty) by someone else
   std::optional<int> status_;
 };
 

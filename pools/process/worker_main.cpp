@@ -18,11 +18,11 @@
 #include <thread>
 #include <typeinfo>
 
-#include "pools/process/channel.hpp"
 #include "pools/core/errors.hpp"
-#include "pools/process/reply_ring.hpp"
-#include "pools/machine/spin_wait.hpp"
 #include "pools/core/task_registry.hpp"
+#include "pools/machine/spin_wait.hpp"
+#include "pools/process/channel.hpp"
+#include "pools/process/reply_ring.hpp"
 #include "pools/process/worker_protocol.hpp"
 
 namespace poolbench {
@@ -81,7 +81,7 @@ class Lifeline {
 std::string demangled(const std::type_info& type) {
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
-                                                  &std::free);
+                                                   &std::free);
   return status == 0 && name ? name.get() : type.name();
 }
 
@@ -118,14 +118,14 @@ WireWriter handle_request(Frame& request) {
     out.put(ReplyStatus::ok);
     task->call(in, out);
     if (out.bytes().size() > max_message_bytes)
-      return error_reply("poolbench::NotTransferableError",
-                         "the result of task '" + task->name + "' is " + std::to_string(out.bytes().size()) +
-                             " bytes; a process-pool message carries at most " +
-                             std::to_string(max_message_bytes >> 20) + " MiB");
+      return error_reply("poolbench::NotTransferableError", "the result of task '" + task->name + "' is " +
+                                                                std::to_string(out.bytes().size()) +
+                                                                " bytes; a process-pool message carries at most " +
+                                                                std::to_string(max_message_bytes >> 20) + " MiB");
     if (out.fds().size() > max_message_fds)
-      return error_reply("poolbench::NotTransferableError",
-                         "the result of task '" + task->name + "' carries " + std::to_string(out.fds().size()) +
-                             " fds; at most " + std::to_string(max_message_fds) + " may cross at once");
+      return error_reply("poolbench::NotTransferableError", "the result of task '" + task->name + "' carries " +
+                                                                std::to_string(out.fds().size()) + " fds; at most " +
+                                                                std::to_string(max_message_fds) + " may cross at once");
     for (const UniqueFd& fd : out.fds())
       if (!fd)
         return error_reply("poolbench::NotTransferableError",

@@ -37,8 +37,7 @@ class BoundedQueue {
       const auto lag = static_cast<std::ptrdiff_t>(turn - position);
       if (lag == 0) {
         // seq_cst, so a caller can pair the push with its next look at who is asleep.
-        if (tail_.compare_exchange_weak(position, position + 1, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed)) {
+        if (tail_.compare_exchange_weak(position, position + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
           cell.value = std::move(value);
           cell.turn.store(position + 1, std::memory_order_release);
           return true;
@@ -82,9 +81,7 @@ class BoundedQueue {
 
   /// True when no value has been claimed by a producer and not yet taken: a snapshot, in
   /// the single total order of seq_cst operations with every push.
-  bool empty() const noexcept {
-    return tail_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_seq_cst);
-  }
+  bool empty() const noexcept { return tail_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_seq_cst); }
 
  private:
   struct Cell {

@@ -27,8 +27,8 @@ void ThreadPerTask::enqueue(Job job) {
       --creating_;
       if (all_ended()) all_ended_.notify_all();
     }
-    record(refused.fail(std::make_exception_ptr(
-        ResourceError(std::string("thread-per-task could not create a thread: ") + e.what()))));
+    record(refused.fail(
+        std::make_exception_ptr(ResourceError(std::string("thread-per-task could not create a thread: ") + e.what()))));
     return;
   }
   std::lock_guard lock(mutex_);

@@ -23,8 +23,7 @@ ThreadPool::ThreadPool(std::size_t workers, Placement placement)
   detail::can_spin();
   workers_.reserve(workers);
   try {
-    for (std::size_t i = 0; i < workers; ++i)
-      workers_.emplace_back([this, i] { work(i, placement_.for_worker(i)); });
+    for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this, i] { work(i, placement_.for_worker(i)); });
   } catch (const std::system_error& e) {
     for (std::size_t never_started = workers_.size(); never_started < workers; ++never_started) idle_.leave();
     shutdown(true, true);
@@ -78,9 +77,7 @@ bool ThreadPool::take(Job& job) {
   return ring_.try_pop(job);
 }
 
-std::size_t ThreadPool::queued() const noexcept {
-  return ring_.size() + overflowed_.load(std::memory_order_seq_cst);
-}
+std::size_t ThreadPool::queued() const noexcept { return ring_.size() + overflowed_.load(std::memory_order_seq_cst); }
 
 bool ThreadPool::spin_for_work() {
   if (spinning_.exchange(true, std::memory_order_acquire)) return false;

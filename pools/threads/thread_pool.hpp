@@ -8,10 +8,10 @@
 
 #include <oneapi/tbb/spin_mutex.h>
 
-#include "pools/threads/bounded_queue.hpp"
-#include "pools/machine/cpu_set.hpp"
 #include "pools/core/executor.hpp"
 #include "pools/core/fifo.hpp"
+#include "pools/machine/cpu_set.hpp"
+#include "pools/threads/bounded_queue.hpp"
 #include "pools/threads/idle_workers.hpp"
 
 namespace poolbench {

@@ -7,11 +7,10 @@
 namespace poolbench {
 
 TbbExecutor::TbbExecutor(std::size_t workers)
-    : workers_(require_workers(workers, "tbb")),
-      arena_(static_cast<int>(workers), /*reserved_for_masters=*/0) {
+    : workers_(require_workers(workers, "tbb")), arena_(static_cast<int>(workers), /*reserved_for_masters=*/0) {
   if (static_cast<int>(workers) + 1 > oneapi::tbb::info::default_concurrency())
-    parallelism_ = std::make_unique<oneapi::tbb::global_control>(
-        oneapi::tbb::global_control::max_allowed_parallelism, workers + 1);
+    parallelism_ = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
+                                                                 workers + 1);
   arena_.initialize();
 }
 
@@ -27,12 +26,10 @@ void TbbExecutor::enqueue(Job job) {
       std::shared_ptr<Admission> admission;
       mutable Job job;
 
-      Run(TbbExecutor* s, std::shared_ptr<Admission> a, Job j)
-          : self(s), admission(std::move(a)), job(std::move(j)) {
+      Run(TbbExecutor* s, std::shared_ptr<Admission> a, Job j) : self(s), admission(std::move(a)), job(std::move(j)) {
         tsan_published(this);
       }
-      Run(Run&& other) noexcept
-          : self(other.self), admission(std::move(other.admission)), job(std::move(other.job)) {
+      Run(Run&& other) noexcept : self(other.self), admission(std::move(other.admission)), job(std::move(other.job)) {
         tsan_published(this);
       }
       void operator()() const {

@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "pools/yardsticks/admission.hpp"
 #include "pools/core/executor.hpp"
+#include "pools/yardsticks/admission.hpp"
 
 namespace poolbench {
 

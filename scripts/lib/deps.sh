@@ -6,7 +6,7 @@ POOLBENCH_PACKAGES=(
   libbenchmark-dev libhwloc-dev hwloc libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libcli11-dev libtbb-dev libboost-dev
   python3 python3-matplotlib
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format clang-tidy
 )
 
 # Installs POOLBENCH_PACKAGES plus any packages named as arguments.

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "pools/process/channel.hpp"
 #include "pools/core/errors.hpp"
+#include "pools/process/channel.hpp"
 
 namespace {
 

@@ -129,9 +129,15 @@ struct Harness {
     while (!in.done()) {
       const std::uint8_t op = in.take<std::uint8_t>();
       switch (op & 7) {
-        case 0: push(in.bytes(in.take<std::uint16_t>() % (ReplyRing::max_entry + 1))); break;
-        case 1: push(std::nullopt); break;
-        case 2: set(Layout::tail, in.take<std::uint64_t>()); break;
+        case 0:
+          push(in.bytes(in.take<std::uint16_t>() % (ReplyRing::max_entry + 1)));
+          break;
+        case 1:
+          push(std::nullopt);
+          break;
+        case 2:
+          set(Layout::tail, in.take<std::uint64_t>());
+          break;
         case 3:
           if (op & 8) {
             set(Layout::head, in.take<std::uint64_t>());
@@ -147,8 +153,12 @@ struct Harness {
           honest = false;
           break;
         }
-        case 5: check(reader.pop(reply), true); break;
-        case 6: check(reader.pop_reply(reply), false); break;
+        case 5:
+          check(reader.pop(reply), true);
+          break;
+        case 6:
+          check(reader.pop_reply(reply), false);
+          break;
         default: {
           const bool has = reader.has_entry();
           if (honest && has == model.empty()) fuzz::finding("has_entry disagrees with what was pushed");

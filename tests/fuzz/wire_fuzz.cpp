@@ -54,12 +54,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       for (std::size_t i = 0; i < op_count; ++i) {
         switch (ops[i] & 7) {
-          case 0: again.put(in.get<int>()); break;
-          case 1: again.put(in.get<double>()); break;
-          case 2: again.put(in.get<bool>()); break;
-          case 3: again.put(in.get<Colour>()); break;
-          case 4: again.put(in.get<Sample>()); break;
-          case 5: again.put(in.get<std::string>()); break;
+          case 0:
+            again.put(in.get<int>());
+            break;
+          case 1:
+            again.put(in.get<double>());
+            break;
+          case 2:
+            again.put(in.get<bool>());
+            break;
+          case 3:
+            again.put(in.get<Colour>());
+            break;
+          case 4:
+            again.put(in.get<Sample>());
+            break;
+          case 5:
+            again.put(in.get<std::string>());
+            break;
           case 6: {
             // The index as sent: a writer numbers fds in its own order.
             std::uint32_t index = 0;
@@ -71,7 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             again.put(index);
             break;
           }
-          default: in.expect_end(); break;
+          default:
+            in.expect_end();
+            break;
         }
       }
       in.expect_end();

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "pools/process/channel.hpp"
 #include "pools/core/task_registry.hpp"
 #include "pools/core/wire.hpp"
+#include "pools/process/channel.hpp"
 #include "pools/process/worker_main.hpp"
 #include "pools/process/worker_protocol.hpp"
 
