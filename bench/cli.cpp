@@ -34,9 +34,9 @@ int print_info(bool json, const SizingRule& rule, Pinning pinning) {
     auto j = machine_context(topology, rule);
     nlohmann::ordered_json by_rule;
     for (const auto& name : sizing_rule_names()) by_rule[name] = workers_for(parse_sizing_rule(name), topology.size());
-    j["workers_by_rule"] = by_rule;
-    j["pinning"] = pinning_name(pinning);
-    auto& sets = j["placement"] = nlohmann::ordered_json::array();
+    j[info_key("workers_by_rule")] = by_rule;
+    j[info_key("pinning")] = pinning_name(pinning);
+    auto& sets = j[info_key("placement")] = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < placement.sets.size() && i < workers; ++i)
       sets.push_back(placement.sets[i].to_string());
     std::cout << j.dump(2) << '\n';

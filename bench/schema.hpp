@@ -21,7 +21,8 @@ struct SchemaKey {
   /// tune file). "context": the machine facts of a run file's "context" (where every value
   /// is a string, as Google Benchmark keeps them), a tune file's "context" and `info --json`.
   /// "tuning": a tune file's "tuning" object and the keys of its `sweep` entries beside the
-  /// counters. A name is unique within its `where`, not across them (default_workers).
+  /// counters. "info": what `poolbench info --json` adds to the context keys. A name is
+  /// unique within its `where`, not across them (default_workers).
   std::string_view where;
   std::string_view unit;     ///< e.g. "us", "tasks/s", "MiB", "fraction", "count", "text"
   std::string_view meaning;  ///< what the value is, in one sentence
@@ -146,6 +147,11 @@ inline constexpr std::array schema_table{
     SchemaKey{"recommendation", "tuning", "text", "the verdict in one sentence", "tune files: the tuning object"},
     SchemaKey{"warnings", "tuning", "list of text", "unstable sizes, a busy machine; empty when none",
               "tune files: the tuning object"},
+    // Info: what `poolbench info --json` adds to the context keys.
+    SchemaKey{"workers_by_rule", "info", "counts by rule", "the worker count each sizing rule gives here",
+              "info --json"},
+    SchemaKey{"pinning", "info", "text", "the --pinning it was asked about: none, compact or scatter", "info --json"},
+    SchemaKey{"placement", "info", "list of PU lists", "where each worker would run under that pinning", "info --json"},
 };
 
 /// The table as a list, for code that walks it.
@@ -161,6 +167,7 @@ consteval std::string_view defined_key(std::string_view where, std::string_view 
 consteval std::string_view counter_key(std::string_view name) { return defined_key("counter", name); }
 consteval std::string_view context_key(std::string_view name) { return defined_key("context", name); }
 consteval std::string_view tuning_key(std::string_view name) { return defined_key("tuning", name); }
+consteval std::string_view info_key(std::string_view name) { return defined_key("info", name); }
 
 /// Named counters in the order they go into the JSON. Every name is a counter of the table
 /// (written through counter_key), which owns the characters.

@@ -22,7 +22,8 @@ for preset in "${presets[@]}"; do
   echo "=== ${preset}: test" >&2
   # Tests with timing margins (label `timing`) run alone, after the rest, and only in
   # builds without a sanitizer (whose presets leave them out).
-  ctest --preset "$preset" -j "$(nproc)" -LE timing
+  # Twice as many at once as there are CPUs: most tests wait on processes and sockets.
+  ctest --preset "$preset" -j "$(($(nproc) * 2))" -LE timing
   if [ "$preset" = release ] || [ "$preset" = debug ]; then
     echo "=== ${preset}: tests with timing margins, one at a time" >&2
     ctest --preset "$preset" -L timing

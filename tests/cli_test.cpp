@@ -115,7 +115,8 @@ TEST(Cli, SchemaJsonGivesEachKeyItsPlaceUnitMeaningAndWhen) {
   ASSERT_TRUE(j.is_array());
   ASSERT_FALSE(j.empty());
   for (const auto& key : j) {
-    EXPECT_THAT(key["where"].get<std::string>(), ::testing::AnyOf("counter", "context", "tuning")) << key.dump();
+    EXPECT_THAT(key["where"].get<std::string>(), ::testing::AnyOf("counter", "context", "tuning", "info"))
+        << key.dump();
     for (const char* field : {"name", "unit", "meaning", "when"}) EXPECT_TRUE(key[field].is_string()) << key.dump();
   }
 }
@@ -123,8 +124,19 @@ TEST(Cli, SchemaJsonGivesEachKeyItsPlaceUnitMeaningAndWhen) {
 TEST(Cli, SchemaTableNamesEveryKey) {
   const auto r = run("schema");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* where : {"counter", "context", "tuning"})
+  for (const char* where : {"counter", "context", "tuning", "info"})
     for (const auto& name : schema_names(where)) EXPECT_THAT(r.out, HasSubstr(" " + name + " ")) << where;
+}
+
+TEST(Cli, InfoJsonHoldsExactlyTheSchemasContextAndInfoKeys) {
+  const auto r = run("info --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = nlohmann::json::parse(r.out);
+  std::set<std::string> written;
+  for (const auto& [key, value] : info.items()) written.insert(key);
+  std::set<std::string> defined = schema_names("context");
+  defined.merge(schema_names("info"));
+  EXPECT_EQ(written, defined);
 }
 
 TEST(Cli, SchemaUnknownFlagIsRejected) { expect_rejected("schema --bogus", "--bogus"); }

@@ -28,9 +28,6 @@ NOT_POOLBENCH_KEYS = {
     "context", "benchmarks", "tuning", "sweep",
     # py_baseline.py's own context field, and the environment variable naming the binary.
     "python_version", "POOLBENCH_BINARY",
-    # `poolbench info --json`'s own field beyond the run context (the schema covers what a
-    # run and a tune write): the worker count of each sizing rule.
-    "workers_by_rule",
     # scripts/wakeup_trace.py's files, which perf_report.py reads beside the runs.
     "wakeup_trace", "pools", "wakeups", "cross_cpu", "command",
     # perf_report.py's own notes on an entry, and the probe names it looks up in "_probes".

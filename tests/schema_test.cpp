@@ -100,7 +100,7 @@ TEST(Schema, EveryKeyIsCompleteAndNamedOnceWhereItIs) {
   std::set<std::pair<std::string_view, std::string_view>> seen;
   for (const SchemaKey& key : schema_keys()) {
     SCOPED_TRACE(std::string(key.where) + " " + std::string(key.name));
-    EXPECT_THAT(key.where, ::testing::AnyOf("counter", "context", "tuning"));
+    EXPECT_THAT(key.where, ::testing::AnyOf("counter", "context", "tuning", "info"));
     EXPECT_TRUE(seen.emplace(key.where, key.name).second) << "defined twice";
     EXPECT_FALSE(key.unit.empty());
     EXPECT_FALSE(key.meaning.empty());
