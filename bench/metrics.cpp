@@ -12,7 +12,10 @@ double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 }  // namespace
 
 Metrics::Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus)
-    : cell_(std::move(cell)), scenario_(scenario), usable_cpus_(usable_cpus) {
+    : cell_(std::move(cell)),
+      scenario_(scenario),
+      traits_(scenarios::scenario_traits(scenario.name())),
+      usable_cpus_(usable_cpus) {
   reset_peak_rss();
   start_usage_ = ResourceUsage::now();
   start_ns_ = scenarios::now_ns();
@@ -30,7 +33,7 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   requests_ += record.requests;
   run_ns_ += record.wall_ns;
   ++runs_;
-  const auto done = scenarios::scenario_traits(cell_.scenario).unit == "requests" ? record.requests : record.tasks;
+  const auto done = traits_.over_connections ? record.requests : record.tasks;
   run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns)
                                             : 0);
 }
@@ -83,7 +86,7 @@ Counters Metrics::counters() const {
   if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
   if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
-  if (scenarios::scenario_traits(cell_.scenario).over_connections) {
+  if (traits_.over_connections) {
     c.emplace_back(counter_key("connections"), static_cast<double>(scenario_.tasks_per_run()));
     c.emplace_back(counter_key("requests_per_second"),
                    run_seconds > 0 ? static_cast<double>(requests_) / run_seconds : 0);

@@ -35,6 +35,7 @@ class Metrics {
  private:
   Cell cell_;
   const scenarios::Scenario& scenario_;
+  const scenarios::ScenarioTraits& traits_;  ///< looked up once: requests or tasks, connections or not
   unsigned usable_cpus_;
   ResourceUsage start_usage_;
   std::uint64_t start_ns_;
