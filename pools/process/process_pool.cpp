@@ -539,15 +539,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
     // Those not yet added follow the ones in flight, in order, to the replacement.
     for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
     traffic.unsent.clear();
-    try {
-      throw;
-    } catch (const TimeoutError&) {
-      // The deadline is the front task's: it ran over while the worker read no more calls.
-      return traffic.note_fault(std::make_exception_ptr(
-          TimeoutError("did not end within the task timeout of " + seconds_text(task_timeout_))));
-    } catch (...) {
-      return traffic.note_fault(std::current_exception());
-    }
+    return traffic.note_fault(std::current_exception());
   }
   // The worker holds its own copies of the fds now.
   std::for_each(traffic.in_flight.begin() + static_cast<std::ptrdiff_t>(first), traffic.in_flight.end(),
@@ -697,7 +689,10 @@ std::exception_ptr ProcessPool::failure_of(const RemoteCall& call, const std::op
       return std::make_exception_ptr(WorkerProtocolError("the " + worker + " broke the protocol while running " + task +
                                                          ": " + fault->what + "; it was killed and replaced"));
     case Fault::Kind::timeout:
-      return std::make_exception_ptr(TimeoutError(task + ": " + fault->what + replaced));
+      // Every deadline this pool's I/O waits with is the front task's, whichever wait ran
+      // out (a send the worker took nothing of, a reply that never came, half a frame).
+      return std::make_exception_ptr(
+          TimeoutError(task + ": did not end within the task timeout of " + seconds_text(task_timeout_) + replaced));
     case Fault::Kind::resource:
       break;
   }
