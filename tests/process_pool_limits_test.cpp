@@ -161,6 +161,26 @@ TEST(ProcessPool, ATaskOverItsTimeoutFailsWithTimeoutErrorAndItsWorkerIsReplaced
   expect_no_task_lost(pool);
 }
 
+TEST(ProcessPool, AWorkersStartUpIsNotChargedToTheTaskTimeout) {
+  // Each worker, the first and the one that replaces a timed-out worker, takes longer to
+  // start than the task timeout allows a task: only a task's own time may count.
+  ASSERT_EQ(::setenv(slow_worker_start_variable, "600", 1), 0);
+  ProcessPool pool(1, {}, 200ms);
+  ::unsetenv(slow_worker_start_variable);
+  EXPECT_EQ(pool.submit(square_task, 4).get(), 16) << "the first task, sent while its worker was starting";
+  ASSERT_EQ(::setenv(slow_worker_start_variable, "600", 1), 0);
+  Gate never;
+  auto stuck = pool.submit(gate_task, never.reader());
+  auto behind = pool.submit(square_task, 5);
+  ASSERT_TRUE(stuck.wait_for(30s)) << "the stuck task was still running 30 s after its 200 ms timeout";
+  EXPECT_THAT(error_of(stuck), HasSubstr("did not end within the task timeout of 0.2 s"));
+  EXPECT_EQ(behind.get(), 25) << "the task behind it, sent while the replacement was starting";
+  ::unsetenv(slow_worker_start_variable);
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 1u);
+}
+
 TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) {
   ProcessPool pool(1, {}, 200ms);
   // Queued while the worker is busy with short tasks, the stuck task and the large calls

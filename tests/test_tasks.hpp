@@ -12,6 +12,10 @@
 
 namespace poolbench::testing {
 
+/// Set in the environment, the milliseconds a worker of a test binary waits before it
+/// starts: a worker as slow to start as on a loaded machine or under a sanitizer.
+inline constexpr const char* slow_worker_start_variable = "POOLBENCH_TEST_WORKER_START_MS";
+
 int square(int x);
 /// Sleeps a few milliseconds that depend on `x`, so tasks end out of input order.
 int jitter_square(int x);

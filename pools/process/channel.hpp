@@ -66,6 +66,9 @@ class FrameReader {
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   /// True when a whole frame's bytes are already buffered, so `next` will not wait.
   bool has_frame() const noexcept;
+  /// True when a frame, whole or begun, is buffered: its bytes left the socket, so a
+  /// reader that waits on the socket for them would wait forever.
+  bool has_bytes() const noexcept { return end_ != begin_; }
   /// Receives what has arrived, without waiting; true when `next` will not wait (a frame
   /// is whole, or the peer closed the socket). For polling a socket before sleeping on it.
   bool ready();

@@ -143,6 +143,31 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   worker.oom_kills_at_start = oom_kills;
 }
 
+void ProcessPool::await_greeting(Worker& worker, Traffic& traffic) {
+  traffic.detach();
+  traffic.attach(worker.channel.get());
+  const pid_t pid = worker.process->pid();
+  std::string failure;
+  try {
+    const std::optional<Frame> greeting = traffic.replies->next(Clock::now() + worker_start_timeout);
+    if (greeting && greeting->bytes.empty() && greeting->fds.empty()) return;
+    if (greeting) failure = "sent something other than a greeting first";
+  } catch (const TimeoutError&) {
+    failure = "did not report ready within " + seconds_text(worker_start_timeout);
+  } catch (const std::exception& e) {
+    failure = std::string("broke its channel before it was ready: ") + e.what();
+  }
+  traffic.detach();
+  if (failure.empty()) {
+    failure = retire_worker(worker).describe() + " before it was ready";
+  } else {
+    kill_worker(worker);
+    retire_worker(worker);
+    failure = "worker process " + std::to_string(pid) + " " + failure + "; it was killed";
+  }
+  throw ResourceError(failure);
+}
+
 std::string ProcessPool::Retired::describe() const {
   if (pid <= 0) return "was not running";
   return "worker process " + std::to_string(pid) + " " + describe_wait_status(status);
@@ -401,6 +426,11 @@ void ProcessPool::take_back(WorkerLease& lease, Worker& worker, Traffic& traffic
 void ProcessPool::serve(std::size_t index) {
   Worker& worker = *workers_[index];
   Traffic traffic;
+  try {
+    await_greeting(worker, traffic);
+  } catch (const Error&) {
+    // The worker is gone; the first send starts another and says why when that fails too.
+  }
   for (;;) {
     try {
       if (traffic.unsent.empty()) {
@@ -482,7 +512,9 @@ bool ProcessPool::Traffic::read_frame(Clock::time_point deadline) {
 }
 
 bool ProcessPool::Traffic::drain(int socket, Clock::time_point deadline) {
-  while (replies->has_frame() || readable(socket)) {
+  // A frame begun in the buffer is finished (or refused) here: its bytes no longer make
+  // the socket readable, and a reader sleeping on the socket would not see them.
+  while (replies->has_bytes() || readable(socket)) {
     if (!read_frame(deadline)) return false;
   }
   return true;
@@ -504,7 +536,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   if (!worker.process) {
     try {
       start_worker(worker, index);
-      traffic.detach();
+      await_greeting(worker, traffic);
     } catch (const std::exception& e) {
       for (auto& call : traffic.unsent) {
         call.completion.fail(std::make_exception_ptr(
@@ -562,8 +594,10 @@ bool ProcessPool::read_replies(Worker& worker, Traffic& traffic) {
       if (traffic.in_flight.size() < waiting) return true;
       // A reply that came meanwhile is taken on the next pass, without a system call.
       if (!ring.prepare_to_sleep()) continue;
-      // The worker rings the socket when it next writes a reply; a death closes it.
-      const bool input = wait_for_input(worker.channel.get(), traffic.deadline(task_timeout_));
+      // The worker rings the socket when it next writes a reply; a death closes it. Bytes
+      // received already, with the last frame read, are what it wrote: no ring will follow.
+      const bool input =
+          traffic.replies->has_bytes() || wait_for_input(worker.channel.get(), traffic.deadline(task_timeout_));
       ring.woke();
       if (!input && !ring.has_entry())
         throw TimeoutError("did not end within the task timeout of " + seconds_text(task_timeout_));
@@ -651,6 +685,7 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   if (!overrun) {
     try {
       start_worker(worker, index);
+      await_greeting(worker, traffic);
     } catch (const std::exception&) {
     }
   }

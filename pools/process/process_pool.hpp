@@ -43,10 +43,12 @@ class ProcessPool final : public Executor {
 
   /// No limit on how long a task may run.
   static constexpr std::chrono::nanoseconds no_timeout = std::chrono::nanoseconds::max();
+  /// How long a new worker may take to report ready; its start-up is no task's time.
+  static constexpr std::chrono::seconds worker_start_timeout{30};
 
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
   /// A task still running `task_timeout` after it started fails with TimeoutError, and
-  /// its worker is killed and replaced.
+  /// its worker is killed and replaced. A worker's start-up does not count.
   explicit ProcessPool(std::size_t workers, Placement placement = {},
                        std::chrono::nanoseconds task_timeout = no_timeout);
   ~ProcessPool() override;
@@ -190,6 +192,9 @@ class ProcessPool final : public Executor {
   /// Both: ends a call with the worker's reply, or throws WorkerProtocolError leaving it.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
+  /// Waits for a new worker's greeting, so that no task's timeout counts its start-up.
+  /// Throws ResourceError, the worker killed and reaped, when none comes in time.
+  void await_greeting(Worker& worker, Traffic& traffic);
   /// A worker process reaped: its pid (-1 when there was none) and how it ended.
   struct Retired {
     pid_t pid = -1;

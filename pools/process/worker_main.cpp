@@ -166,6 +166,10 @@ std::optional<int> run_worker_if_requested(int argc, char** argv) {
     ReplyRing replies = ReplyRing::attach(std::move(setup->fds.front()));
     current_ring = &replies;
     current_channel = channel;
+    // The greeting: an empty frame that says this worker is ready, so that the pool
+    // starts no task's clock while the worker is still starting.
+    socket_replies.add({});
+    socket_replies.flush();
     std::chrono::steady_clock::duration last_task{};
     for (;;) {
       // A caller that polls for each reply of short tasks (a lent call's waiter) sends its
