@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 
 #include "pools/core/errors.hpp"
 
@@ -27,6 +28,13 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
                  "on (default): time every task for latency percentiles; off: time only whole runs, to measure "
                  "what the timing costs");
   app.add_option("--sleep-ms", f.sleep_ms, "How long each sleep task blocks, in ms");
+  app.add_option("--compute-us", f.compute_us, "Mean compute time of a mixed task, in us (default 1000)");
+  app.add_option("--wait-us", f.wait_us, "Mean time a mixed task then blocks, in us (default 4000)");
+  app.add_option("--compute-dist", f.compute_dist,
+                 "How mixed compute times vary around their mean: fixed (default), exponential or lognormal:SIGMA");
+  app.add_option("--wait-dist", f.wait_dist,
+                 "How mixed wait times vary around their mean: fixed (default), exponential or lognormal:SIGMA");
+  app.add_option("--seed", f.seed, "Seeds the drawn task times, so reruns see the same tasks (default 1)");
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
   app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
   app.add_option("--io-timeout-ms", f.io_timeout_ms, "Longest wait on one socket send or receive (default 10000)");
@@ -63,6 +71,14 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
     scenarios::check_knob(scenarios::Knob::sleep_ms, *f.sleep_ms);
     o.sleep = std::chrono::microseconds(static_cast<std::int64_t>(*f.sleep_ms * 1000.0));
   }
+  const auto microseconds = [](scenarios::Knob knob, double value) {
+    return std::chrono::microseconds(std::llround(scenarios::check_knob(knob, value)));
+  };
+  if (f.compute_us) o.compute = microseconds(scenarios::Knob::compute_us, *f.compute_us);
+  if (f.wait_us) o.wait = microseconds(scenarios::Knob::wait_us, *f.wait_us);
+  if (f.compute_dist) o.compute_distribution = scenarios::parse_distribution("--compute-dist", *f.compute_dist);
+  if (f.wait_dist) o.wait_distribution = scenarios::parse_distribution("--wait-dist", *f.wait_dist);
+  if (f.seed) o.seed = checked(scenarios::Knob::seed, *f.seed);
   o.connections = f.connections ? checked(scenarios::Knob::connections, *f.connections) : (quick ? 8 : 32);
   o.round_trips = f.round_trips ? checked(scenarios::Knob::round_trips, *f.round_trips) : (quick ? 200 : 1000);
   if (f.io_timeout_ms)

@@ -18,6 +18,11 @@ struct KnobFlags {
   std::optional<long long> iterations;
   std::optional<long long> in_flight;
   std::optional<double> sleep_ms;
+  std::optional<double> compute_us;
+  std::optional<double> wait_us;
+  std::optional<std::string> compute_dist;
+  std::optional<std::string> wait_dist;
+  std::optional<long long> seed;
   std::optional<long long> connections;
   std::optional<long long> round_trips;
   std::optional<long long> io_timeout_ms;
@@ -26,8 +31,9 @@ struct KnobFlags {
   std::optional<double> task_timeout_s;
 };
 
-/// Adds --tasks, --iterations, --in-flight, --submit, --instrument, --sleep-ms, --connections,
-/// --round-trips, --io-timeout-ms, --task-timeout.
+/// Adds --tasks, --iterations, --in-flight, --submit, --instrument, --sleep-ms, --compute-us,
+/// --wait-us, --compute-dist, --wait-dist, --seed, --connections, --round-trips,
+/// --io-timeout-ms, --task-timeout.
 void add_knob_options(CLI::App& app, KnobFlags& flags);
 
 /// The scenario options: the quick or full defaults, overridden by what was typed.

@@ -4,6 +4,7 @@
 
 #include "bench/schema.hpp"
 #include "bench/version.hpp"
+#include "scenarios/cpu_scenario.hpp"
 
 namespace poolbench::bench {
 namespace {
@@ -47,6 +48,7 @@ nlohmann::ordered_json machine_context(const Topology& t, const SizingRule& defa
   j[context_key("l3_bytes")] = t.l3_bytes;
   j[context_key("sizing_rule")] = default_rule.name();
   j[context_key("default_workers")] = workers_for(default_rule, t.size());
+  j[context_key("hash_steps_per_us")] = scenarios::hash_steps_per_us();
   return j;
 }
 
@@ -65,6 +67,8 @@ std::string describe_machine(const Topology& t, const SizingRule& default_rule) 
   line("usable CPUs:", fmt::format("{} ({} physical core(s))", t.usable_cpus(), t.usable_cores()));
   line("caches:",
        fmt::format("L1d {}, L2 {}, L3 {}", bytes_text(t.l1d_bytes), bytes_text(t.l2_bytes), bytes_text(t.l3_bytes)));
+  line("hash chain:", fmt::format("{:.0f} steps/us on one CPU (the mixed scenario's unit of compute)",
+                                  scenarios::hash_steps_per_us()));
   out += fmt::format("workers by sizing rule (default: {}):\n", default_rule.name());
   for (const auto& rule : sizing_rule_names())
     out += fmt::format("  {:<6}{:>5}   {}\n", rule, workers_for(parse_sizing_rule(rule), t.size()), rule_meaning(rule));

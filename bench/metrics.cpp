@@ -86,6 +86,13 @@ Counters Metrics::counters() const {
   if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
   if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
+  if (const auto shape = scenario_.task_shape()) {
+    c.emplace_back(counter_key("compute_us"), shape->compute_us);
+    c.emplace_back(counter_key("wait_us"), shape->wait_us);
+    c.emplace_back(counter_key("compute_cv"), shape->compute_cv);
+    c.emplace_back(counter_key("wait_cv"), shape->wait_cv);
+    c.emplace_back(counter_key("seed"), static_cast<double>(shape->seed));
+  }
   if (traits_.over_connections) {
     c.emplace_back(counter_key("connections"), static_cast<double>(scenario_.tasks_per_run()));
     c.emplace_back(counter_key("requests_per_second"),

@@ -11,6 +11,11 @@ namespace poolbench::scenarios {
 /// from `seed`. Pure CPU work that no compiler can skip or vectorise.
 std::uint64_t hash_chain(std::uint64_t seed, std::uint64_t iterations) noexcept;
 
+/// How many hash-chain steps this machine computes per microsecond on one CPU: measured
+/// once per process (best of several chains of a few milliseconds), so that the mixed
+/// scenario can turn a compute time into steps.
+double hash_steps_per_us();
+
 /// CPU-bound tasks: each computes a hash chain. Every result is checked against the value
 /// computed single-threaded up front, whose time is also the base of the ideal.
 class CpuScenario final : public Scenario {

@@ -10,6 +10,7 @@
 #include "pools/core/errors.hpp"
 #include "pools/core/named_table.hpp"
 #include "scenarios/cpu_scenario.hpp"
+#include "scenarios/mixed_scenario.hpp"
 #include "scenarios/sleep_scenario.hpp"
 #include "scenarios/socket_scenario.hpp"
 
@@ -25,6 +26,10 @@ const std::vector<Entry>& entries() {
   static const std::vector<Entry> table{
       {"cpu", {"CPU-bound: each task computes a hash chain (--tasks, --iterations)", "tasks", true, false}},
       {"sleep", {"blocking: each task sleeps, standing for blocking I/O (--tasks, --sleep-ms)", "tasks", true, false}},
+      {"mixed",
+       {"compute then wait, like a service's request: each task hashes, then sleeps (--compute-us, --wait-us, "
+        "--compute-dist, --wait-dist, --seed)",
+        "tasks", true, false}},
       {"socket", {"TCP echo: one task per connection (--connections, --round-trips)", "requests", false, true}},
   };
   return table;
@@ -53,6 +58,12 @@ Range range_of(Knob knob) {
       return {"--in-flight", 1, 100'000'000};
     case Knob::sleep_ms:
       return {"--sleep-ms", 0, 60'000};
+    case Knob::compute_us:
+      return {"--compute-us", 0, 60'000'000};
+    case Knob::wait_us:
+      return {"--wait-us", 0, 60'000'000};
+    case Knob::seed:
+      return {"--seed", 0, 9'007'199'254'740'992.0};  // 2^53: exact in the JSON's doubles
     case Knob::connections:
       return {"--connections", 1, 1'000'000};
     case Knob::round_trips:
@@ -76,6 +87,9 @@ void validate(std::string_view name, const ScenarioOptions& o) {
     check_knob(Knob::iterations, static_cast<double>(o.iterations));
     if (o.flow.in_flight > 0) check_knob(Knob::in_flight, static_cast<double>(o.flow.in_flight));
     check_knob(Knob::sleep_ms, static_cast<double>(o.sleep.count()) / 1000.0);
+    check_knob(Knob::compute_us, static_cast<double>(o.compute.count()));
+    check_knob(Knob::wait_us, static_cast<double>(o.wait.count()));
+    check_knob(Knob::seed, static_cast<double>(o.seed));
   } else {
     check_knob(Knob::connections, static_cast<double>(o.connections));
     check_knob(Knob::round_trips, static_cast<double>(o.round_trips));
@@ -121,6 +135,7 @@ std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOpt
   validate(name, options);
   if (name == "cpu") return std::make_unique<CpuScenario>(options);
   if (name == "sleep") return std::make_unique<SleepScenario>(options);
+  if (name == "mixed") return std::make_unique<MixedScenario>(options);
   if (name == "socket") return std::make_unique<SocketScenario>(options);
   throw_unknown_name("scenario", name, scenario_names());
 }

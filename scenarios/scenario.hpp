@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pools/core/executor.hpp"
+#include "scenarios/distribution.hpp"
 
 namespace poolbench::scenarios {
 
@@ -25,10 +27,15 @@ struct TaskFlow {
 
 /// The knobs of every scenario; each scenario reads the ones it uses.
 struct ScenarioOptions {
-  std::uint64_t tasks = 200;                     ///< cpu, sleep
+  std::uint64_t tasks = 200;                     ///< cpu, sleep, mixed
   std::uint64_t iterations = 200'000;            ///< cpu: hash-chain steps per task (0 = empty tasks)
-  TaskFlow flow;                                 ///< cpu, sleep
+  TaskFlow flow;                                 ///< cpu, sleep, mixed
   std::chrono::microseconds sleep{10'000};       ///< sleep: how long each task blocks
+  std::chrono::microseconds compute{1'000};      ///< mixed: mean compute time of a task
+  std::chrono::microseconds wait{4'000};         ///< mixed: mean time a task then blocks
+  Distribution compute_distribution;             ///< mixed: how compute times vary
+  Distribution wait_distribution;                ///< mixed: how wait times vary
+  std::uint64_t seed = 1;                        ///< mixed: seeds the draws, so reruns see the same tasks
   std::uint64_t connections = 8;                 ///< socket: concurrent client connections
   std::uint64_t round_trips = 200;               ///< socket: request/reply pairs per connection
   std::string message = "hello world";           ///< socket: the request; the reply is its upper case
@@ -56,6 +63,16 @@ struct RunRecord {
   void fail(std::string message);
 };
 
+/// What the tasks of a scenario with drawn times are made of, as drawn: means in µs,
+/// coefficients of variation, and the seed that drew them.
+struct TaskShape {
+  double compute_us = 0;
+  double wait_us = 0;
+  double compute_cv = 0;
+  double wait_cv = 0;
+  std::uint64_t seed = 0;
+};
+
 /// One workload: what each task does, how results are checked, and what the ideal time is.
 class Scenario {
  public:
@@ -74,6 +91,9 @@ class Scenario {
 
   /// How its tasks are handed over and timed (socket: always the default).
   virtual TaskFlow flow() const noexcept { return {}; }
+
+  /// What its tasks are made of, when their times are drawn (mixed); nullopt otherwise.
+  virtual std::optional<TaskShape> task_shape() const { return std::nullopt; }
 };
 
 /// What the harness needs to know of a scenario to report it, so that nothing outside
@@ -93,7 +113,18 @@ const std::vector<std::string>& scenario_names();
 const ScenarioTraits& scenario_traits(std::string_view name);
 
 /// The numeric knobs of the scenarios, each with one allowed range.
-enum class Knob { tasks, iterations, in_flight, sleep_ms, connections, round_trips, io_timeout_ms };
+enum class Knob {
+  tasks,
+  iterations,
+  in_flight,
+  sleep_ms,
+  compute_us,
+  wait_us,
+  seed,
+  connections,
+  round_trips,
+  io_timeout_ms
+};
 
 /// The one check of a knob's range, for values typed on the command line and for options
 /// built in code alike: returns `value`, or throws ConfigError naming the flag, the value

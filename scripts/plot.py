@@ -23,7 +23,7 @@ import matplotlib.ticker  # noqa: E402
 
 from result_files import BadInput, strict_parser, write_atomically  # noqa: E402
 
-SCENARIO_UNITS = {"cpu": "tasks/s", "sleep": "tasks/s", "socket": "requests/s"}
+SCENARIO_UNITS = {"cpu": "tasks/s", "sleep": "tasks/s", "mixed": "tasks/s", "socket": "requests/s"}
 REFERENCE_POOLS = ("sync", "thread-per-task", "py-sync", "py-thread-per-task")
 
 
@@ -231,7 +231,7 @@ def plot_tune(data):
 
 def plot_cpp_vs_python(results):
     pairs = []
-    for scenario in ("cpu", "sleep", "socket"):
+    for scenario in SCENARIO_UNITS:
         for pool in ("sync", "thread-per-task", "thread-pool", "process-pool"):
             cpp = results.series.get((scenario, pool), {})
             py = results.series.get((scenario, "py-" + pool), {})
@@ -259,7 +259,7 @@ def summary_table(results):
     """Best throughput of each executor per scenario, C++ beside Python, as Markdown."""
     lines = ["| scenario | executor | C++ best | at workers | Python best | at workers | C++ / Python |",
              "|---|---|---:|---:|---:|---:|---:|"]
-    for scenario in ("cpu", "sleep", "socket"):
+    for scenario in SCENARIO_UNITS:
         counter = "requests_per_second" if scenario == "socket" else "tasks_per_second"
         unit = SCENARIO_UNITS[scenario]
         for pool in ("sync", "thread-per-task", "thread-pool", "process-pool", "tbb", "asio"):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The Python side of poolbench: the same three scenarios (cpu, sleep, socket) run with
+"""The Python side of poolbench: the same four scenarios (cpu, sleep, mixed, socket) run with
 Python's own tools, as the seed tutorial does it — inline calls, a threading.Thread per
 task, concurrent.futures.ThreadPoolExecutor and ProcessPoolExecutor — with the same
 knobs, the same checks (every result, every reply byte) and the same JSON schema as
@@ -18,6 +18,7 @@ import math
 import multiprocessing
 import os
 import platform
+import random
 import resource
 import socket
 import subprocess
@@ -29,7 +30,7 @@ from result_files import BadInput, check_writable, strict_parser, write_atomical
 
 MASK = (1 << 64) - 1
 POOLS = ["py-sync", "py-thread-per-task", "py-thread-pool", "py-process-pool"]
-SCENARIOS = ["cpu", "sleep", "socket"]
+SCENARIOS = ["cpu", "sleep", "mixed", "socket"]
 MAX_WORKERS = 4096
 
 
@@ -45,6 +46,62 @@ def hash_chain(seed, iterations):
 def cpu_task(seed, iterations):
     start = time.monotonic_ns()
     return hash_chain(seed, iterations), start
+
+
+def mixed_task(index, iterations, wait_seconds):
+    """The mixed scenario's task: compute, then block, like a service's request."""
+    start = time.monotonic_ns()
+    value = hash_chain(index, iterations)
+    time.sleep(wait_seconds)
+    return value, start
+
+
+def hash_steps_per_us():
+    """Hash-chain steps this Python computes per microsecond: best of several short chains."""
+    steps, best = 20_000, float("inf")
+    for round_ in range(5):
+        t0 = time.perf_counter_ns()
+        hash_chain(round_, steps)
+        best = min(best, time.perf_counter_ns() - t0)
+    return steps / max(best, 1) * 1000
+
+
+MAX_SIGMA = 4
+TIME_CAP_NS = 60 * 10**9
+
+
+def parse_distribution(flag, text):
+    """("fixed"|"exponential"|"lognormal", sigma) from what was typed, as poolbench reads it."""
+    if text in ("fixed", "exponential"):
+        return text, 0.0
+    if text.startswith("lognormal:"):
+        try:
+            sigma = float(text[len("lognormal:"):])
+        except ValueError:
+            raise BadInput(f"{flag} {text}: the sigma after 'lognormal:' is not a number")
+        if not 0 < sigma <= MAX_SIGMA:
+            raise BadInput(f"{flag} {text}: sigma must be above 0 and at most {MAX_SIGMA}")
+        return "lognormal", sigma
+    raise BadInput(f"{flag} {text} is not a distribution (allowed: fixed, exponential, lognormal:SIGMA)")
+
+
+def draw_times(distribution, mean_ns, count, rng):
+    """`count` draws with mean `mean_ns`, capped at 60 s; the mean is kept by every kind."""
+    kind, sigma = distribution
+    if kind == "fixed" or mean_ns <= 0:
+        draws = [mean_ns] * count
+    elif kind == "exponential":
+        draws = [rng.expovariate(1 / mean_ns) for _ in range(count)]
+    else:
+        draws = [rng.lognormvariate(math.log(mean_ns) - sigma * sigma / 2, sigma) for _ in range(count)]
+    return [round(min(max(d, 0), TIME_CAP_NS)) for d in draws]
+
+
+def mean_and_cv(times):
+    mean = sum(times) / len(times) if times else 0
+    if not mean:
+        return 0.0, 0.0
+    return mean / 1000, math.sqrt(sum((t - mean) ** 2 for t in times) / len(times)) / mean
 
 
 def sleep_task(index, seconds):
@@ -313,6 +370,17 @@ class Scenario:
             t0 = time.perf_counter()
             self.expected = [hash_chain(i, knobs.iterations) for i in range(knobs.tasks)]
             self.single_thread = time.perf_counter() - t0
+        if name == "mixed":
+            rng = random.Random(knobs.seed)
+            self.compute_ns = draw_times(knobs.compute_distribution, knobs.compute_us * 1000, knobs.tasks, rng)
+            self.wait_ns = draw_times(knobs.wait_distribution, knobs.wait_us * 1000, knobs.tasks, rng)
+            steps_per_ns = knobs.hash_steps_per_us / 1000
+            self.iterations = [round(c * steps_per_ns) for c in self.compute_ns]
+            self.expected = [hash_chain(i, n) for i, n in enumerate(self.iterations)]
+            compute_us, compute_cv = mean_and_cv(self.compute_ns)
+            wait_us, wait_cv = mean_and_cv(self.wait_ns)
+            self.shape = {"compute_us": compute_us, "wait_us": wait_us, "compute_cv": compute_cv,
+                          "wait_cv": wait_cv, "seed": knobs.seed}
 
     def tasks_per_run(self):
         return self.knobs.connections if self.name == "socket" else self.knobs.tasks
@@ -325,6 +393,10 @@ class Scenario:
         if self.name == "sleep":
             return run_tasks(executor, [(sleep_task, (i, k.sleep_ms / 1000)) for i in range(k.tasks)],
                              lambda i, v: "" if v == i else f"sleep task {i} returned {v}")
+        if self.name == "mixed":
+            return run_tasks(executor, [(mixed_task, (i, n, w / 1e9))
+                                        for i, (n, w) in enumerate(zip(self.iterations, self.wait_ns))],
+                             lambda i, v: "" if v == self.expected[i] else f"mixed task {i} returned a wrong hash")
         return run_socket(executor, k)
 
     def ideal_seconds(self, workers, usable):
@@ -332,6 +404,15 @@ class Scenario:
             return self.single_thread / max(1, min(workers, usable))
         if self.name == "sleep":
             return math.ceil(self.knobs.tasks / max(1, workers)) * self.knobs.sleep_ms / 1000
+        if self.name == "mixed":
+            # The same bounds as poolbench's: the CPUs' share of the compute, then rounds of
+            # whole tasks (fixed times) or the total and the longest task (drawn times).
+            n = max(1, workers)
+            bound = sum(self.compute_ns) / 1e9 / max(1, min(workers, usable))
+            if self.knobs.compute_distribution[0] == "fixed" and self.knobs.wait_distribution[0] == "fixed":
+                return max(bound, math.ceil(len(self.compute_ns) / n) * (self.compute_ns[0] + self.wait_ns[0]) / 1e9)
+            tasks = [c + w for c, w in zip(self.compute_ns, self.wait_ns)]
+            return max(bound, sum(tasks) / 1e9 / n, max(tasks) / 1e9)
         return 0.0
 
 
@@ -403,6 +484,8 @@ def measure(scenario, pool, workers, usable, min_time):
         "processes_created": workers if pool == "py-process-pool" else 0,
         "efficiency": ideal / run_s if ideal and run_s else 0,
     })
+    if scenario.name == "mixed":
+        entry.update(scenario.shape)
     if scenario.name == "socket":
         requests = sum(r.requests for r in records)
         rtt = [v for r in records for v in r.rtt]
@@ -423,6 +506,11 @@ def parse_args(argv):
     p.add_argument("--tasks", type=int)
     p.add_argument("--iterations", type=int)
     p.add_argument("--sleep-ms", type=float)
+    p.add_argument("--compute-us", type=float, default=1000.0)
+    p.add_argument("--wait-us", type=float, default=4000.0)
+    p.add_argument("--compute-dist", default="fixed")
+    p.add_argument("--wait-dist", default="fixed")
+    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--connections", type=int)
     p.add_argument("--round-trips", type=int)
     p.add_argument("--io-timeout-ms", type=int, default=10000)
@@ -436,10 +524,15 @@ def parse_args(argv):
         sleep_ms=args.sleep_ms if args.sleep_ms is not None else 10.0,
         connections=args.connections if args.connections is not None else (8 if args.quick else 32),
         round_trips=args.round_trips if args.round_trips is not None else (200 if args.quick else 1000),
-        io_timeout=args.io_timeout_ms / 1000, message="hello world")
+        io_timeout=args.io_timeout_ms / 1000, message="hello world",
+        compute_us=args.compute_us, wait_us=args.wait_us, seed=args.seed,
+        compute_distribution=parse_distribution("--compute-dist", args.compute_dist),
+        wait_distribution=parse_distribution("--wait-dist", args.wait_dist))
     for flag, value, low, high in (("--tasks", knobs.tasks, 1, 10**8), ("--iterations", knobs.iterations, 0, 10**10),
                                    ("--sleep-ms", knobs.sleep_ms, 0, 60000), ("--connections", knobs.connections, 1, 10**6),
-                                   ("--round-trips", knobs.round_trips, 1, 10**8), ("--io-timeout-ms", args.io_timeout_ms, 1, 600000)):
+                                   ("--round-trips", knobs.round_trips, 1, 10**8), ("--io-timeout-ms", args.io_timeout_ms, 1, 600000),
+                                   ("--compute-us", knobs.compute_us, 0, 60 * 10**6), ("--wait-us", knobs.wait_us, 0, 60 * 10**6),
+                                   ("--seed", knobs.seed, 0, 2**53)):
         if not low <= value <= high:
             raise BadInput(f"{flag} {value:g} is out of range (allowed: {low} to {high})")
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -453,6 +546,8 @@ def parse_args(argv):
     if args.out:
         check_writable(args.out)
     min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 0.5)
+    # Python's own speed: what its mixed tasks turn --compute-us into.
+    knobs.hash_steps_per_us = hash_steps_per_us() if "mixed" in scenarios else None
     return args, knobs, scenarios, pools, min_time
 
 
@@ -461,6 +556,8 @@ def main(argv):
         args, knobs, scenario_names, pools, min_time = parse_args(argv)
         facts, rules = poolbench_info(args.poolbench)
         context = machine_context(facts)
+        if knobs.hash_steps_per_us:
+            context["hash_steps_per_us"] = f"{knobs.hash_steps_per_us:g}"
         usable = int(facts["usable_cpus"])
         if args.workers:
             sizes = sorted({resolve_workers(w, rules) for w in args.workers.split(",") if w})

@@ -39,7 +39,8 @@ class RunTest : public ::testing::Test {
 };
 
 constexpr const char* tiny_knobs =
-    " --tasks 12 --iterations 1000 --sleep-ms 1 --connections 2 --round-trips 3 --benchmark_min_time=0.001";
+    " --tasks 12 --iterations 1000 --sleep-ms 1 --compute-us 100 --wait-us 300 --connections 2 --round-trips 3 "
+    "--benchmark_min_time=0.001";
 
 const char* const every_counter[] = {"workers",
                                      "tasks",
@@ -87,9 +88,9 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
                                            "tcp_round_trip"}))
       << "every run's JSON carries the machine probes";
   // Per scenario: sync once, thread-per-task once, four pools at two sizes.
-  EXPECT_EQ(benchmarks.size(), 3u * (2 + 4 * 2));
+  EXPECT_EQ(benchmarks.size(), 4u * (2 + 4 * 2));
   const std::regex name_pattern(
-      R"((cpu|sleep|socket)/(sync|thread-per-task|thread-pool|process-pool|tbb|asio)/workers:\d+/.*)");
+      R"((cpu|sleep|mixed|socket)/(sync|thread-per-task|thread-pool|process-pool|tbb|asio)/workers:\d+/.*)");
   std::set<std::string> seen;
   for (const auto& b : benchmarks) {
     const std::string name = b["name"];
@@ -119,7 +120,7 @@ TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
     }
     seen.insert(name.substr(0, name.find("/workers:")));
   }
-  EXPECT_EQ(seen.size(), 18u) << "3 scenarios x 6 executors";
+  EXPECT_EQ(seen.size(), 24u) << "4 scenarios x 6 executors";
 }
 
 TEST_F(RunTest, PostedUninstrumentedRunLeavesOutProcessPoolAndSaysHowItRan) {
@@ -215,6 +216,12 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
       {"--tasks 0", "--tasks 0"},
       {"--tasks 200000000", "--tasks 200000000"},
       {"--sleep-ms 70000", "--sleep-ms 70000"},
+      {"--compute-us 61000000", "--compute-us 61000000"},
+      {"--wait-us -1", "--wait-us -1"},
+      {"--compute-dist normal", "--compute-dist normal"},
+      {"--wait-dist lognormal:0", "sigma must be above 0"},
+      {"--wait-dist lognormal:x", "not a number"},
+      {"--seed -1", "--seed -1"},
       {"--connections 900000", "--connections 900000"},
       {"--round-trips 0", "--round-trips 0"},
       {"--submit later", "--submit later"},

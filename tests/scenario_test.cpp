@@ -7,6 +7,7 @@
 #include "scenarios/cpu_scenario.hpp"
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"
+#include "scenarios/mixed_scenario.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
 
@@ -21,6 +22,8 @@ scenarios::ScenarioOptions tiny() {
   o.tasks = 24;
   o.iterations = 2000;
   o.sleep = 1ms;
+  o.compute = 200us;
+  o.wait = 500us;
   o.connections = 3;
   o.round_trips = 5;
   o.io_timeout = 20s;
@@ -53,7 +56,7 @@ TEST_P(EveryScenarioOnEveryExecutor, RunsCorrectlyAndCountsEveryTask) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Grid, EveryScenarioOnEveryExecutor,
-                         ::testing::Combine(::testing::Values("cpu", "sleep", "socket"),
+                         ::testing::Combine(::testing::Values("cpu", "sleep", "mixed", "socket"),
                                             ::testing::Values("sync", "thread-per-task", "thread-pool", "process-pool",
                                                               "tbb", "asio")),
                          [](const auto& info) {
@@ -174,6 +177,56 @@ TEST(Scenarios, IdealTimesFollowThePhysics) {
   EXPECT_EQ(scenarios::make_scenario("socket", o)->ideal_seconds(4, 2), 0.0);
 }
 
+TEST(MixedScenario, FixedTimesHaveTheIdealOfTheTightestBound) {
+  auto o = tiny();
+  o.tasks = 100;
+  o.compute = 1ms;
+  o.wait = 4ms;
+  auto mixed = scenarios::make_scenario("mixed", o);
+  // On 2 CPUs: 100 tasks of 1 ms compute need 50 ms at best, and 10 rounds of 5 ms tasks
+  // also 50 ms at 10 workers, the size P × (1 + W ÷ C) where both bounds meet.
+  EXPECT_NEAR(mixed->ideal_seconds(10, 2), 0.050, 1e-9);
+  EXPECT_NEAR(mixed->ideal_seconds(5, 2), 0.100, 1e-9) << "20 rounds of 5 ms: too few workers to overlap the waits";
+  EXPECT_NEAR(mixed->ideal_seconds(40, 2), 0.050, 1e-9) << "the CPUs bound it: more workers do not help";
+  EXPECT_NEAR(mixed->ideal_seconds(1, 2), 0.500, 1e-9);
+}
+
+TEST(MixedScenario, DrawnTimesAreTheSameForTheSameSeedAndDifferForAnother) {
+  auto o = tiny();
+  o.tasks = 500;
+  o.compute_distribution = scenarios::parse_distribution("--compute-dist", "exponential");
+  o.wait_distribution = scenarios::parse_distribution("--wait-dist", "lognormal:1");
+  o.seed = 42;
+  const scenarios::MixedScenario a(o), b(o);
+  EXPECT_EQ(a.compute_ns(), b.compute_ns());
+  EXPECT_EQ(a.wait_ns(), b.wait_ns());
+  o.seed = 43;
+  const scenarios::MixedScenario c(o);
+  EXPECT_NE(a.compute_ns(), c.compute_ns());
+  EXPECT_NE(a.wait_ns(), c.wait_ns());
+  const auto shape = a.task_shape();
+  ASSERT_TRUE(shape);
+  EXPECT_EQ(shape->seed, 42u);
+  EXPECT_GT(shape->compute_cv, 0.5) << "exponential times vary about as much as their mean";
+}
+
+TEST(MixedScenario, DrawnTimesBoundTheIdealByTheLongestTaskAndTheTotal) {
+  auto o = tiny();
+  o.tasks = 50;
+  o.compute = 100us;
+  o.wait = 2ms;
+  o.wait_distribution = scenarios::parse_distribution("--wait-dist", "lognormal:2");
+  const scenarios::MixedScenario mixed(o);
+  double total = 0, longest = 0;
+  for (std::size_t i = 0; i < mixed.compute_ns().size(); ++i) {
+    const double task = static_cast<double>(mixed.compute_ns()[i] + mixed.wait_ns()[i]) * 1e-9;
+    total += task;
+    longest = std::max(longest, task);
+  }
+  EXPECT_NEAR(mixed.ideal_seconds(1'000, 2), longest, 1e-12) << "with a worker per task, the longest task";
+  EXPECT_NEAR(mixed.ideal_seconds(1, 2), total, 1e-9) << "with one worker, every task in turn";
+}
+
 TEST(Scenarios, BadKnobsNameTheValue) {
   auto o = tiny();
   o.tasks = 0;
@@ -191,6 +244,17 @@ TEST(Scenarios, BadKnobsNameTheValue) {
     EXPECT_THAT(e.what(), HasSubstr("ulimit -n"));
   }
   EXPECT_THROW(scenarios::make_scenario("disk", tiny()), ConfigError);
+  o = tiny();
+  o.compute = std::chrono::seconds(61);
+  EXPECT_THROW(scenarios::make_scenario("mixed", o), ConfigError);
+  o = tiny();
+  o.wait = std::chrono::seconds(61);
+  try {
+    scenarios::make_scenario("mixed", o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("--wait-us 61000000"));
+  }
 }
 
 TEST(EchoServer, ClientThatDisconnectsMidStreamEndsItsTask) {

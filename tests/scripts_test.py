@@ -44,7 +44,8 @@ class Fixtures:
         cls.dir = tempfile.mkdtemp(prefix="poolbench-scripts-")
         cls.run_json = os.path.join(cls.dir, "run.json")
         r = run(POOLBENCH, "run", "--workers", "1,2", "--tasks", "8", "--iterations", "500", "--sleep-ms", "1",
-                "--connections", "2", "--round-trips", "3", "--benchmark_min_time=0.001", "--out", cls.run_json)
+                "--compute-us", "200", "--wait-us", "500", "--connections", "2", "--round-trips", "3",
+                "--benchmark_min_time=0.001", "--out", cls.run_json)
         assert r.returncode == 0, r.stderr
         cls.tune_json = os.path.join(cls.dir, "tune.json")
         r = run(POOLBENCH, "tune", "--scenario", "sleep", "--tasks", "6", "--sleep-ms", "1", "--repetitions", "2",
@@ -52,7 +53,8 @@ class Fixtures:
         assert r.returncode == 0, r.stderr
         cls.baseline_json = os.path.join(cls.dir, "baseline.json")
         cls.baseline = run(PYTHON, BASELINE, "--quick", "--workers", "1,2", "--tasks", "6", "--iterations", "300",
-                           "--sleep-ms", "1", "--connections", "2", "--round-trips", "3", "--min-time", "0.001",
+                           "--sleep-ms", "1", "--compute-us", "200", "--wait-us", "500", "--connections", "2",
+                           "--round-trips", "3", "--min-time", "0.001",
                            "--out", cls.baseline_json)
         # A hand-made file: one benchmark lacks its latency counters.
         cls.partial_json = os.path.join(cls.dir, "partial.json")
@@ -91,9 +93,9 @@ class PlotTest(unittest.TestCase):
         r = self.plot(self.f.run_json, self.f.tune_json, self.f.baseline_json, extra=["--svg"])
         self.assertEqual(r.returncode, 0, r.stderr)
         expected = []
-        for scenario in ("cpu", "sleep", "socket"):
+        for scenario in ("cpu", "sleep", "mixed", "socket"):
             expected += [f"throughput_{scenario}", f"latency_{scenario}"]
-        expected += ["efficiency_cpu", "efficiency_sleep", "socket_connections", "tune_sleep_thread-pool",
+        expected += ["efficiency_cpu", "efficiency_sleep", "efficiency_mixed", "socket_connections", "tune_sleep_thread-pool",
                      "cpp_vs_python"]
         for name in expected:
             for ext in ("png", "svg"):
@@ -268,7 +270,7 @@ class BaselineTest(unittest.TestCase):
             data = json.load(f)
         self.assertIn("usable_cpus", data["context"])
         names = set()
-        pattern = re.compile(r"(cpu|sleep|socket)/py-(sync|thread-per-task|thread-pool|process-pool)/workers:\d+/.*")
+        pattern = re.compile(r"(cpu|sleep|mixed|socket)/py-(sync|thread-per-task|thread-pool|process-pool)/workers:\d+/.*")
         for entry in data["benchmarks"]:
             with self.subTest(entry["name"]):
                 self.assertRegex(entry["name"], pattern)
@@ -280,7 +282,7 @@ class BaselineTest(unittest.TestCase):
                     self.assertEqual(counter in entry, socket, counter)
                 self.assertGreater(entry["tasks_per_second"], 0)
                 names.add(entry["name"].split("/workers:")[0])
-        self.assertEqual(len(names), 12, "3 scenarios x 4 Python executors")
+        self.assertEqual(len(names), 16, "4 scenarios x 4 Python executors")
 
     def test_bad_input_gets_one_line_exit_2_and_no_file(self):
         out_dir = tempfile.mkdtemp(prefix="poolbench-baseline-")
@@ -289,6 +291,8 @@ class BaselineTest(unittest.TestCase):
             for args, named in ((["--pools", "py-fibers"], "'py-fibers'"), (["--scenarios", "disk"], "'disk'"),
                                 (["--workers", "0"], "'0'"), (["--workers", "lots"], "'lots'"),
                                 (["--tasks", "0"], "--tasks"), (["--sleep-ms", "70000"], "--sleep-ms"),
+                                (["--wait-us", "61000000"], "--wait-us"), (["--compute-dist", "normal"], "normal"),
+                                (["--wait-dist", "lognormal:0"], "sigma"),
                                 (["--bogus"], "--bogus")):
                 with self.subTest(args):
                     r = run(PYTHON, BASELINE, *args, "--out", out)
