@@ -181,6 +181,24 @@ TEST(ProcessPool, AWorkersStartUpIsNotChargedToTheTaskTimeout) {
   EXPECT_EQ(pool.counts().failed, 1u);
 }
 
+TEST(ProcessPool, WorkersKilledBeforeTheyAreReadyAreReplacedAndFailNoTask) {
+  ASSERT_EQ(::setenv(slow_worker_start_variable, "300", 1), 0);
+  ProcessPool pool(1);
+  // Each worker waits 300 ms before it starts; both are killed from outside meanwhile: the
+  // one the pool began with, and the one the task's send then starts.
+  const pid_t first = pool.worker_pids().at(0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] { return pool.worker_pids().at(0) == -1; })) << "the first worker's death was not seen";
+  auto task = pool.submit(square_task, 4);
+  ASSERT_TRUE(eventually([&] { return pool.worker_pids().at(0) != -1; }));
+  ASSERT_EQ(::kill(pool.worker_pids().at(0), SIGKILL), 0);
+  EXPECT_EQ(task.get(), 16) << "no task was theirs";
+  ::unsetenv(slow_worker_start_variable);
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 0u);
+}
+
 TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) {
   ProcessPool pool(1, {}, 200ms);
   // Queued while the worker is busy with short tasks, the stuck task and the large calls

@@ -143,29 +143,42 @@ void ProcessPool::start_worker(Worker& worker, std::size_t index) {
   worker.oom_kills_at_start = oom_kills;
 }
 
-void ProcessPool::await_greeting(Worker& worker, Traffic& traffic) {
+std::optional<std::string> ProcessPool::await_greeting(Worker& worker, Traffic& traffic) {
   traffic.detach();
   traffic.attach(worker.channel.get());
   const pid_t pid = worker.process->pid();
   std::string failure;
+  bool died = false;
   try {
     const std::optional<Frame> greeting = traffic.replies->next(Clock::now() + worker_start_timeout);
-    if (greeting && greeting->bytes.empty() && greeting->fds.empty()) return;
+    if (greeting && greeting->bytes.empty() && greeting->fds.empty()) return std::nullopt;
     if (greeting) failure = "sent something other than a greeting first";
+    died = !greeting;
   } catch (const TimeoutError&) {
     failure = "did not report ready within " + seconds_text(worker_start_timeout);
+  } catch (const PeerGoneError&) {
+    died = true;
   } catch (const std::exception& e) {
     failure = std::string("broke its channel before it was ready: ") + e.what();
   }
   traffic.detach();
-  if (failure.empty()) {
-    failure = retire_worker(worker).describe() + " before it was ready";
-  } else {
-    kill_worker(worker);
-    retire_worker(worker);
-    failure = "worker process " + std::to_string(pid) + " " + failure + "; it was killed";
+  if (died) return retire_worker(worker).describe() + " before it was ready";
+  kill_worker(worker);
+  retire_worker(worker);
+  throw ResourceError("worker process " + std::to_string(pid) + " " + failure + "; it was killed");
+}
+
+void ProcessPool::start_ready_worker(Worker& worker, std::size_t index, Traffic& traffic) {
+  for (int attempt = 1;; ++attempt) {
+    start_worker(worker, index);
+    const std::optional<std::string> death = await_greeting(worker, traffic);
+    if (!death) return;
+    // Killed from outside while it started, say: another start is due. A worker that can
+    // never start must not be restarted forever.
+    if (attempt == start_attempts)
+      throw ResourceError(std::to_string(start_attempts) +
+                          " worker processes in a row ended before they were ready; the last " + *death);
   }
-  throw ResourceError(failure);
 }
 
 std::string ProcessPool::Retired::describe() const {
@@ -427,9 +440,10 @@ void ProcessPool::serve(std::size_t index) {
   Worker& worker = *workers_[index];
   Traffic traffic;
   try {
-    await_greeting(worker, traffic);
+    // A worker that died while it started is gone like one that failed: the first send
+    // starts another, and says why when that fails too.
+    static_cast<void>(await_greeting(worker, traffic));
   } catch (const Error&) {
-    // The worker is gone; the first send starts another and says why when that fails too.
   }
   for (;;) {
     try {
@@ -535,8 +549,7 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   }
   if (!worker.process) {
     try {
-      start_worker(worker, index);
-      await_greeting(worker, traffic);
+      start_ready_worker(worker, index, traffic);
     } catch (const std::exception& e) {
       for (auto& call : traffic.unsent) {
         call.completion.fail(std::make_exception_ptr(
@@ -684,8 +697,7 @@ void ProcessPool::recover_from_death(Worker& worker, std::size_t index, Traffic&
   // timeout ran out: then every worker still running is killed.
   if (!overrun) {
     try {
-      start_worker(worker, index);
-      await_greeting(worker, traffic);
+      start_ready_worker(worker, index, traffic);
     } catch (const std::exception&) {
     }
   }

@@ -45,6 +45,8 @@ class ProcessPool final : public Executor {
   static constexpr std::chrono::nanoseconds no_timeout = std::chrono::nanoseconds::max();
   /// How long a new worker may take to report ready; its start-up is no task's time.
   static constexpr std::chrono::seconds worker_start_timeout{30};
+  /// Starts in a row that may end before the worker is ready (killed from outside, say).
+  static constexpr int start_attempts = 3;
 
   /// Starts `workers` processes (at least 1); throws ResourceError when the OS refuses.
   /// A task still running `task_timeout` after it started fails with TimeoutError, and
@@ -192,9 +194,13 @@ class ProcessPool final : public Executor {
   /// Both: ends a call with the worker's reply, or throws WorkerProtocolError leaving it.
   TaskOutcome complete(RemoteCall& call, std::string_view reply, std::vector<UniqueFd> fds);
   void start_worker(Worker& worker, std::size_t index);
-  /// Waits for a new worker's greeting, so that no task's timeout counts its start-up.
-  /// Throws ResourceError, the worker killed and reaped, when none comes in time.
-  void await_greeting(Worker& worker, Traffic& traffic);
+  /// Waits for a new worker's greeting, so that no task's timeout counts its start-up:
+  /// nullopt once it came; how the worker ended, reaped, when it died first. Throws
+  /// ResourceError, the worker killed and reaped, when it broke the protocol or stayed silent.
+  std::optional<std::string> await_greeting(Worker& worker, Traffic& traffic);
+  /// Starts a worker and waits for its greeting, starting another when one dies first, up
+  /// to `start_attempts` in a row; then throws ResourceError saying how the last ended.
+  void start_ready_worker(Worker& worker, std::size_t index, Traffic& traffic);
   /// A worker process reaped: its pid (-1 when there was none) and how it ended.
   struct Retired {
     pid_t pid = -1;
