@@ -34,7 +34,12 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
                  "How mixed compute times vary around their mean: fixed (default), exponential or lognormal:SIGMA");
   app.add_option("--wait-dist", f.wait_dist,
                  "How mixed wait times vary around their mean: fixed (default), exponential or lognormal:SIGMA");
-  app.add_option("--seed", f.seed, "Seeds the drawn task times, so reruns see the same tasks (default 1)");
+  app.add_option("--seed", f.seed, "Seeds the drawn task times and arrivals, so reruns see the same tasks (default 1)");
+  app.add_option("--rate", f.rate,
+                 "Open loop: tasks arrive at this rate per second whatever the backlog, for --duration "
+                 "(cpu, sleep, mixed); latency then counts from each task's scheduled time");
+  app.add_option("--arrivals", f.arrivals, "How open-loop tasks arrive: poisson (default, seeded) or uniform");
+  app.add_option("--duration", f.duration_s, "Seconds an open-loop run schedules arrivals for (default 5)");
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
   app.add_option("--round-trips", f.round_trips, "Round trips per connection (socket)");
   app.add_option("--io-timeout-ms", f.io_timeout_ms, "Longest wait on one socket send or receive (default 10000)");
@@ -79,6 +84,25 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   if (f.compute_dist) o.compute_distribution = scenarios::parse_distribution("--compute-dist", *f.compute_dist);
   if (f.wait_dist) o.wait_distribution = scenarios::parse_distribution("--wait-dist", *f.wait_dist);
   if (f.seed) o.seed = checked(scenarios::Knob::seed, *f.seed);
+  if (f.rate) {
+    if (f.tasks) throw ConfigError("--rate cannot go with --tasks: an open loop runs rate x duration tasks");
+    o.flow.arrivals.rate = *f.rate;
+    o.flow.arrivals.seed = o.seed;
+    if (f.arrivals) o.flow.arrivals.kind = scenarios::parse_arrival_kind(*f.arrivals);
+    if (f.duration_s) {
+      if (!(*f.duration_s > 0 && *f.duration_s <= 3600))
+        throw ConfigError(
+            fmt::format("--duration {} s is out of range (allowed: above 0, at most 3600 s)", *f.duration_s));
+      o.flow.arrivals.duration = std::chrono::milliseconds(std::llround(*f.duration_s * 1000.0));
+    }
+    if (!(o.flow.arrivals.rate > 0 && o.flow.arrivals.rate <= scenarios::Arrivals::max_rate))
+      throw ConfigError(fmt::format("--rate {} is out of range (allowed: above 0, at most {} tasks/s)", *f.rate,
+                                    scenarios::Arrivals::max_rate));
+  } else if (f.arrivals || f.duration_s) {
+    throw ConfigError(std::string(f.arrivals ? "--arrivals" : "--duration") +
+                      " needs --rate: without it a run is a "
+                      "closed batch");
+  }
   o.connections = f.connections ? checked(scenarios::Knob::connections, *f.connections) : (quick ? 8 : 32);
   o.round_trips = f.round_trips ? checked(scenarios::Knob::round_trips, *f.round_trips) : (quick ? 200 : 1000);
   if (f.io_timeout_ms)

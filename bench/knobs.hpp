@@ -23,6 +23,9 @@ struct KnobFlags {
   std::optional<std::string> compute_dist;
   std::optional<std::string> wait_dist;
   std::optional<long long> seed;
+  std::optional<double> rate;
+  std::optional<std::string> arrivals;
+  std::optional<double> duration_s;
   std::optional<long long> connections;
   std::optional<long long> round_trips;
   std::optional<long long> io_timeout_ms;
@@ -32,7 +35,8 @@ struct KnobFlags {
 };
 
 /// Adds --tasks, --iterations, --in-flight, --submit, --instrument, --sleep-ms, --compute-us,
-/// --wait-us, --compute-dist, --wait-dist, --seed, --connections, --round-trips,
+/// --wait-us, --compute-dist, --wait-dist, --seed, --rate, --arrivals, --duration,
+/// --connections, --round-trips,
 /// --io-timeout-ms, --task-timeout.
 void add_knob_options(CLI::App& app, KnobFlags& flags);
 

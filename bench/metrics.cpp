@@ -29,13 +29,61 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   for (auto v : record.latency_ns) latency_.record(v);
   for (auto v : record.queue_wait_ns) queue_wait_.record(v);
   for (auto v : record.rtt_ns) rtt_.record(v);
+  if (record.open_loop) add_open_loop(*record.open_loop, record.tasks);
   tasks_ += record.tasks;
   requests_ += record.requests;
   run_ns_ += record.wall_ns;
   ++runs_;
   const auto done = traits_.over_connections ? record.requests : record.tasks;
-  run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns)
-                                            : 0);
+  if (record.open_loop) {
+    run_throughputs_.push_back(record.open_loop->done_span_ns ? static_cast<double>(done - 1) * 1e9 /
+                                                                    static_cast<double>(record.open_loop->done_span_ns)
+                                                              : 0);
+  } else {
+    run_throughputs_.push_back(record.wall_ns ? static_cast<double>(done) * 1e9 / static_cast<double>(record.wall_ns)
+                                              : 0);
+  }
+}
+
+void Metrics::add_open_loop(const scenarios::OpenLoopRecord& open, std::uint64_t tasks) {
+  for (auto v : open.uncorrected_latency_ns) uncorrected_.record(v);
+  for (auto v : open.submit_lag_ns) submit_lag_.record(v);
+  ++open_.runs;
+  open_.tasks += static_cast<double>(tasks);
+  open_.intervals += static_cast<double>(tasks > 0 ? tasks - 1 : 0);
+  open_.schedule_span_ns += static_cast<double>(open.schedule_span_ns);
+  open_.done_span_ns += static_cast<double>(open.done_span_ns);
+  open_.corrected_sum_ns += static_cast<double>(open.corrected_sum_ns);
+  open_.in_system_sum += static_cast<double>(open.in_system_sum);
+  // A backlog that grows through the run: the last quarter's arrivals find clearly more
+  // in the system than the second quarter's (the first is left out as the warm-up).
+  if (open.quarter > 0) {
+    const double early = static_cast<double>(open.early_in_system) / static_cast<double>(open.quarter);
+    const double late = static_cast<double>(open.late_in_system) / static_cast<double>(open.quarter);
+    if (late > 1.5 * early + 1) open_.backlog_grew = true;
+  }
+}
+
+void Metrics::add_open_loop_counters(Counters& c) const {
+  const auto rate = [](double intervals, double span_ns) { return span_ns > 0 ? intervals * 1e9 / span_ns : 0; };
+  const double offered = rate(open_.intervals, open_.schedule_span_ns);
+  const double achieved = rate(open_.intervals, open_.done_span_ns);
+  // Little's law, L = λW: what arrivals found in the system at their scheduled times
+  // (Poisson arrivals see time averages) against the offered rate times the mean time from
+  // schedule to done; two measurements that must agree.
+  const double mean_in_system = open_.tasks > 0 ? open_.in_system_sum / open_.tasks : 0;
+  const double mean_latency_s = open_.tasks > 0 ? open_.corrected_sum_ns / open_.tasks * 1e-9 : 0;
+  const double littles = offered * mean_latency_s;
+  c.emplace_back(counter_key("uncorrected_latency_p50_us"), us(uncorrected_.percentile(50)));
+  c.emplace_back(counter_key("uncorrected_latency_p90_us"), us(uncorrected_.percentile(90)));
+  c.emplace_back(counter_key("uncorrected_latency_p99_us"), us(uncorrected_.percentile(99)));
+  c.emplace_back(counter_key("uncorrected_latency_p999_us"), us(uncorrected_.percentile(99.9)));
+  c.emplace_back(counter_key("uncorrected_latency_max_us"), us(uncorrected_.max()));
+  c.emplace_back(counter_key("offered_rate"), offered);
+  c.emplace_back(counter_key("achieved_rate"), achieved);
+  c.emplace_back(counter_key("submit_lag_p99_us"), us(submit_lag_.percentile(99)));
+  c.emplace_back(counter_key("saturated"), achieved < 0.99 * offered || open_.backlog_grew ? 1 : 0);
+  c.emplace_back(counter_key("littles_law_error"), littles > 0 ? (mean_in_system - littles) / littles : 0);
 }
 
 void Metrics::before_shutdown(const Executor& executor) {
@@ -62,6 +110,7 @@ Counters Metrics::counters() const {
       {counter_key("latency_p50_us"), us(latency_.percentile(50))},
       {counter_key("latency_p90_us"), us(latency_.percentile(90))},
       {counter_key("latency_p99_us"), us(latency_.percentile(99))},
+      {counter_key("latency_p999_us"), us(latency_.percentile(99.9))},
       {counter_key("latency_max_us"), us(latency_.max())},
       {counter_key("queue_wait_p50_us"), us(queue_wait_.percentile(50))},
       {counter_key("queue_wait_p99_us"), us(queue_wait_.percentile(99))},
@@ -72,7 +121,8 @@ Counters Metrics::counters() const {
       {counter_key("peak_rss_mib"), static_cast<double>(peak_rss_bytes() + worker_rss_) / (1024.0 * 1024.0)},
       {counter_key("threads_created"), static_cast<double>(threads_)},
       {counter_key("processes_created"), static_cast<double>(processes_)},
-      {counter_key("efficiency"), ideal > 0 && run_seconds > 0 ? ideal / run_seconds : 0},
+      // An open loop's time is its schedule's, not the executor's: no efficiency.
+      {counter_key("efficiency"), ideal > 0 && run_seconds > 0 && open_.runs == 0 ? ideal / run_seconds : 0},
   };
   if (warm_tasks_ > 0)
     c.emplace_back(counter_key("heap_allocs_per_task"),
@@ -86,6 +136,7 @@ Counters Metrics::counters() const {
   if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
   if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
+  if (open_.runs > 0) add_open_loop_counters(c);
   if (const auto shape = scenario_.task_shape()) {
     c.emplace_back(counter_key("compute_us"), shape->compute_us);
     c.emplace_back(counter_key("wait_us"), shape->wait_us);

@@ -29,10 +29,14 @@ class Metrics {
   Counters counters() const;
 
   std::uint64_t runs() const noexcept { return runs_; }
-  /// Throughput of each run added: tasks per second, or requests per second for socket.
+  /// Throughput of each run added: tasks per second, or requests per second for socket; for
+  /// an open loop, its achieved rate.
   const std::vector<double>& run_throughputs() const noexcept { return run_throughputs_; }
 
  private:
+  void add_open_loop(const scenarios::OpenLoopRecord& open, std::uint64_t tasks);
+  void add_open_loop_counters(Counters& c) const;
+
   Cell cell_;
   const scenarios::Scenario& scenario_;
   const scenarios::ScenarioTraits& traits_;  ///< looked up once: requests or tasks, connections or not
@@ -42,6 +46,19 @@ class Metrics {
   LogHistogram latency_;
   LogHistogram queue_wait_;
   LogHistogram rtt_;
+  LogHistogram uncorrected_;  ///< open loop: actual submit → done
+  LogHistogram submit_lag_;   ///< open loop: scheduled → actual submit
+  /// Open loop, summed over runs: the spans and sums behind the rates and Little's law.
+  struct OpenLoopSums {
+    std::uint64_t runs = 0;
+    double tasks = 0;
+    double intervals = 0;  ///< tasks − 1 per run: the gaps the spans are made of
+    double schedule_span_ns = 0;
+    double done_span_ns = 0;
+    double corrected_sum_ns = 0;
+    double in_system_sum = 0;
+    bool backlog_grew = false;
+  } open_;
   std::uint64_t tasks_ = 0;
   std::uint64_t requests_ = 0;
   std::uint64_t runs_ = 0;

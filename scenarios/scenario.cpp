@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <iomanip>
 #include <sstream>
@@ -80,8 +82,31 @@ std::string number_text(double value) {
   return text.str();
 }
 
+void validate_arrivals(std::string_view name, const ScenarioOptions& o) {
+  const Arrivals& a = o.flow.arrivals;
+  if (scenario_traits(name).over_connections)
+    throw ConfigError(fmt::format("--rate is not supported for {} yet: its connections run closed-loop", name));
+  if (!(a.rate > 0 && a.rate <= Arrivals::max_rate))
+    throw ConfigError(
+        fmt::format("--rate {} is out of range (allowed: above 0, at most {} tasks/s, what one "
+                    "submitter schedules on time here)",
+                    a.rate, Arrivals::max_rate));
+  if (!(a.duration > std::chrono::milliseconds::zero() && a.duration <= Arrivals::max_duration))
+    throw ConfigError(fmt::format("--duration {} s is out of range (allowed: above 0, at most 3600 s)",
+                                  std::chrono::duration<double>(a.duration).count()));
+  if (o.flow.in_flight > 0)
+    throw ConfigError("--rate cannot go with --in-flight: an open loop submits on schedule, whatever is outstanding");
+  if (o.flow.submission == Submission::post)
+    throw ConfigError("--rate cannot go with --submit post: an open loop times each task by its future");
+  const double most = range_of(Knob::tasks).high;
+  if (static_cast<double>(a.count()) > most)
+    throw ConfigError(fmt::format("--rate {} x --duration {} s is {} tasks, more than the {} a run may have", a.rate,
+                                  std::chrono::duration<double>(a.duration).count(), a.count(), most));
+}
+
 void validate(std::string_view name, const ScenarioOptions& o) {
   const ScenarioTraits& traits = scenario_traits(name);
+  if (o.flow.arrivals.open()) validate_arrivals(name, o);
   if (!traits.over_connections) {
     check_knob(Knob::tasks, static_cast<double>(o.tasks));
     check_knob(Knob::iterations, static_cast<double>(o.iterations));
@@ -131,8 +156,11 @@ const ScenarioTraits& scenario_traits(std::string_view name) {
   return e->traits;
 }
 
-std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options) {
-  validate(name, options);
+std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& given) {
+  validate(name, given);
+  ScenarioOptions options = given;
+  // An open loop runs as many tasks as arrive: rate × duration.
+  if (options.flow.arrivals.open()) options.tasks = options.flow.arrivals.count();
   if (name == "cpu") return std::make_unique<CpuScenario>(options);
   if (name == "sleep") return std::make_unique<SleepScenario>(options);
   if (name == "mixed") return std::make_unique<MixedScenario>(options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pools/core/executor.hpp"
+#include "scenarios/arrivals.hpp"
 #include "scenarios/distribution.hpp"
 
 namespace poolbench::scenarios {
@@ -18,11 +19,27 @@ namespace poolbench::scenarios {
 enum class Submission { future, post };
 
 /// How the tasks of one run flow: how they are handed over, how many may be outstanding,
-/// and whether the harness times each one (instrumented) or only the whole run.
+/// whether the harness times each one (instrumented) or only the whole run, and whether
+/// they arrive at a rate (open loop) rather than all at once.
 struct TaskFlow {
   Submission submission = Submission::future;
   std::uint64_t in_flight = 0;  ///< most tasks outstanding at once (0 = all; 1 = round trips)
   bool instrumented = true;     ///< per-task timestamps and latency histograms
+  Arrivals arrivals;            ///< open loop when its rate is set: every task is timed
+};
+
+/// What an open-loop run adds to its record: the schedule it kept, or failed to keep, and
+/// how many tasks each arrival found in the system. Times are nanoseconds.
+struct OpenLoopRecord {
+  std::uint64_t schedule_span_ns = 0;                 ///< first to last scheduled arrival
+  std::uint64_t done_span_ns = 0;                     ///< first to last task done
+  std::uint64_t corrected_sum_ns = 0;                 ///< of scheduled → done, over the tasks
+  std::uint64_t in_system_sum = 0;                    ///< over the arrivals: tasks scheduled before and not yet done
+  std::uint64_t early_in_system = 0;                  ///< the same, over the second quarter of the arrivals
+  std::uint64_t late_in_system = 0;                   ///< and over the last quarter
+  std::uint64_t quarter = 0;                          ///< arrivals in a quarter
+  std::vector<std::uint64_t> uncorrected_latency_ns;  ///< actual submit → done
+  std::vector<std::uint64_t> submit_lag_ns;           ///< scheduled → actual submit
 };
 
 /// The knobs of every scenario; each scenario reads the ones it uses.
@@ -48,12 +65,13 @@ struct ScenarioOptions {
 struct RunRecord {
   std::uint64_t wall_ns = 0;
   std::uint64_t tasks = 0;                   ///< tasks that ended (connections, for socket)
-  std::vector<std::uint64_t> latency_ns;     ///< submit → done, one per timed task
+  std::vector<std::uint64_t> latency_ns;     ///< submit → done (open loop: scheduled → done), one per timed task
   std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per timed task
   std::uint64_t failures = 0;
   std::string first_error;
   std::uint64_t task_busy_ns = 0;  ///< summed over tasks, when profiling (see task_sample.hpp)
   std::uint64_t task_cpu_ns = 0;
+  std::optional<OpenLoopRecord> open_loop;  ///< open-loop runs only
   // socket only
   std::uint64_t requests = 0;
   std::vector<std::uint64_t> rtt_ns;
@@ -131,7 +149,8 @@ enum class Knob {
 /// and what is allowed (`connections`: also what the open-file limit allows).
 double check_knob(Knob knob, double value);
 
-/// Checks the knobs `name` uses (ConfigError naming the bad value) and builds it.
+/// Checks the knobs `name` uses (ConfigError naming the bad value) and builds it. An open
+/// loop (`flow.arrivals` with a rate) runs rate × duration tasks, whatever `tasks` says.
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options);
 
 /// Nanoseconds on CLOCK_MONOTONIC: one clock for the parent and its worker processes.

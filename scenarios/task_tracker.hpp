@@ -15,6 +15,7 @@
 
 #include "pools/core/executor.hpp"
 #include "pools/core/future.hpp"
+#include "scenarios/open_loop.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/task_sample.hpp"
 
@@ -214,10 +215,12 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
 /// (which returns its future) or, when posting, posts `body(i, timed)` (which returns
 /// its sample, with start and end times when `timed`),
 /// keeping at most `flow.in_flight` outstanding; waits for all, times each when
-/// instrumented (see TaskTracker), and checks each value with `check(i, value)`.
+/// instrumented (see TaskTracker), and checks each value with `check(i, value)`. With
+/// `flow.arrivals` open, submits each task at its scheduled time instead (run_open_loop).
 template <class Body, class Submit, class Check>
 RunRecord run_tracked(Executor& executor, std::uint64_t tasks, const TaskFlow& flow, Body body, Submit submit,
                       Check check) {
+  if (flow.arrivals.open()) return run_open_loop(flow.arrivals, submit, check);
   if (flow.submission == Submission::post) return detail::run_posted(executor, tasks, flow, body, check);
   return detail::run_submitted(executor, tasks, flow, submit, check);
 }

@@ -196,6 +196,34 @@ TEST_F(RunTest, ATaskOverTheTaskTimeoutMarksItsBenchmarkErroredAndTheRunGoesOn) 
   }
 }
 
+TEST_F(RunTest, AnOpenLoopRunReportsItsScheduleAndLeavesOutTheClosedLoopSocket) {
+  const auto out = dir_ / "open.json";
+  const auto r =
+      run("--rate 2000 --duration 0.05 --arrivals uniform --workers 4 --pools thread-pool,process-pool "
+          "--sleep-ms 1 --compute-us 100 --wait-us 300 --iterations 1000 --benchmark_min_time=0.001 --out " +
+          shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  std::set<std::string> scenarios;
+  for (const auto& b : j["benchmarks"]) {
+    const std::string name = b["name"];
+    if (name.rfind("probe/", 0) == 0) continue;
+    SCOPED_TRACE(name);
+    scenarios.insert(name.substr(0, name.find('/')));
+    EXPECT_EQ(b["tasks"], 100) << "2,000/s for 50 ms";
+    for (const char* counter :
+         {"offered_rate", "achieved_rate", "submit_lag_p99_us", "saturated", "littles_law_error",
+          "uncorrected_latency_p50_us", "uncorrected_latency_p99_us", "uncorrected_latency_p999_us", "latency_p999_us"})
+      EXPECT_TRUE(b.contains(counter) && b[counter].is_number()) << counter;
+    EXPECT_NEAR(b["offered_rate"].get<double>(), 2000, 1) << "uniform arrivals keep the rate exactly";
+    EXPECT_GE(b["latency_p99_us"].get<double>(), b["uncorrected_latency_p99_us"].get<double>())
+        << "from the schedule is never shorter than from the submit";
+    EXPECT_EQ(b["efficiency"], 0) << "an open loop's time is its schedule's";
+  }
+  EXPECT_EQ(scenarios, (std::set<std::string>{"cpu", "sleep", "mixed"})) << "socket runs closed-loop: left out";
+}
+
 /// Bad input: exit 2, one line naming the value, and no file at all in the output folder.
 void expect_rejected(RunTest& test, const CommandResult& r, const std::string& named) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -222,6 +250,14 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
       {"--wait-dist lognormal:0", "sigma must be above 0"},
       {"--wait-dist lognormal:x", "not a number"},
       {"--seed -1", "--seed -1"},
+      {"--rate 0", "--rate 0"},
+      {"--rate 1000000", "--rate 1000000"},
+      {"--rate 100 --duration 4000", "--duration 4000"},
+      {"--rate 100 --arrivals bursty", "--arrivals bursty"},
+      {"--rate 100 --in-flight 2", "--in-flight"},
+      {"--rate 100 --tasks 50", "--tasks"},
+      {"--duration 5", "needs --rate"},
+      {"--rate 100 --scenarios socket", "socket"},
       {"--connections 900000", "--connections 900000"},
       {"--round-trips 0", "--round-trips 0"},
       {"--submit later", "--submit later"},

@@ -80,7 +80,7 @@ TEST(Scenarios, InFlightOneRunsTasksOneAtATimeSubmittedOrPosted) {
     auto o = tiny();
     o.tasks = 5;
     o.sleep = 20ms;
-    o.flow = {submission, 1, true};
+    o.flow = {submission, 1, true, {}};
     auto scenario = scenarios::make_scenario("sleep", o);
     ThreadPool pool(4);
     const auto r = scenario->run(pool);
@@ -143,7 +143,7 @@ TEST(Scenarios, PostedTasksCancelledByTheExecutorFailTheRun) {
 TEST(Scenarios, UninstrumentedRunsCheckEveryValueButTimeOnlyTheRun) {
   for (auto submission : {scenarios::Submission::future, scenarios::Submission::post}) {
     auto o = tiny();
-    o.flow = {submission, 0, false};
+    o.flow = {submission, 0, false, {}};
     auto scenario = scenarios::make_scenario("cpu", o);
     ThreadPool pool(2);
     const auto r = scenario->run(pool);
@@ -225,6 +225,73 @@ TEST(MixedScenario, DrawnTimesBoundTheIdealByTheLongestTaskAndTheTotal) {
   }
   EXPECT_NEAR(mixed.ideal_seconds(1'000, 2), longest, 1e-12) << "with a worker per task, the longest task";
   EXPECT_NEAR(mixed.ideal_seconds(1, 2), total, 1e-9) << "with one worker, every task in turn";
+}
+
+scenarios::ScenarioOptions open_loop(double rate, std::chrono::milliseconds duration) {
+  auto o = tiny();
+  o.flow.arrivals.rate = rate;
+  o.flow.arrivals.duration = duration;
+  return o;
+}
+
+TEST(OpenLoop, EveryArrivalIsSubmittedCheckedAndTimedFromItsSchedule) {
+  for (const char* name : {"cpu", "sleep", "mixed"}) {
+    SCOPED_TRACE(name);
+    auto scenario = scenarios::make_scenario(name, open_loop(2'000, 50ms));
+    EXPECT_EQ(scenario->tasks_per_run(), 100u) << "rate x duration tasks, whatever --tasks says";
+    auto executor = make_executor("thread-pool", {4, {}});
+    const scenarios::RunRecord r = scenario->run(*executor);
+    ASSERT_TRUE(r.ok()) << r.first_error;
+    ASSERT_TRUE(r.open_loop);
+    EXPECT_EQ(r.tasks, 100u);
+    ASSERT_EQ(r.latency_ns.size(), 100u) << "every task of an open loop is timed";
+    ASSERT_EQ(r.open_loop->uncorrected_latency_ns.size(), 100u);
+    ASSERT_EQ(r.open_loop->submit_lag_ns.size(), 100u);
+    for (std::size_t i = 0; i < 100; ++i) {
+      // From the schedule = how late the submit was + from the submit.
+      EXPECT_EQ(r.latency_ns[i], r.open_loop->submit_lag_ns[i] + r.open_loop->uncorrected_latency_ns[i]) << i;
+    }
+    EXPECT_GE(r.open_loop->schedule_span_ns, 40'000'000u) << "100 arrivals at 2,000/s span about 50 ms";
+    executor->shutdown();
+    EXPECT_EQ(executor->counts().completed, 100u);
+  }
+}
+
+TEST(OpenLoop, ArrivalsThatOutrunTheExecutorQueueUpAndCountAgainstIt) {
+  // One worker and 10 ms tasks serve 100 a second; 400 a second arrive. The submitter keeps
+  // its schedule (it never waits for a task), so the tasks wait in the executor's queue.
+  auto o = open_loop(400, 100ms);
+  o.sleep = 10ms;
+  auto scenario = scenarios::make_scenario("sleep", o);
+  auto executor = make_executor("thread-pool", {1, {}});
+  const scenarios::RunRecord r = scenario->run(*executor);
+  ASSERT_TRUE(r.ok()) << r.first_error;
+  ASSERT_TRUE(r.open_loop);
+  ASSERT_EQ(r.tasks, 40u);
+  // The last task arrives ~100 ms in and runs ~400 ms in: it waited some 200 ms or more.
+  EXPECT_GT(*std::max_element(r.latency_ns.begin(), r.latency_ns.end()), 200'000'000u);
+  EXPECT_GT(r.open_loop->late_in_system, r.open_loop->early_in_system) << "the backlog grew through the run";
+}
+
+TEST(OpenLoop, KnobsThatCannotGoWithARateAreRefused) {
+  const auto refused = [](const std::string& name, scenarios::ScenarioOptions o) -> std::string {
+    try {
+      scenarios::make_scenario(name, o);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_THAT(refused("socket", open_loop(100, 1s)), HasSubstr("socket"));
+  EXPECT_THAT(refused("cpu", open_loop(1e6, 1s)), HasSubstr("--rate 1000000"));
+  EXPECT_THAT(refused("cpu", open_loop(100, std::chrono::hours(2))), HasSubstr("--duration 7200"));
+  auto in_flight = open_loop(100, 1s);
+  in_flight.flow.in_flight = 4;
+  EXPECT_THAT(refused("sleep", in_flight), HasSubstr("--in-flight"));
+  auto posted = open_loop(100, 1s);
+  posted.flow.submission = scenarios::Submission::post;
+  EXPECT_THAT(refused("sleep", posted), HasSubstr("--submit post"));
+  EXPECT_THAT(refused("sleep", open_loop(100'000, std::chrono::hours(1))), HasSubstr("more than the 100000000"));
 }
 
 TEST(Scenarios, BadKnobsNameTheValue) {

@@ -63,8 +63,12 @@ Names every_written_counter() {
     for (const std::string pool : {"thread-pool", "process-pool"})
       names.merge(harness_counters(scenario, pool, small_knobs()));
   scenarios::ScenarioOptions flow = small_knobs();
-  flow.flow = {scenarios::Submission::post, 2, false};
+  flow.flow = {scenarios::Submission::post, 2, false, {}};
   names.merge(harness_counters("cpu", "thread-pool", flow));
+  scenarios::ScenarioOptions open = small_knobs();
+  open.flow.arrivals.rate = 2'000;
+  open.flow.arrivals.duration = std::chrono::milliseconds(5);
+  names.merge(harness_counters("sleep", "thread-pool", open));
   for (const auto& [name, value] : probe_counters(ProbeResult{})) names.emplace(name);
   return names;
 }
