@@ -5,7 +5,10 @@ Reads any mix of `poolbench run` files, `poolbench tune` files and py_baseline.p
 and writes, per scenario: throughput against workers (log2 axis, one line per executor),
 latency p50/p99 against workers, efficiency against the ideal; for socket, requests/s and
 round-trip p99 against connections; each tune file's curve with the best, the knee and
-the auto default marked; and C++ against Python when baseline results are given.
+the auto default marked; C++ against Python when baseline results are given; and, for
+open-loop runs (`poolbench run --rate`, one file or several at other rates), latency p50,
+p99 and p99.9 against the offered rate per executor and size, from the schedule solid and
+from the submit dashed, with the first saturated rate marked: the hockey stick.
 
     /usr/bin/python3 scripts/plot.py results/vm/*.json --out-dir results/vm
 """
@@ -67,10 +70,12 @@ def machine_label(context):
 
 
 class Results:
-    """Every plottable measurement, grouped: (scenario, pool) -> {workers: entry}."""
+    """Every plottable measurement, grouped: (scenario, pool) -> {workers: entry}; open-loop
+    entries apart, (scenario, pool, workers) -> [entries at each offered rate]."""
 
     def __init__(self):
         self.series = {}
+        self.open_loop = {}
         self.tunes = []
         self.context = {}
         self.warnings = []
@@ -87,6 +92,9 @@ class Results:
             if key is None or entry.get("error_occurred") or entry.get("run_type", "iteration") != "iteration":
                 continue
             scenario, pool, workers = key
+            if "offered_rate" in entry:
+                self.open_loop.setdefault((scenario, pool, workers), []).append(entry)
+                continue
             self.series.setdefault((scenario, pool), {})[workers] = entry
 
     def value(self, entry, counter, where):
@@ -229,6 +237,44 @@ def plot_tune(data):
     return fig
 
 
+def plot_hockey_stick(results, scenario):
+    """Latency against offered rate for the open-loop runs of `scenario`: one colour per
+    executor and size, p50 / p99 / p99.9 from the schedule solid, from the submit dashed."""
+    series = {k: v for k, v in results.open_loop.items() if k[0] == scenario}
+    if not series:
+        return None
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+    for (_, pool, workers), entries in sorted(series.items()):
+        entries = sorted(entries, key=lambda e: e["offered_rate"])
+        where = f"{scenario}/{pool}/workers:{workers}"
+        rates = [e["offered_rate"] for e in entries]
+        color = None
+        for ax, (corrected, uncorrected, label) in zip(axes, (
+                ("latency_p50_us", "uncorrected_latency_p50_us", "p50"),
+                ("latency_p99_us", "uncorrected_latency_p99_us", "p99"),
+                ("latency_p999_us", "uncorrected_latency_p999_us", "p99.9"))):
+            values = [results.value(e, corrected, where) for e in entries]
+            raw = [results.value(e, uncorrected, where) for e in entries]
+            if None in values or None in raw:
+                continue
+            line, = ax.plot(rates, values, marker="o", color=color, label=f"{pool} x{workers}")
+            color = line.get_color()
+            ax.plot(rates, raw, linestyle="--", color=color)
+            saturated = [r for r, e in zip(rates, entries) if e.get("saturated")]
+            if saturated:
+                ax.axvline(saturated[0], color=color, linestyle=":", linewidth=1)
+            ax.set_title(f"{label}: from the schedule (solid), from the submit (dashed)", fontsize=9)
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_xlabel("offered rate (tasks/s); dotted: first saturated rate")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("latency (us)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{scenario}, open loop: latency against offered rate - {machine_label(results.context)}",
+                 fontsize=10)
+    return fig
+
+
 def plot_cpp_vs_python(results):
     pairs = []
     for scenario in SCENARIO_UNITS:
@@ -319,6 +365,9 @@ def main(argv):
             ):
                 if fig is not None:
                     written += save(fig, args.out_dir, name, formats)
+        for scenario in sorted({k[0] for k in results.open_loop}):
+            if (fig := plot_hockey_stick(results, scenario)) is not None:
+                written += save(fig, args.out_dir, f"open_loop_{scenario}", formats)
         if ("socket" in scenarios) and (fig := plot_socket(results)) is not None:
             written += save(fig, args.out_dir, "socket_connections", formats)
         for path, data in results.tunes:

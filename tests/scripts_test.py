@@ -260,6 +260,26 @@ class WakeupTraceTest(unittest.TestCase):
             shutil.rmtree(os.path.dirname(out), ignore_errors=True)
 
 
+class OpenLoopPlotTest(unittest.TestCase):
+    def test_draws_latency_against_offered_rate_from_runs_at_several_rates(self):
+        work = tempfile.mkdtemp(prefix="poolbench-open-")
+        try:
+            files = []
+            for rate in ("500", "2000"):
+                files.append(os.path.join(work, f"open_{rate}.json"))
+                r = run(POOLBENCH, "run", "--scenarios", "sleep", "--pools", "thread-pool", "--workers", "2",
+                        "--sleep-ms", "1", "--rate", rate, "--duration", "0.05", "--benchmark_min_time=0.001",
+                        "--benchmark_filter=sleep/", "--out", files[-1])
+                self.assertEqual(r.returncode, 0, r.stderr)
+            r = run(PYTHON, PLOT, *files, "--out-dir", work)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(os.path.getsize(os.path.join(work, "open_loop_sleep.png")) > 0)
+            self.assertFalse(os.path.exists(os.path.join(work, "throughput_sleep.png")),
+                             "open-loop entries are not drawn against workers")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class BaselineTest(unittest.TestCase):
     def setUp(self):
         self.f = Fixtures.make()
