@@ -136,11 +136,13 @@ TEST(FrameWriter, ASendThatWouldBlockReadsWhatThePeerSendsMeanwhile) {
   FrameReader reader(near.get());
   std::optional<Frame> received;
   writer.add(big);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   writer.flush(
       [&] {
         if (!received && reader.ready()) received = reader.next();
+        return deadline;
       },
-      std::chrono::steady_clock::now() + std::chrono::seconds(60));
+      deadline);
   if (!received) received = reader.next();
   other.join();
   ASSERT_TRUE(received);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +39,14 @@ const RegisteredTask<&empty_fd> empty_fd_task{"tests.limits.empty_fd"};
 /// Throws an exception whose message is `mib` MiB long.
 int throw_long_message(std::uint64_t mib) { throw std::runtime_error(std::string(mib << 20, 'x')); }
 const RegisteredTask<&throw_long_message> throw_long_message_task{"tests.throw_long_message"};
+
+/// Reverses `text` after `ms` milliseconds: a call the worker takes a while over.
+std::string slow_reverse(std::string text, int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  std::reverse(text.begin(), text.end());
+  return text;
+}
+const RegisteredTask<&slow_reverse> slow_reverse_task{"tests.limits.slow_reverse"};
 
 namespace {
 
@@ -221,6 +230,28 @@ TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) 
   pool.shutdown();
   expect_no_task_lost(pool);
   EXPECT_EQ(pool.counts().failed, 1u);
+}
+
+TEST(ProcessPool, EachCallOfALongBatchHasItsOwnTimeoutNotTheBatchs) {
+  // 40 calls of 64 KiB, more than the socket holds, so the pool is still sending the batch
+  // while the worker answers the first calls: each takes 20 ms of a 200 ms timeout, the
+  // whole batch 800 ms. The deadline must move on with each reply, not stay the first call's.
+  // Short calls first, so the pool takes its tasks for short ones and sends them in batches.
+  ProcessPool pool(1, {}, 200ms);
+  std::vector<Future<int>> short_calls;
+  for (int i = 0; i < 2000; ++i) short_calls.push_back(pool.submit(square_task, i));
+  std::vector<std::string> inputs;
+  std::vector<Future<std::string>> calls;
+  for (int i = 0; i < 40; ++i) {
+    inputs.push_back(text_pattern(64 * 1024, i));
+    calls.push_back(pool.submit(slow_reverse_task, inputs.back(), 20));
+  }
+  for (int i = 0; i < 2000; ++i) EXPECT_EQ(short_calls[i].get(), i * i);
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(calls[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "call " << i;
+  pool.shutdown();
+  expect_no_task_lost(pool);
+  EXPECT_EQ(pool.counts().failed, 0u);
 }
 
 TEST(ProcessPool, ShutdownWithATimeoutKillsWhatStillRunsAndEndsEveryTask) {

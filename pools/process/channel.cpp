@@ -41,8 +41,8 @@ struct Header {
 /// Sends `data`, the first message carrying `fds`; the rest of a partial send follows.
 /// While the socket is full it waits for room, calling `on_input` (when given) whenever
 /// input is waiting instead.
-void send_with_fds(int socket, std::string_view data, std::span<const int> fds, const std::function<void()>* on_input,
-                   std::chrono::steady_clock::time_point deadline) {
+void send_with_fds(int socket, std::string_view data, std::span<const int> fds,
+                   const FrameWriter::InputHandler* on_input, std::chrono::steady_clock::time_point deadline) {
   iovec iov{const_cast<char*>(data.data()), data.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -68,7 +68,7 @@ void send_with_fds(int socket, std::string_view data, std::span<const int> fds, 
         const int ready = ::poll(&p, 1, poll_timeout_ms(deadline));
         if (ready < 0 && errno != EINTR) throw_system_error("cannot wait to send to the worker", errno);
         if (ready == 0) throw TimeoutError("the worker took nothing it was sent before the deadline");
-        if (ready > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) (*on_input)();
+        if (ready > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) deadline = (*on_input)();
         continue;
       }
       throw_system_error("cannot send to worker", errno);
@@ -123,11 +123,11 @@ void FrameWriter::add(std::string_view bytes, std::span<const UniqueFd> fds) {
 
 void FrameWriter::flush() { flush_with(nullptr, std::chrono::steady_clock::time_point::max()); }
 
-void FrameWriter::flush(const std::function<void()>& on_input, std::chrono::steady_clock::time_point deadline) {
+void FrameWriter::flush(const InputHandler& on_input, std::chrono::steady_clock::time_point deadline) {
   flush_with(&on_input, deadline);
 }
 
-void FrameWriter::flush_with(const std::function<void()>* on_input, std::chrono::steady_clock::time_point deadline) {
+void FrameWriter::flush_with(const InputHandler* on_input, std::chrono::steady_clock::time_point deadline) {
   if (buffer_.empty()) return;
   // Emptied whether or not the send succeeds: a failed send means the peer is gone.
   struct Empty {

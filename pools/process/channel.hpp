@@ -38,14 +38,18 @@ class FrameWriter {
   bool has_room(std::size_t fd_count) const noexcept;
   /// Sends everything collected. Throws PeerGoneError when the peer is gone.
   void flush();
+  /// Called by `flush` when input is waiting; returns the deadline to wait until from then
+  /// on, which what it read may have moved.
+  using InputHandler = std::function<std::chrono::steady_clock::time_point()>;
+
   /// `flush`, for a peer that may itself be blocked sending to this side: while the
   /// socket is full, `on_input` is called whenever input is waiting, so the two sides
-  /// never wait on each other. Throws TimeoutError when `deadline` passes first.
-  void flush(const std::function<void()>& on_input, std::chrono::steady_clock::time_point deadline);
+  /// never wait on each other. Throws TimeoutError when the deadline passes first.
+  void flush(const InputHandler& on_input, std::chrono::steady_clock::time_point deadline);
   bool empty() const noexcept { return buffer_.empty(); }
 
  private:
-  void flush_with(const std::function<void()>* on_input, std::chrono::steady_clock::time_point deadline);
+  void flush_with(const InputHandler* on_input, std::chrono::steady_clock::time_point deadline);
 
   int socket_;
   std::string buffer_;

@@ -562,33 +562,34 @@ bool ProcessPool::send_unsent(Worker& worker, std::size_t index, Traffic& traffi
   }
   if (traffic.in_flight.empty()) traffic.serving_since = Clock::now();
   // The calls count as in flight from here: replies to the first may come back while the
-  // last are still being sent, and are read meanwhile so that neither side waits on the
-  // other (a worker blocked sending a large reply reads no more calls).
-  const std::size_t first = traffic.in_flight.size();
+  // last are still being sent, and are read and completed meanwhile, so that neither side
+  // waits on the other (a worker blocked sending a large reply reads no more calls) and
+  // each call's deadline runs from the reply before it, not from the start of the batch.
   traffic.attach(worker.channel.get());
   const int socket = worker.channel.get();
-  const Clock::time_point deadline = traffic.deadline(task_timeout_);
-  const std::function<void()> read_meanwhile = [&traffic, socket, deadline] {
-    if (!traffic.drain(socket, deadline)) throw PeerGoneError("the worker closed its channel");
+  const FrameWriter::InputHandler read_meanwhile = [this, &worker, &traffic, socket] {
+    if (!traffic.drain(socket, traffic.deadline(task_timeout_)) || !complete_ready(worker, traffic))
+      throw PeerGoneError("the worker closed its channel");
+    return traffic.deadline(task_timeout_);
   };
   try {
     while (!traffic.unsent.empty()) {
       RemoteCall& call = traffic.unsent.front();
-      if (!traffic.requests->has_room(call.fds.size())) traffic.requests->flush(read_meanwhile, deadline);
+      if (!traffic.requests->has_room(call.fds.size()))
+        traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
       traffic.requests->add(as_view(call.request), call.fds);
       traffic.in_flight.push_back(std::move(call));
       traffic.unsent.pop_front();
     }
-    traffic.requests->flush(read_meanwhile, deadline);
+    traffic.requests->flush(read_meanwhile, traffic.deadline(task_timeout_));
   } catch (...) {
     // Those not yet added follow the ones in flight, in order, to the replacement.
     for (auto& call : traffic.unsent) traffic.in_flight.push_back(std::move(call));
     traffic.unsent.clear();
     return traffic.note_fault(std::current_exception());
   }
-  // The worker holds its own copies of the fds now.
-  std::for_each(traffic.in_flight.begin() + static_cast<std::ptrdiff_t>(first), traffic.in_flight.end(),
-                [](RemoteCall& call) { call.fds.clear(); });
+  // The worker holds its own copies of the fds now (those sent before hold none already).
+  for (RemoteCall& call : traffic.in_flight) call.fds.clear();
   return true;
 }
 
