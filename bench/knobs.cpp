@@ -86,22 +86,14 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   if (f.seed) o.seed = checked(scenarios::Knob::seed, *f.seed);
   if (f.rate) {
     if (f.tasks) throw ConfigError("--rate cannot go with --tasks: an open loop runs rate x duration tasks");
-    o.flow.arrivals.rate = *f.rate;
-    o.flow.arrivals.seed = o.seed;
+    o.flow.arrivals.rate = scenarios::check_knob(scenarios::Knob::rate, *f.rate);
     if (f.arrivals) o.flow.arrivals.kind = scenarios::parse_arrival_kind(*f.arrivals);
-    if (f.duration_s) {
-      if (!(*f.duration_s > 0 && *f.duration_s <= 3600))
-        throw ConfigError(
-            fmt::format("--duration {} s is out of range (allowed: above 0, at most 3600 s)", *f.duration_s));
-      o.flow.arrivals.duration = std::chrono::milliseconds(std::llround(*f.duration_s * 1000.0));
-    }
-    if (!(o.flow.arrivals.rate > 0 && o.flow.arrivals.rate <= scenarios::Arrivals::max_rate))
-      throw ConfigError(fmt::format("--rate {} is out of range (allowed: above 0, at most {} tasks/s)", *f.rate,
-                                    scenarios::Arrivals::max_rate));
+    if (f.duration_s)
+      o.flow.arrivals.duration = std::chrono::milliseconds(
+          std::llround(scenarios::check_knob(scenarios::Knob::duration_s, *f.duration_s) * 1000.0));
   } else if (f.arrivals || f.duration_s) {
     throw ConfigError(std::string(f.arrivals ? "--arrivals" : "--duration") +
-                      " needs --rate: without it a run is a "
-                      "closed batch");
+                      " needs --rate: without it a run is a closed batch");
   }
   o.connections = f.connections ? checked(scenarios::Knob::connections, *f.connections) : (quick ? 8 : 32);
   o.round_trips = f.round_trips ? checked(scenarios::Knob::round_trips, *f.round_trips) : (quick ? 200 : 1000);

@@ -15,7 +15,8 @@ Metrics::Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable
     : cell_(std::move(cell)),
       scenario_(scenario),
       traits_(scenarios::scenario_traits(scenario.name())),
-      usable_cpus_(usable_cpus) {
+      usable_cpus_(usable_cpus),
+      open_loop_(scenario.flow().arrivals.open()) {
   reset_peak_rss();
   start_usage_ = ResourceUsage::now();
   start_ns_ = scenarios::now_ns();
@@ -29,7 +30,7 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   for (auto v : record.latency_ns) latency_.record(v);
   for (auto v : record.queue_wait_ns) queue_wait_.record(v);
   for (auto v : record.rtt_ns) rtt_.record(v);
-  if (record.open_loop) add_open_loop(*record.open_loop, record.tasks);
+  if (record.open_loop) add_open_loop(*record.open_loop);
   tasks_ += record.tasks;
   requests_ += record.requests;
   run_ns_ += record.wall_ns;
@@ -45,12 +46,9 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   }
 }
 
-void Metrics::add_open_loop(const scenarios::OpenLoopRecord& open, std::uint64_t tasks) {
+void Metrics::add_open_loop(const scenarios::OpenLoopRecord& open) {
   for (auto v : open.uncorrected_latency_ns) uncorrected_.record(v);
   for (auto v : open.submit_lag_ns) submit_lag_.record(v);
-  ++open_.runs;
-  open_.tasks += static_cast<double>(tasks);
-  open_.intervals += static_cast<double>(tasks > 0 ? tasks - 1 : 0);
   open_.schedule_span_ns += static_cast<double>(open.schedule_span_ns);
   open_.done_span_ns += static_cast<double>(open.done_span_ns);
   open_.corrected_sum_ns += static_cast<double>(open.corrected_sum_ns);
@@ -65,14 +63,17 @@ void Metrics::add_open_loop(const scenarios::OpenLoopRecord& open, std::uint64_t
 }
 
 void Metrics::add_open_loop_counters(Counters& c) const {
-  const auto rate = [](double intervals, double span_ns) { return span_ns > 0 ? intervals * 1e9 / span_ns : 0; };
-  const double offered = rate(open_.intervals, open_.schedule_span_ns);
-  const double achieved = rate(open_.intervals, open_.done_span_ns);
+  // The spans run from each run's first task to its last: tasks − 1 gaps per run.
+  const auto intervals = static_cast<double>(tasks_ > runs_ ? tasks_ - runs_ : 0);
+  const auto rate = [intervals](double span_ns) { return span_ns > 0 ? intervals * 1e9 / span_ns : 0; };
+  const double offered = rate(open_.schedule_span_ns);
+  const double achieved = rate(open_.done_span_ns);
+  const double tasks = static_cast<double>(tasks_);
   // Little's law, L = λW: what arrivals found in the system at their scheduled times
   // (Poisson arrivals see time averages) against the offered rate times the mean time from
   // schedule to done; two measurements that must agree.
-  const double mean_in_system = open_.tasks > 0 ? open_.in_system_sum / open_.tasks : 0;
-  const double mean_latency_s = open_.tasks > 0 ? open_.corrected_sum_ns / open_.tasks * 1e-9 : 0;
+  const double mean_in_system = tasks > 0 ? open_.in_system_sum / tasks : 0;
+  const double mean_latency_s = tasks > 0 ? open_.corrected_sum_ns / tasks * 1e-9 : 0;
   const double littles = offered * mean_latency_s;
   c.emplace_back(counter_key("uncorrected_latency_p50_us"), us(uncorrected_.percentile(50)));
   c.emplace_back(counter_key("uncorrected_latency_p90_us"), us(uncorrected_.percentile(90)));
@@ -122,7 +123,7 @@ Counters Metrics::counters() const {
       {counter_key("threads_created"), static_cast<double>(threads_)},
       {counter_key("processes_created"), static_cast<double>(processes_)},
       // An open loop's time is its schedule's, not the executor's: no efficiency.
-      {counter_key("efficiency"), ideal > 0 && run_seconds > 0 && open_.runs == 0 ? ideal / run_seconds : 0},
+      {counter_key("efficiency"), ideal > 0 && run_seconds > 0 && !open_loop_ ? ideal / run_seconds : 0},
   };
   if (warm_tasks_ > 0)
     c.emplace_back(counter_key("heap_allocs_per_task"),
@@ -136,7 +137,7 @@ Counters Metrics::counters() const {
   if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
   if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
-  if (open_.runs > 0) add_open_loop_counters(c);
+  if (open_loop_ && runs_ > 0) add_open_loop_counters(c);
   if (const auto shape = scenario_.task_shape()) {
     c.emplace_back(counter_key("compute_us"), shape->compute_us);
     c.emplace_back(counter_key("wait_us"), shape->wait_us);

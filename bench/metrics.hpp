@@ -34,7 +34,7 @@ class Metrics {
   const std::vector<double>& run_throughputs() const noexcept { return run_throughputs_; }
 
  private:
-  void add_open_loop(const scenarios::OpenLoopRecord& open, std::uint64_t tasks);
+  void add_open_loop(const scenarios::OpenLoopRecord& open);
   void add_open_loop_counters(Counters& c) const;
 
   Cell cell_;
@@ -48,11 +48,9 @@ class Metrics {
   LogHistogram rtt_;
   LogHistogram uncorrected_;  ///< open loop: actual submit → done
   LogHistogram submit_lag_;   ///< open loop: scheduled → actual submit
+  bool open_loop_;            ///< the scenario's tasks arrive at a rate
   /// Open loop, summed over runs: the spans and sums behind the rates and Little's law.
   struct OpenLoopSums {
-    std::uint64_t runs = 0;
-    double tasks = 0;
-    double intervals = 0;  ///< tasks − 1 per run: the gaps the spans are made of
     double schedule_span_ns = 0;
     double done_span_ns = 0;
     double corrected_sum_ns = 0;

@@ -16,7 +16,7 @@ struct Arrivals {
   double rate = 0;  ///< tasks per second; 0 = closed batch
   Kind kind = Kind::poisson;
   std::chrono::milliseconds duration{5'000};
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1;  ///< make_scenario sets it from ScenarioOptions::seed
 
   /// The most tasks per second a run may ask of its one submitter: on the 2-vCPU machine
   /// this was measured on, it kept up with 30,000 empty tasks a second and reached only

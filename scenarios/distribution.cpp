@@ -10,30 +10,6 @@
 
 namespace poolbench::scenarios {
 
-std::string Distribution::text() const {
-  switch (kind) {
-    case Kind::fixed:
-      return "fixed";
-    case Kind::exponential:
-      return "exponential";
-    case Kind::lognormal:
-      return fmt::format("lognormal:{}", sigma);
-  }
-  return "?";
-}
-
-double Distribution::promised_cv() const noexcept {
-  switch (kind) {
-    case Kind::fixed:
-      return 0;
-    case Kind::exponential:
-      return 1;
-    case Kind::lognormal:
-      return std::sqrt(std::expm1(sigma * sigma));
-  }
-  return 0;
-}
-
 Distribution parse_distribution(std::string_view flag, std::string_view text) {
   if (text == "fixed") return {};
   if (text == "exponential") return {Distribution::Kind::exponential, 0};

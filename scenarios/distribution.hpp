@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <random>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,11 +16,6 @@ struct Distribution {
   double sigma = 0;  ///< lognormal only: above 0, at most max_sigma
 
   static constexpr double max_sigma = 4;
-
-  /// "fixed", "exponential" or "lognormal:SIGMA", as typed on the command line.
-  std::string text() const;
-  /// The coefficient of variation the kind promises: 0, 1, or sqrt(exp(sigma²) − 1).
-  double promised_cv() const noexcept;
 };
 
 /// Reads `text` as typed after `flag`; throws ConfigError naming the flag, the text and

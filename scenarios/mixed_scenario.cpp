@@ -54,6 +54,10 @@ MixedScenario::MixedScenario(const ScenarioOptions& options)
   for (std::uint64_t i = 0; i < options.tasks; ++i) {
     iterations_.push_back(static_cast<std::uint64_t>(std::llround(static_cast<double>(compute_ns_[i]) * steps_per_ns)));
     expected_.push_back(hash_chain(i, iterations_[i]));
+    const double task = static_cast<double>(compute_ns_[i] + wait_ns_[i]) * 1e-9;
+    compute_s_ += static_cast<double>(compute_ns_[i]) * 1e-9;
+    total_s_ += task;
+    longest_s_ = std::max(longest_s_, task);
   }
   const auto [compute_us, compute_cv] = mean_and_cv(compute_ns_);
   const auto [wait_us, wait_cv] = mean_and_cv(wait_ns_);
@@ -78,20 +82,13 @@ RunRecord MixedScenario::run(Executor& executor) {
 double MixedScenario::ideal_seconds(std::size_t workers, unsigned usable_cpus) const {
   const double n = static_cast<double>(std::max<std::size_t>(1, workers));
   const double parallel = static_cast<double>(std::max<std::size_t>(1, std::min<std::size_t>(workers, usable_cpus)));
-  const double compute = std::accumulate(compute_ns_.begin(), compute_ns_.end(), 0.0) * 1e-9;
-  double bound = compute / parallel;
-  if (compute_ns_.empty()) return 0;
+  const double cpus_bound = compute_s_ / parallel;
   if (fixed_) {
-    const double rounds = std::ceil(static_cast<double>(compute_ns_.size()) / n);
-    return std::max(bound, rounds * static_cast<double>(compute_ns_[0] + wait_ns_[0]) * 1e-9);
+    // Every task is the longest: rounds of whole tasks.
+    const double rounds = std::ceil(static_cast<double>(tasks_per_run()) / n);
+    return std::max(cpus_bound, rounds * longest_s_);
   }
-  double total = 0, longest = 0;
-  for (std::size_t i = 0; i < compute_ns_.size(); ++i) {
-    const double task = static_cast<double>(compute_ns_[i] + wait_ns_[i]) * 1e-9;
-    total += task;
-    longest = std::max(longest, task);
-  }
-  return std::max({bound, total / n, longest});
+  return std::max({cpus_bound, total_s_ / n, longest_s_});
 }
 
 }  // namespace poolbench::scenarios

@@ -38,6 +38,9 @@ class MixedScenario final : public Scenario {
   std::vector<std::uint64_t> wait_ns_;
   std::vector<std::uint64_t> iterations_;
   std::vector<std::uint64_t> expected_;
+  double compute_s_ = 0;  ///< ΣC, in seconds
+  double total_s_ = 0;    ///< Σ(C + W)
+  double longest_s_ = 0;  ///< the longest C + W
   TaskShape shape_;
 };
 

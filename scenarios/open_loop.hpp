@@ -90,13 +90,7 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
       record.fail("task " + std::to_string(i) + " failed: " + e.what());
       continue;
     }
-    if (auto error = check(i, sample.value); !error.empty()) {
-      record.fail(std::move(error));
-      continue;
-    }
-    ++record.tasks;
-    record.task_busy_ns += sample.busy_ns;
-    record.task_cpu_ns += sample.cpu_ns;
+    if (!record.add_task(sample, check(i, sample.value))) continue;
     const std::uint64_t scheduled = start + schedule[i];
     const auto since = [](std::uint64_t from, std::uint64_t to) { return to > from ? to - from : 0; };
     record.latency_ns.push_back(since(scheduled, finished));

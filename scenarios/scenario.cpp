@@ -66,6 +66,10 @@ Range range_of(Knob knob) {
       return {"--wait-us", 0, 60'000'000};
     case Knob::seed:
       return {"--seed", 0, 9'007'199'254'740'992.0};  // 2^53: exact in the JSON's doubles
+    case Knob::rate:
+      return {"--rate", 0.001, Arrivals::max_rate};
+    case Knob::duration_s:
+      return {"--duration", 0.001, std::chrono::duration<double>(Arrivals::max_duration).count()};
     case Knob::connections:
       return {"--connections", 1, 1'000'000};
     case Knob::round_trips:
@@ -86,14 +90,8 @@ void validate_arrivals(std::string_view name, const ScenarioOptions& o) {
   const Arrivals& a = o.flow.arrivals;
   if (scenario_traits(name).over_connections)
     throw ConfigError(fmt::format("--rate is not supported for {} yet: its connections run closed-loop", name));
-  if (!(a.rate > 0 && a.rate <= Arrivals::max_rate))
-    throw ConfigError(
-        fmt::format("--rate {} is out of range (allowed: above 0, at most {} tasks/s, what one "
-                    "submitter schedules on time here)",
-                    a.rate, Arrivals::max_rate));
-  if (!(a.duration > std::chrono::milliseconds::zero() && a.duration <= Arrivals::max_duration))
-    throw ConfigError(fmt::format("--duration {} s is out of range (allowed: above 0, at most 3600 s)",
-                                  std::chrono::duration<double>(a.duration).count()));
+  check_knob(Knob::rate, a.rate);
+  check_knob(Knob::duration_s, std::chrono::duration<double>(a.duration).count());
   if (o.flow.in_flight > 0)
     throw ConfigError("--rate cannot go with --in-flight: an open loop submits on schedule, whatever is outstanding");
   if (o.flow.submission == Submission::post)
@@ -145,6 +143,17 @@ void RunRecord::fail(std::string message) {
   if (failures++ == 0) first_error = std::move(message);
 }
 
+bool RunRecord::add_task(const TaskSample& sample, std::string error) {
+  if (!error.empty()) {
+    fail(std::move(error));
+    return false;
+  }
+  ++tasks;
+  task_busy_ns += sample.busy_ns;
+  task_cpu_ns += sample.cpu_ns;
+  return true;
+}
+
 const std::vector<std::string>& scenario_names() {
   static const std::vector<std::string> names = names_of(entries());
   return names;
@@ -159,8 +168,9 @@ const ScenarioTraits& scenario_traits(std::string_view name) {
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& given) {
   validate(name, given);
   ScenarioOptions options = given;
-  // An open loop runs as many tasks as arrive: rate × duration.
+  // An open loop runs as many tasks as arrive: rate × duration, drawn from the run's seed.
   if (options.flow.arrivals.open()) options.tasks = options.flow.arrivals.count();
+  options.flow.arrivals.seed = options.seed;
   if (name == "cpu") return std::make_unique<CpuScenario>(options);
   if (name == "sleep") return std::make_unique<SleepScenario>(options);
   if (name == "mixed") return std::make_unique<MixedScenario>(options);

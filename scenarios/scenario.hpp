@@ -11,6 +11,7 @@
 #include "pools/core/executor.hpp"
 #include "scenarios/arrivals.hpp"
 #include "scenarios/distribution.hpp"
+#include "scenarios/task_sample.hpp"
 
 namespace poolbench::scenarios {
 
@@ -79,6 +80,9 @@ struct RunRecord {
   bool ok() const noexcept { return failures == 0; }
   /// Counts a failure, keeping the first message.
   void fail(std::string message);
+  /// Counts a task that ended with `sample` whose check said `error` (empty: it passed):
+  /// a failure, or a task done with its busy and CPU time; true for the latter.
+  bool add_task(const TaskSample& sample, std::string error);
 };
 
 /// What the tasks of a scenario with drawn times are made of, as drawn: means in µs,
@@ -139,6 +143,8 @@ enum class Knob {
   compute_us,
   wait_us,
   seed,
+  rate,
+  duration_s,
   connections,
   round_trips,
   io_timeout_ms

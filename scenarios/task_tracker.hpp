@@ -79,14 +79,8 @@ namespace detail {
 template <class Check>
 void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, RunRecord& record,
                   Check& check) {
-  if (auto error = check(index, sample.value); !error.empty()) {
-    record.fail(std::move(error));
-    return;
-  }
-  ++record.tasks;
-  record.task_busy_ns += sample.busy_ns;
-  record.task_cpu_ns += sample.cpu_ns;
-  if (tracker && tracker->timed(index)) tracker->add_times(index, sample, record);
+  if (record.add_task(sample, check(index, sample.value)) && tracker && tracker->timed(index))
+    tracker->add_times(index, sample, record);
 }
 
 template <class Submit, class Check>
