@@ -103,7 +103,7 @@ void add_run_options(CLI::App& run, RunRequest& r) {
 }
 
 void add_tune_options(CLI::App& tune, TuneRequest& r) {
-  tune.add_option("--scenario", r.scenario, "The workload to size a pool for: cpu, sleep or socket")->required();
+  tune.add_option("--scenario", r.scenario, "The workload to size a pool for: cpu, sleep, mixed or socket")->required();
   tune.add_option("--pool", r.pool, "The executor to size")->capture_default_str();
   tune.add_option("--max-workers", r.max_workers, "Largest size to try (default: as many as the run has tasks)");
   tune.add_option("--repetitions", r.repetitions, "Measured runs per size (default 5, or 3 with --quick)");

@@ -37,7 +37,8 @@ void add_knob_options(CLI::App& app, KnobFlags& f) {
   app.add_option("--seed", f.seed, "Seeds the drawn task times and arrivals, so reruns see the same tasks (default 1)");
   app.add_option("--rate", f.rate,
                  "Open loop: tasks arrive at this rate per second whatever the backlog, for --duration "
-                 "(cpu, sleep, mixed); latency then counts from each task's scheduled time");
+                 "(socket: requests per second over all connections, each keeping its own schedule); "
+                 "latency then counts from each arrival's scheduled time");
   app.add_option("--arrivals", f.arrivals, "How open-loop tasks arrive: poisson (default, seeded) or uniform");
   app.add_option("--duration", f.duration_s, "Seconds an open-loop run schedules arrivals for (default 5)");
   app.add_option("--connections", f.connections, "Concurrent connections (socket)");
@@ -86,7 +87,11 @@ scenarios::ScenarioOptions resolve_knobs(const KnobFlags& f, bool quick) {
   if (f.seed) o.seed = checked(scenarios::Knob::seed, *f.seed);
   if (f.rate) {
     if (f.tasks) throw ConfigError("--rate cannot go with --tasks: an open loop runs rate x duration tasks");
-    o.flow.arrivals.rate = scenarios::check_knob(scenarios::Knob::rate, *f.rate);
+    if (f.round_trips)
+      throw ConfigError("--rate cannot go with --round-trips: an open loop sends rate x duration requests");
+    // A rate of 0 would mean a closed batch: refused here. The upper bound is each
+    // scenario's to check (over connections it is per connection).
+    o.flow.arrivals.rate = *f.rate > 0 ? *f.rate : scenarios::check_knob(scenarios::Knob::rate, *f.rate);
     if (f.arrivals) o.flow.arrivals.kind = scenarios::parse_arrival_kind(*f.arrivals);
     if (f.duration_s)
       o.flow.arrivals.duration = std::chrono::milliseconds(

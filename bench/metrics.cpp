@@ -63,12 +63,14 @@ void Metrics::add_open_loop(const scenarios::OpenLoopRecord& open) {
 }
 
 void Metrics::add_open_loop_counters(Counters& c) const {
-  // The spans run from each run's first task to its last: tasks − 1 gaps per run.
-  const auto intervals = static_cast<double>(tasks_ > runs_ ? tasks_ - runs_ : 0);
+  // Arrivals are tasks, or requests over connections. The spans run from each run's first
+  // arrival to its last: arrivals − 1 gaps per run.
+  const std::uint64_t arrived = traits_.over_connections ? requests_ : tasks_;
+  const auto intervals = static_cast<double>(arrived > runs_ ? arrived - runs_ : 0);
   const auto rate = [intervals](double span_ns) { return span_ns > 0 ? intervals * 1e9 / span_ns : 0; };
   const double offered = rate(open_.schedule_span_ns);
   const double achieved = rate(open_.done_span_ns);
-  const double tasks = static_cast<double>(tasks_);
+  const auto tasks = static_cast<double>(arrived);
   // Little's law, L = λW: what arrivals found in the system at their scheduled times
   // (Poisson arrivals see time averages) against the offered rate times the mean time from
   // schedule to done; two measurements that must agree.

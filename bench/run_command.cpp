@@ -54,11 +54,6 @@ int run_benchmarks(const RunRequest& request) {
   grid.pinning = parse_pinning(request.pinning);
   grid.knobs = resolve_knobs(request.knobs, request.quick);
   grid.task_timeout = resolve_task_timeout(request.knobs);
-  if (grid.knobs.flow.arrivals.open() && request.scenarios.empty()) {
-    // Connections run closed-loop: an open loop over every scenario leaves them out.
-    std::erase_if(grid.scenarios,
-                  [](const std::string& name) { return scenarios::scenario_traits(name).over_connections; });
-  }
   if (grid.knobs.flow.submission == scenarios::Submission::post) {
     // Posted closures cannot cross into a worker process: left out unless asked for by name.
     const auto out_of_process = std::find_if_not(

@@ -84,13 +84,13 @@ inline constexpr std::array schema_table{
               "open-loop runs (--rate)"},
     SchemaKey{"uncorrected_latency_max_us", "counter", "us", "longest actual submit -> done",
               "open-loop runs (--rate)"},
-    SchemaKey{"offered_rate", "counter", "tasks/s", "arrivals per second the schedule asked for",
+    SchemaKey{"offered_rate", "counter", "tasks/s", "arrivals per second the schedule asked for (socket: requests/s)",
               "open-loop runs (--rate)"},
-    SchemaKey{"achieved_rate", "counter", "tasks/s", "tasks done per second, first to last done",
+    SchemaKey{"achieved_rate", "counter", "tasks/s", "tasks (socket: requests) done per second, first to last done",
               "open-loop runs (--rate)"},
     SchemaKey{"submit_lag_p99_us", "counter", "us",
-              "99th percentile of how late the submitter itself submitted: when high, the harness, not the "
-              "executor, fell behind",
+              "99th percentile of how late the submitter itself submitted (socket: each connection's thread, "
+              "after the previous reply): when high, the harness, not the executor, fell behind",
               "open-loop runs (--rate)"},
     SchemaKey{"saturated", "counter", "flag",
               "1: achieved < 0.99 x offered, or the last quarter's arrivals found over 1.5x the backlog of the "

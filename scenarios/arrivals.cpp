@@ -34,6 +34,22 @@ std::vector<std::uint64_t> Arrivals::schedule() const {
   return at;
 }
 
+std::vector<std::vector<std::uint64_t>> split_schedule(const Arrivals& arrivals, std::uint64_t parts) {
+  std::vector<std::vector<std::uint64_t>> schedules(parts);
+  const double gap_ns = 1e9 / arrivals.rate;
+  for (std::uint64_t part = 0; part < parts; ++part) {
+    Arrivals share = arrivals;
+    share.rate = arrivals.rate / static_cast<double>(parts);
+    share.seed = arrivals.seed + part * 0x9E37'79B9'7F4A'7C15ull;
+    schedules[part] = share.schedule();
+    if (arrivals.kind == Arrivals::Kind::uniform) {
+      const auto phase = static_cast<std::uint64_t>(std::llround(static_cast<double>(part) * gap_ns));
+      for (auto& at : schedules[part]) at += phase;
+    }
+  }
+  return schedules;
+}
+
 Arrivals::Kind parse_arrival_kind(std::string_view text) {
   if (text == "poisson") return Arrivals::Kind::poisson;
   if (text == "uniform") return Arrivals::Kind::uniform;

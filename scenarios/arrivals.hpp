@@ -31,6 +31,12 @@ struct Arrivals {
   std::vector<std::uint64_t> schedule() const;
 };
 
+/// The schedules of `parts` submitters that share `arrivals` between them, as wrk2's
+/// connections do: each at rate ÷ parts (at least one arrival), Poisson streams seeded
+/// apart (so that together they are a Poisson process at the whole rate), uniform ones
+/// staggered so that together they stay evenly spaced.
+std::vector<std::vector<std::uint64_t>> split_schedule(const Arrivals& arrivals, std::uint64_t parts);
+
 /// Reads --arrivals; throws ConfigError naming the text and what is allowed.
 Arrivals::Kind parse_arrival_kind(std::string_view text);
 

@@ -16,13 +16,29 @@
 #include "scenarios/task_sample.hpp"
 
 namespace poolbench::scenarios {
+
+/// One arrival of an open loop, in now_ns() time: when it was due, when its submitter
+/// could first send it (when due, or for a connection the reply to its previous request,
+/// if that came later), when it was sent, and when it was done.
+struct TimedArrival {
+  std::uint64_t scheduled_ns = 0;
+  std::uint64_t ready_ns = 0;
+  std::uint64_t submitted_ns = 0;
+  std::uint64_t done_ns = 0;
+};
+
+/// Adds what an open loop measured of `arrivals` (any order) to `record`: each one's
+/// latency from its schedule (corrected: a late start counts against the server) to
+/// `latency_ns`, and to its open-loop record the latency from its submit (uncorrected), how
+/// long after it was ready the submitter sent it, and what each found in the system.
+void record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals);
+
 namespace detail {
 
-/// Fills `open`'s counts of what each of the first `tasks` arrivals found in the system at
-/// its scheduled time (`start` + `schedule[i]`): the tasks scheduled before it and not yet
-/// done (`done_ns`), whether submitted yet or not, as a user of the service would count them.
-void count_in_system(std::uint64_t start, const std::vector<std::uint64_t>& schedule,
-                     const std::atomic<std::uint64_t>* done_ns, std::size_t tasks, OpenLoopRecord& open);
+/// Fills `open`'s counts of what each arrival (sorted by schedule) found in the system at
+/// its scheduled time: those scheduled before it and not yet done, whether submitted yet
+/// or not, as a user of the service would count them.
+void count_in_system(const std::vector<TimedArrival>& arrivals, OpenLoopRecord& open);
 
 /// Sleeps until `deadline_ns` on CLOCK_MONOTONIC; returns at once when it has passed.
 void sleep_until_ns(std::uint64_t deadline_ns) noexcept;
@@ -53,7 +69,6 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
   const std::vector<std::uint64_t> schedule = arrivals.schedule();
   const std::size_t tasks = schedule.size();
   RunRecord record;
-  OpenLoopRecord open;
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   std::vector<std::uint64_t> submitted(tasks);
@@ -78,11 +93,9 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
   wait_all(futures);
   // The callbacks read `done` and `ended`: they must have run before either goes.
   while (ended.load(std::memory_order_acquire) < futures.size()) std::this_thread::yield();
-  std::uint64_t first_done = UINT64_MAX, last_done = 0;
+  std::vector<TimedArrival> timed;
+  timed.reserve(futures.size());
   for (std::size_t i = 0; i < futures.size(); ++i) {
-    const std::uint64_t finished = done[i].load(std::memory_order_relaxed);
-    first_done = std::min(first_done, finished);
-    last_done = std::max(last_done, finished);
     TaskSample sample;
     try {
       sample = futures[i].get();
@@ -92,20 +105,15 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
     }
     if (!record.add_task(sample, check(i, sample.value))) continue;
     const std::uint64_t scheduled = start + schedule[i];
-    const auto since = [](std::uint64_t from, std::uint64_t to) { return to > from ? to - from : 0; };
-    record.latency_ns.push_back(since(scheduled, finished));
-    record.queue_wait_ns.push_back(since(submitted[i], sample.start_ns));
-    open.corrected_sum_ns += record.latency_ns.back();
-    open.uncorrected_latency_ns.push_back(since(submitted[i], finished));
-    open.submit_lag_ns.push_back(since(scheduled, submitted[i]));
+    timed.push_back({scheduled, scheduled, submitted[i], done[i].load(std::memory_order_relaxed)});
+    record.queue_wait_ns.push_back(sample.start_ns > submitted[i] ? sample.start_ns - submitted[i] : 0);
   }
-  detail::count_in_system(start, schedule, done.get(), futures.size(), open);
-  if (!futures.empty()) {
-    open.schedule_span_ns = schedule[futures.size() - 1];
-    open.done_span_ns = last_done - first_done;
-    record.wall_ns = last_done - start;
-  }
-  record.open_loop = std::move(open);
+  if (!timed.empty())
+    record.wall_ns =
+        std::max_element(timed.begin(), timed.end(), [](const auto& a, const auto& b) { return a.done_ns < b.done_ns; })
+            ->done_ns -
+        start;
+  record_open_loop(record, std::move(timed));
   return record;
 }
 

@@ -32,7 +32,10 @@ const std::vector<Entry>& entries() {
        {"compute then wait, like a service's request: each task hashes, then sleeps (--compute-us, --wait-us, "
         "--compute-dist, --wait-dist, --seed)",
         "tasks", true, false}},
-      {"socket", {"TCP echo: one task per connection (--connections, --round-trips)", "requests", false, true}},
+      {"socket",
+       {"TCP echo: one task per connection (--connections, --round-trips; with --rate, requests/s over all "
+        "connections)",
+        "requests", false, true}},
   };
   return table;
 }
@@ -88,9 +91,17 @@ std::string number_text(double value) {
 
 void validate_arrivals(std::string_view name, const ScenarioOptions& o) {
   const Arrivals& a = o.flow.arrivals;
-  if (scenario_traits(name).over_connections)
-    throw ConfigError(fmt::format("--rate is not supported for {} yet: its connections run closed-loop", name));
-  check_knob(Knob::rate, a.rate);
+  if (scenario_traits(name).over_connections) {
+    // Each connection keeps its own share of the schedule: the bound is one submitter's each.
+    const double connections = static_cast<double>(o.connections);
+    if (!(a.rate >= range_of(Knob::rate).low && a.rate <= Arrivals::max_rate * connections))
+      throw ConfigError(
+          fmt::format("--rate {} is out of range for {} connections (allowed: {} to {}, {} per connection)",
+                      number_text(a.rate), o.connections, number_text(range_of(Knob::rate).low),
+                      number_text(Arrivals::max_rate * connections), number_text(Arrivals::max_rate)));
+  } else {
+    check_knob(Knob::rate, a.rate);
+  }
   check_knob(Knob::duration_s, std::chrono::duration<double>(a.duration).count());
   if (o.flow.in_flight > 0)
     throw ConfigError("--rate cannot go with --in-flight: an open loop submits on schedule, whatever is outstanding");

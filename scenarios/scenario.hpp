@@ -47,7 +47,7 @@ struct OpenLoopRecord {
 struct ScenarioOptions {
   std::uint64_t tasks = 200;                     ///< cpu, sleep, mixed
   std::uint64_t iterations = 200'000;            ///< cpu: hash-chain steps per task (0 = empty tasks)
-  TaskFlow flow;                                 ///< cpu, sleep, mixed
+  TaskFlow flow;                                 ///< cpu, sleep, mixed; socket: its arrivals only
   std::chrono::microseconds sleep{10'000};       ///< sleep: how long each task blocks
   std::chrono::microseconds compute{1'000};      ///< mixed: mean compute time of a task
   std::chrono::microseconds wait{4'000};         ///< mixed: mean time a task then blocks
@@ -111,7 +111,7 @@ class Scenario {
   /// How many tasks one run submits (socket: one per connection).
   virtual std::uint64_t tasks_per_run() const noexcept = 0;
 
-  /// How its tasks are handed over and timed (socket: always the default).
+  /// How its tasks are handed over and timed (socket: only whether requests arrive at a rate).
   virtual TaskFlow flow() const noexcept { return {}; }
 
   /// What its tasks are made of, when their times are drawn (mixed); nullopt otherwise.

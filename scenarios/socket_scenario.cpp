@@ -2,17 +2,27 @@
 
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"
+#include "scenarios/open_loop.hpp"
 
 namespace poolbench::scenarios {
 
 SocketScenario::SocketScenario(const ScenarioOptions& options) : options_(options) {}
 
+TaskFlow SocketScenario::flow() const noexcept {
+  TaskFlow flow;
+  flow.arrivals = options_.flow.arrivals;
+  return flow;
+}
+
 RunRecord SocketScenario::run(Executor& executor) {
   RunRecord record;
   const std::uint64_t start = now_ns();
   EchoServer server(executor, options_.connections, options_.io_timeout);
-  LoadResult load =
-      run_load(server.port(), options_.connections, options_.round_trips, options_.message, options_.io_timeout);
+  const Arrivals& arrivals = options_.flow.arrivals;
+  LoadResult load = arrivals.open() ? run_open_load(server.port(), split_schedule(arrivals, options_.connections),
+                                                    options_.message, options_.io_timeout)
+                                    : run_load(server.port(), options_.connections, options_.round_trips,
+                                               options_.message, options_.io_timeout);
   std::string accept_error;
   auto connections = server.finish(accept_error);
   for (std::size_t i = 0; i < connections.size(); ++i) {
@@ -25,10 +35,8 @@ RunRecord SocketScenario::run(Executor& executor) {
       continue;
     }
     const std::uint64_t done = now_ns();
-    ++record.tasks;
-    record.task_busy_ns += sample.busy_ns;
-    record.task_cpu_ns += sample.cpu_ns;
-    record.latency_ns.push_back(done - connection.submit_ns);
+    record.add_task(sample, {});
+    if (!arrivals.open()) record.latency_ns.push_back(done - connection.submit_ns);
     record.queue_wait_ns.push_back(sample.start_ns > connection.submit_ns ? sample.start_ns - connection.submit_ns : 0);
   }
   record.wall_ns = now_ns() - start;
@@ -39,6 +47,7 @@ RunRecord SocketScenario::run(Executor& executor) {
   }
   record.requests = load.round_trips;
   record.rtt_ns = std::move(load.rtt_ns);
+  if (arrivals.open()) record_open_loop(record, std::move(load.requests));
   return record;
 }
 

@@ -54,6 +54,42 @@ TEST(Arrivals, TheSameSeedGivesTheSameScheduleAndAnotherSeedAnother) {
             arrivals(500, Arrivals::Kind::poisson, 10).schedule());
 }
 
+std::vector<std::uint64_t> merged(const std::vector<std::vector<std::uint64_t>>& schedules) {
+  std::vector<std::uint64_t> all;
+  for (const auto& s : schedules) all.insert(all.end(), s.begin(), s.end());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+TEST(Arrivals, UniformSharesInterleaveIntoOneEvenSchedule) {
+  const auto shares = split_schedule(arrivals(4000, Arrivals::Kind::uniform), 4);
+  ASSERT_EQ(shares.size(), 4u);
+  for (const auto& share : shares) {
+    ASSERT_EQ(share.size(), 10'000u) << "each share runs at a quarter of the rate for the whole duration";
+    EXPECT_EQ(share[1] - share[0], 1'000'000u);
+  }
+  const auto all = merged(shares);
+  for (std::size_t i = 1; i < all.size(); ++i) ASSERT_EQ(all[i] - all[i - 1], 250'000u) << i;
+}
+
+TEST(Arrivals, PoissonSharesDifferAndTogetherKeepTheWholeRate) {
+  const auto shares = split_schedule(arrivals(2000, Arrivals::Kind::poisson), 8);
+  ASSERT_EQ(shares.size(), 8u);
+  EXPECT_NE(shares[0], shares[1]) << "each share draws from a stream of its own";
+  EXPECT_EQ(shares, split_schedule(arrivals(2000, Arrivals::Kind::poisson), 8)) << "and the same ones again";
+  const auto all = merged(shares);
+  EXPECT_EQ(all.size(), 20'000u);
+  // Each share ends at its own count's last draw; through the first 9 s all of them run.
+  const auto by_9s = std::lower_bound(all.begin(), all.end(), 9'000'000'000u) - all.begin();
+  EXPECT_NEAR(static_cast<double>(by_9s), 18'000, 900) << "2,000 a second, within 5 %";
+}
+
+TEST(Arrivals, EveryShareHasAtLeastOneArrival) {
+  Arrivals few = arrivals(1, Arrivals::Kind::uniform);
+  few.duration = std::chrono::seconds(2);
+  for (const auto& share : split_schedule(few, 5)) EXPECT_EQ(share.size(), 1u);
+}
+
 TEST(Arrivals, AnUnknownKindNamesWhatIsAllowed) {
   EXPECT_EQ(parse_arrival_kind("uniform"), Arrivals::Kind::uniform);
   try {

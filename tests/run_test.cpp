@@ -196,11 +196,12 @@ TEST_F(RunTest, ATaskOverTheTaskTimeoutMarksItsBenchmarkErroredAndTheRunGoesOn) 
   }
 }
 
-TEST_F(RunTest, AnOpenLoopRunReportsItsScheduleAndLeavesOutTheClosedLoopSocket) {
+TEST_F(RunTest, AnOpenLoopRunReportsItsScheduleForEveryScenario) {
   const auto out = dir_ / "open.json";
   const auto r =
       run("--rate 2000 --duration 0.05 --arrivals uniform --workers 4 --pools thread-pool,process-pool "
-          "--sleep-ms 1 --compute-us 100 --wait-us 300 --iterations 1000 --benchmark_min_time=0.001 --out " +
+          "--sleep-ms 1 --compute-us 100 --wait-us 300 --iterations 1000 --connections 4 --benchmark_min_time=0.001 "
+          "--out " +
           shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(out);
@@ -211,7 +212,8 @@ TEST_F(RunTest, AnOpenLoopRunReportsItsScheduleAndLeavesOutTheClosedLoopSocket) 
     if (name.rfind("probe/", 0) == 0) continue;
     SCOPED_TRACE(name);
     scenarios.insert(name.substr(0, name.find('/')));
-    EXPECT_EQ(b["tasks"], 100) << "2,000/s for 50 ms";
+    EXPECT_EQ(b["tasks"], name.rfind("socket/", 0) == 0 ? 4 : 100)
+        << "2,000/s for 50 ms; socket: a task per connection";
     for (const char* counter :
          {"offered_rate", "achieved_rate", "submit_lag_p99_us", "saturated", "littles_law_error",
           "uncorrected_latency_p50_us", "uncorrected_latency_p99_us", "uncorrected_latency_p999_us", "latency_p999_us"})
@@ -221,7 +223,7 @@ TEST_F(RunTest, AnOpenLoopRunReportsItsScheduleAndLeavesOutTheClosedLoopSocket) 
         << "from the schedule is never shorter than from the submit";
     EXPECT_EQ(b["efficiency"], 0) << "an open loop's time is its schedule's";
   }
-  EXPECT_EQ(scenarios, (std::set<std::string>{"cpu", "sleep", "mixed"})) << "socket runs closed-loop: left out";
+  EXPECT_EQ(scenarios, (std::set<std::string>{"cpu", "sleep", "mixed", "socket"}));
 }
 
 /// Bad input: exit 2, one line naming the value, and no file at all in the output folder.
@@ -257,7 +259,8 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
       {"--rate 100 --in-flight 2", "--in-flight"},
       {"--rate 100 --tasks 50", "--tasks"},
       {"--duration 5", "needs --rate"},
-      {"--rate 100 --scenarios socket", "socket"},
+      {"--rate 100 --round-trips 5", "--round-trips"},
+      {"--rate 300000 --scenarios socket --connections 4", "50000 per connection"},
       {"--connections 900000", "--connections 900000"},
       {"--round-trips 0", "--round-trips 0"},
       {"--submit later", "--submit later"},

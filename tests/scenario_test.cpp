@@ -8,6 +8,7 @@
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"
 #include "scenarios/mixed_scenario.hpp"
+#include "scenarios/open_loop.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/tcp.hpp"
 
@@ -257,6 +258,64 @@ TEST(OpenLoop, EveryArrivalIsSubmittedCheckedAndTimedFromItsSchedule) {
   }
 }
 
+TEST(OpenLoop, EverySocketRequestIsSentOnItsConnectionsScheduleAndTimed) {
+  for (const char* pool : {"thread-pool", "process-pool"}) {
+    SCOPED_TRACE(pool);
+    const auto o = open_loop(3'000, 50ms);  // 3 connections, 1,000 requests/s each
+    auto scenario = scenarios::make_scenario("socket", o);
+    auto executor = make_executor(pool, {3, {}});
+    const scenarios::RunRecord r = scenario->run(*executor);
+    ASSERT_TRUE(r.ok()) << r.first_error;
+    ASSERT_TRUE(r.open_loop);
+    EXPECT_EQ(r.tasks, 3u) << "one server task per connection";
+    EXPECT_EQ(r.queue_wait_ns.size(), 3u);
+    EXPECT_EQ(r.requests, 150u) << "3,000/s for 50 ms, whatever --round-trips says";
+    ASSERT_EQ(r.latency_ns.size(), 150u) << "every request is timed from its schedule";
+    ASSERT_EQ(r.open_loop->uncorrected_latency_ns.size(), 150u);
+    ASSERT_EQ(r.rtt_ns.size(), 150u);
+    for (std::size_t i = 0; i < 150; ++i)
+      EXPECT_GE(r.latency_ns[i], r.open_loop->submit_lag_ns[i] + r.open_loop->uncorrected_latency_ns[i]) << i;
+    executor->shutdown();
+    EXPECT_EQ(executor->counts().completed, 3u);
+  }
+}
+
+TEST(LoadClient, AStallDelaysTheNextSendsButNotTheirSchedule) {
+  // Requests due every millisecond; the server holds the first reply 50 ms. A closed-loop
+  // client would just send later and see fast replies; from the schedule, each request
+  // due in the stall waited for it.
+  UniqueFd listener = scenarios::listen_on_loopback(4);
+  std::thread server([&] {
+    UniqueFd c(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    scenarios::set_io_timeout(c.get(), 20s);
+    char buffer[2];
+    for (int request = 0; request < 20; ++request) {
+      std::size_t got = 0;
+      while (got < 2) got += scenarios::receive_some(c.get(), buffer + got, 2 - got);
+      if (request == 0) std::this_thread::sleep_for(50ms);
+      scenarios::send_all(c.get(), "HI");
+    }
+  });
+  std::vector<std::uint64_t> schedule;
+  for (std::uint64_t k = 0; k < 20; ++k) schedule.push_back(k * 1'000'000);
+  const auto load = scenarios::run_open_load(scenarios::local_port(listener.get()), {schedule}, "hi", 20s);
+  server.join();
+  ASSERT_EQ(load.failures, 0u) << load.first_error;
+  ASSERT_EQ(load.requests.size(), 20u);
+  const auto start = load.requests[0].scheduled_ns;
+  for (std::size_t k = 1; k < 20; ++k) {
+    const auto& r = load.requests[k];
+    EXPECT_EQ(r.scheduled_ns - start, schedule[k]) << "the schedule never moves";
+    EXPECT_EQ(r.ready_ns, std::max(r.scheduled_ns, load.requests[k - 1].done_ns)) << "ready at its previous reply";
+    EXPECT_GE(r.submitted_ns, r.ready_ns);
+    EXPECT_GE(r.done_ns - r.scheduled_ns, 50'000'000 - schedule[k]) << k << ": waited out the stall";
+  }
+  scenarios::RunRecord record;
+  scenarios::record_open_loop(record, load.requests);
+  ASSERT_EQ(record.latency_ns.size(), 20u);
+  EXPECT_GE(record.latency_ns[10], 40'000'000u) << "request 10 was due 10 ms in, the stall ended 50 ms in";
+}
+
 TEST(OpenLoop, ArrivalsThatOutrunTheExecutorQueueUpAndCountAgainstIt) {
   // One worker and 10 ms tasks serve 100 a second; 400 a second arrive. The submitter keeps
   // its schedule (it never waits for a task), so the tasks wait in the executor's queue.
@@ -282,7 +341,9 @@ TEST(OpenLoop, KnobsThatCannotGoWithARateAreRefused) {
     }
     return "accepted";
   };
-  EXPECT_THAT(refused("socket", open_loop(100, 1s)), HasSubstr("socket"));
+  EXPECT_THAT(refused("socket", open_loop(200'000, 1s)), HasSubstr("50000 per connection"))
+      << "3 connections keep at most 3 submitters' rates";
+  EXPECT_EQ(refused("socket", open_loop(100'000, 1s)), "accepted");
   EXPECT_THAT(refused("cpu", open_loop(1e6, 1s)), HasSubstr("--rate 1000000"));
   EXPECT_THAT(refused("cpu", open_loop(100, std::chrono::hours(2))), HasSubstr("--duration 7200"));
   auto in_flight = open_loop(100, 1s);
