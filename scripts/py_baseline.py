@@ -3,7 +3,9 @@
 Python's own tools, as the seed tutorial does it — inline calls, a threading.Thread per
 task, concurrent.futures.ThreadPoolExecutor and ProcessPoolExecutor — with the same
 knobs, the same checks (every result, every reply byte) and the same JSON schema as
-`poolbench run`, executor names prefixed `py-`, so plot.py can overlay both worlds.
+`poolbench run`, executor names prefixed `py-`, so plot.py can overlay both worlds. With
+--rate, tasks (socket: each connection's requests) arrive on a schedule, and latency counts
+from it, as in poolbench's open loop.
 
 It shares nothing with the C++ side but the protocol and the machine facts: it asks
 `poolbench info --json` (--poolbench PATH, else $POOLBENCH_BINARY, else
@@ -12,6 +14,7 @@ and never runs poolbench's executors.
 """
 
 import argparse
+import bisect
 import concurrent.futures as cf
 import json
 import math
@@ -124,6 +127,45 @@ def serve_connection(conn, timeout):
             echoed += len(data)
     finally:
         conn.close()
+
+
+# ---- arrivals --------------------------------------------------------------------------
+
+MAX_RATE = 50_000
+MAX_DURATION_S = 3600
+
+
+def schedule(rate, kind, duration_s, seed):
+    """Each arrival's time in ns from the run's start, as poolbench's Arrivals: rate x
+    duration of them (at least one), evenly spaced or as a seeded Poisson process."""
+    count = max(1, round(rate * duration_s))
+    gap_ns = 1e9 / rate
+    if kind == "uniform":
+        return [round(i * gap_ns) for i in range(count)]
+    rng = random.Random(seed ^ 0xA5A55A5AC3C33C3C)
+    at, t = [], 0.0
+    for _ in range(count):
+        at.append(round(t))
+        t += rng.expovariate(1 / gap_ns)
+    return at
+
+
+def split_schedule(rate, kind, duration_s, seed, parts):
+    """One schedule per connection, each at rate / parts, as poolbench's split_schedule."""
+    gap_ns = 1e9 / rate
+    shares = []
+    for part in range(parts):
+        share = schedule(rate / parts, kind, duration_s, (seed + part * 0x9E3779B97F4A7C15) & MASK)
+        if kind == "uniform":
+            share = [t + round(part * gap_ns) for t in share]
+        shares.append(share)
+    return shares
+
+
+def sleep_until(deadline_ns):
+    wait = deadline_ns - time.monotonic_ns()
+    if wait > 0:
+        time.sleep(wait / 1e9)
 
 
 # ---- machine facts ---------------------------------------------------------------------
@@ -257,13 +299,18 @@ class Record:
         self.requests = 0
         self.rtt = []
         self.errors = []
+        self.timed = []  # open loop: (scheduled, ready, submitted, done) per arrival, in ns
 
 
-def run_tasks(executor, calls, check):
+def run_tasks(executor, calls, check, offsets=None):
+    """Submits every call (all at once, or each at start + offsets[i] for an open loop,
+    never waiting for a task in between), waits, and checks and times every result."""
     record = Record()
     futures, submitted, done = [], [], {}
-    start = time.monotonic_ns()
+    start = time.monotonic_ns() + (1_000_000 if offsets else 0)
     for index, (fn, args) in enumerate(calls):
+        if offsets:
+            sleep_until(start + offsets[index])
         submitted.append(time.monotonic_ns())
         future = executor.submit(fn, *args)
         future.add_done_callback(lambda _, i=index: done.__setitem__(i, time.monotonic_ns()))
@@ -281,21 +328,42 @@ def run_tasks(executor, calls, check):
             record.errors.append(problem)
             continue
         record.tasks += 1
-        record.latency.append(done.get(index, time.monotonic_ns()) - submitted[index])
+        finished = done.get(index, time.monotonic_ns())
+        if offsets:
+            scheduled = start + offsets[index]
+            record.timed.append((scheduled, scheduled, submitted[index], finished))
+        else:
+            record.latency.append(finished - submitted[index])
         record.queue_wait.append(max(0, task_start - submitted[index]))
+    if offsets and record.timed:
+        record.wall_ns = max(t[3] for t in record.timed) - start
     return record
 
 
-def load_client(port, connections, round_trips, message, timeout, record):
+def load_client(port, trips, message, timeout, record):
+    """One thread per connection; trips[c] is its round trips (closed loop: the next sent
+    when the last reply is in) or its schedule of offsets in ns (open loop, as wrk2: sent
+    when due, or when the previous reply comes if later; the schedule never moves)."""
     reply = message.upper()
     lock = threading.Lock()
+    start = []
+    ready = threading.Barrier(len(trips), action=lambda: start.append(time.monotonic_ns() + 1_000_000))
 
     def drive(c):
-        rtts = []
+        rtts, timed = [], []
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            finally:
+                ready.wait()
+            with s:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                for trip in range(round_trips):
+                offsets = trips[c] if isinstance(trips[c], list) else None
+                previous = 0
+                for trip in range(len(offsets) if offsets else trips[c]):
+                    if offsets:
+                        scheduled = start[0] + offsets[trip]
+                        sleep_until(scheduled)
                     t0 = time.monotonic_ns()
                     s.sendall(message)
                     got = b""
@@ -304,7 +372,11 @@ def load_client(port, connections, round_trips, message, timeout, record):
                         if not chunk:
                             raise ConnectionError(f"the server closed the connection after {trip} round trips")
                         got += chunk
-                    rtts.append(time.monotonic_ns() - t0)
+                    replied = time.monotonic_ns()
+                    rtts.append(replied - t0)
+                    if offsets:
+                        timed.append((scheduled, max(scheduled, previous), t0, replied))
+                        previous = replied
                     if got != reply:
                         raise ValueError(f"wrong reply in round trip {trip}: expected {reply!r}, got {got!r}")
         except Exception as error:
@@ -312,9 +384,10 @@ def load_client(port, connections, round_trips, message, timeout, record):
                 record.errors.append(f"client connection {c}: {error}")
         with lock:
             record.rtt.extend(rtts)
+            record.timed.extend(timed)
             record.requests += len(rtts)
 
-    clients = [threading.Thread(target=drive, args=(c,)) for c in range(connections)]
+    clients = [threading.Thread(target=drive, args=(c,)) for c in range(len(trips))]
     for t in clients:
         t.start()
     for t in clients:
@@ -347,7 +420,11 @@ def run_socket(executor, knobs):
     start = time.monotonic_ns()
     server = threading.Thread(target=accept_loop)
     server.start()
-    load_client(port, knobs.connections, knobs.round_trips, knobs.message.encode(), knobs.io_timeout, record)
+    if knobs.rate:
+        trips = split_schedule(knobs.rate, knobs.arrivals, knobs.duration, knobs.seed, knobs.connections)
+    else:
+        trips = [knobs.round_trips] * knobs.connections
+    load_client(port, trips, knobs.message.encode(), knobs.io_timeout, record)
     server.join()
     listener.close()
     for index, (submitted, future) in enumerate(accepted):
@@ -357,7 +434,8 @@ def run_socket(executor, knobs):
             record.errors.append(f"server task for connection {index} failed: {error}")
             continue
         record.tasks += 1
-        record.latency.append(time.monotonic_ns() - submitted)
+        if not knobs.rate:
+            record.latency.append(time.monotonic_ns() - submitted)
         record.queue_wait.append(max(0, task_start - submitted))
     record.wall_ns = time.monotonic_ns() - start
     return record
@@ -381,6 +459,9 @@ class Scenario:
             wait_us, wait_cv = mean_and_cv(self.wait_ns)
             self.shape = {"compute_us": compute_us, "wait_us": wait_us, "compute_cv": compute_cv,
                           "wait_cv": wait_cv, "seed": knobs.seed}
+        self.offsets = None
+        if knobs.rate and name != "socket":
+            self.offsets = schedule(knobs.rate, knobs.arrivals, knobs.duration, knobs.seed)
 
     def tasks_per_run(self):
         return self.knobs.connections if self.name == "socket" else self.knobs.tasks
@@ -389,17 +470,19 @@ class Scenario:
         k = self.knobs
         if self.name == "cpu":
             return run_tasks(executor, [(cpu_task, (i, k.iterations)) for i in range(k.tasks)],
-                             lambda i, v: "" if v == self.expected[i] else f"task {i} returned a wrong hash")
+                             lambda i, v: "" if v == self.expected[i] else f"task {i} returned a wrong hash", self.offsets)
         if self.name == "sleep":
             return run_tasks(executor, [(sleep_task, (i, k.sleep_ms / 1000)) for i in range(k.tasks)],
-                             lambda i, v: "" if v == i else f"sleep task {i} returned {v}")
+                             lambda i, v: "" if v == i else f"sleep task {i} returned {v}", self.offsets)
         if self.name == "mixed":
             return run_tasks(executor, [(mixed_task, (i, n, w / 1e9))
                                         for i, (n, w) in enumerate(zip(self.iterations, self.wait_ns))],
-                             lambda i, v: "" if v == self.expected[i] else f"mixed task {i} returned a wrong hash")
+                             lambda i, v: "" if v == self.expected[i] else f"mixed task {i} returned a wrong hash", self.offsets)
         return run_socket(executor, k)
 
     def ideal_seconds(self, workers, usable):
+        if self.knobs.rate:
+            return 0.0  # an open loop's time is its schedule's
         if self.name == "cpu":
             return self.single_thread / max(1, min(workers, usable))
         if self.name == "sleep":
@@ -424,6 +507,52 @@ def percentile(values, percent):
     ordered = sorted(values)
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def open_loop_counters(records, latency):
+    """poolbench's open-loop counters from every run's timed arrivals; appends each
+    arrival's latency from its schedule (corrected) to `latency`."""
+    uncorrected, lag = [], []
+    arrived = schedule_span = done_span = corrected_sum = in_system_sum = 0
+    backlog_grew = False
+    for r in records:
+        timed = sorted(r.timed, key=lambda t: t[0])
+        if not timed:
+            continue
+        for scheduled, ready, submitted, done in timed:
+            latency.append(max(0, done - scheduled))
+            corrected_sum += latency[-1]
+            uncorrected.append(max(0, done - submitted))
+            lag.append(max(0, submitted - ready))
+        arrived += len(timed)
+        schedule_span += timed[-1][0] - timed[0][0]
+        dones = sorted(t[3] for t in timed)
+        done_span += dones[-1] - dones[0]
+        # What each arrival found in the system at its scheduled time: those before it not yet done.
+        found = [i - bisect.bisect_right(dones, t[0]) for i, t in enumerate(timed)]
+        found = [max(0, f) for f in found]
+        in_system_sum += sum(found)
+        quarter = len(timed) // 4
+        if quarter:
+            early = sum(found[quarter:2 * quarter]) / quarter
+            late = sum(found[len(timed) - quarter:]) / quarter
+            backlog_grew = backlog_grew or late > 1.5 * early + 1
+    intervals = max(0, arrived - len(records))
+    offered = intervals * 1e9 / schedule_span if schedule_span else 0
+    achieved = intervals * 1e9 / done_span if done_span else 0
+    littles = offered * (corrected_sum / arrived * 1e-9 if arrived else 0)
+    mean_in_system = in_system_sum / arrived if arrived else 0
+    return {
+        "uncorrected_latency_p50_us": percentile(uncorrected, 50) / 1000,
+        "uncorrected_latency_p90_us": percentile(uncorrected, 90) / 1000,
+        "uncorrected_latency_p99_us": percentile(uncorrected, 99) / 1000,
+        "uncorrected_latency_p999_us": percentile(uncorrected, 99.9) / 1000,
+        "uncorrected_latency_max_us": max(uncorrected, default=0) / 1000,
+        "offered_rate": offered, "achieved_rate": achieved,
+        "submit_lag_p99_us": percentile(lag, 99) / 1000,
+        "saturated": 1 if achieved < 0.99 * offered or backlog_grew else 0,
+        "littles_law_error": (mean_in_system - littles) / littles if littles > 0 else 0,
+    }
 
 
 def usage():
@@ -468,6 +597,7 @@ def measure(scenario, pool, workers, usable, min_time):
     run_s = sum(r.wall_ns for r in records) / 1e9
     tasks = sum(r.tasks for r in records)
     latency = [v for r in records for v in r.latency]
+    open_loop = open_loop_counters(records, latency) if scenario.knobs.rate else {}
     queue_wait = [v for r in records for v in r.queue_wait]
     ideal = scenario.ideal_seconds(effective, usable) * len(records)
     entry.update({
@@ -475,7 +605,8 @@ def measure(scenario, pool, workers, usable, min_time):
         "workers": effective, "tasks": tasks // len(records),
         "tasks_per_second": tasks / run_s if run_s else 0,
         "latency_p50_us": percentile(latency, 50) / 1000, "latency_p90_us": percentile(latency, 90) / 1000,
-        "latency_p99_us": percentile(latency, 99) / 1000, "latency_max_us": max(latency, default=0) / 1000,
+        "latency_p99_us": percentile(latency, 99) / 1000, "latency_p999_us": percentile(latency, 99.9) / 1000,
+        "latency_max_us": max(latency, default=0) / 1000,
         "queue_wait_p50_us": percentile(queue_wait, 50) / 1000, "queue_wait_p99_us": percentile(queue_wait, 99) / 1000,
         "cpu_utilization": (cpu1 - cpu0) / wall / usable if wall else 0,
         "ctx_switches_per_task": (switches1 - switches0) / max(1, tasks),
@@ -484,6 +615,7 @@ def measure(scenario, pool, workers, usable, min_time):
         "processes_created": workers if pool == "py-process-pool" else 0,
         "efficiency": ideal / run_s if ideal and run_s else 0,
     })
+    entry.update(open_loop)
     if scenario.name == "mixed":
         entry.update(scenario.shape)
     if scenario.name == "socket":
@@ -511,6 +643,9 @@ def parse_args(argv):
     p.add_argument("--compute-dist", default="fixed")
     p.add_argument("--wait-dist", default="fixed")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rate", type=float, help="open loop: arrivals per second (socket: requests/s over all connections)")
+    p.add_argument("--arrivals", default=None, help="poisson (default) or uniform")
+    p.add_argument("--duration", type=float, default=None, help="seconds an open loop schedules arrivals for (default 5)")
     p.add_argument("--connections", type=int)
     p.add_argument("--round-trips", type=int)
     p.add_argument("--io-timeout-ms", type=int, default=10000)
@@ -527,7 +662,10 @@ def parse_args(argv):
         io_timeout=args.io_timeout_ms / 1000, message="hello world",
         compute_us=args.compute_us, wait_us=args.wait_us, seed=args.seed,
         compute_distribution=parse_distribution("--compute-dist", args.compute_dist),
-        wait_distribution=parse_distribution("--wait-dist", args.wait_dist))
+        wait_distribution=parse_distribution("--wait-dist", args.wait_dist),
+        rate=args.rate, arrivals=args.arrivals or "poisson",
+        duration=args.duration if args.duration is not None else 5.0)
+    check_open_loop(args, knobs)
     for flag, value, low, high in (("--tasks", knobs.tasks, 1, 10**8), ("--iterations", knobs.iterations, 0, 10**10),
                                    ("--sleep-ms", knobs.sleep_ms, 0, 60000), ("--connections", knobs.connections, 1, 10**6),
                                    ("--round-trips", knobs.round_trips, 1, 10**8), ("--io-timeout-ms", args.io_timeout_ms, 1, 600000),
@@ -549,6 +687,32 @@ def parse_args(argv):
     # Python's own speed: what its mixed tasks turn --compute-us into.
     knobs.hash_steps_per_us = hash_steps_per_us() if "mixed" in scenarios else None
     return args, knobs, scenarios, pools, min_time
+
+
+def check_open_loop(args, knobs):
+    """The open-loop knobs, refused as poolbench refuses them; sets the task count."""
+    if args.rate is None:
+        if args.arrivals is not None or args.duration is not None:
+            raise BadInput(f"{'--arrivals' if args.arrivals is not None else '--duration'} needs --rate: "
+                           "without it a run is a closed batch")
+        return
+    if args.tasks is not None:
+        raise BadInput("--rate cannot go with --tasks: an open loop runs rate x duration tasks")
+    if args.round_trips is not None:
+        raise BadInput("--rate cannot go with --round-trips: an open loop sends rate x duration requests")
+    if knobs.arrivals not in ("poisson", "uniform"):
+        raise BadInput(f"--arrivals {knobs.arrivals} is not a way tasks arrive (allowed: poisson, uniform)")
+    if not 0.001 <= knobs.duration <= MAX_DURATION_S:
+        raise BadInput(f"--duration {knobs.duration:g} is out of range (allowed: 0.001 to {MAX_DURATION_S})")
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    most = MAX_RATE * knobs.connections if scenarios == ["socket"] else MAX_RATE
+    if not 0.001 <= knobs.rate <= most:
+        raise BadInput(f"--rate {knobs.rate:g} is out of range (allowed: 0.001 to {most:g}"
+                       f"{f', {MAX_RATE} per connection' if scenarios == ['socket'] else ''})")
+    knobs.tasks = max(1, round(knobs.rate * knobs.duration))
+    if knobs.tasks > 10**8:
+        raise BadInput(f"--rate {knobs.rate:g} x --duration {knobs.duration:g} s is {knobs.tasks} tasks, "
+                       "more than the 100000000 a run may have")
 
 
 def main(argv):

@@ -313,6 +313,10 @@ class BaselineTest(unittest.TestCase):
                                 (["--tasks", "0"], "--tasks"), (["--sleep-ms", "70000"], "--sleep-ms"),
                                 (["--wait-us", "61000000"], "--wait-us"), (["--compute-dist", "normal"], "normal"),
                                 (["--wait-dist", "lognormal:0"], "sigma"),
+                                (["--rate", "0"], "--rate 0"), (["--rate", "100", "--tasks", "5"], "--tasks"),
+                                (["--rate", "100", "--arrivals", "bursty"], "bursty"),
+                                (["--duration", "5"], "needs --rate"),
+                                (["--rate", "100", "--duration", "4000"], "--duration 4000"),
                                 (["--bogus"], "--bogus")):
                 with self.subTest(args):
                     r = run(PYTHON, BASELINE, *args, "--out", out)
@@ -324,6 +328,39 @@ class BaselineTest(unittest.TestCase):
             self.assertEqual(os.listdir(out_dir), [])
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
+
+    def test_open_loop_runs_report_what_poolbench_reports_under_the_same_names(self):
+        work = tempfile.mkdtemp(prefix="poolbench-open-baseline-")
+        try:
+            common = ["--scenarios", "sleep,socket", "--workers", "4", "--rate", "400", "--duration", "0.1",
+                      "--arrivals", "uniform", "--sleep-ms", "1", "--connections", "2"]
+            py_out, cpp_out = os.path.join(work, "py.json"), os.path.join(work, "cpp.json")
+            r = run(PYTHON, BASELINE, *common, "--pools", "py-thread-pool", "--min-time", "0.001", "--out", py_out)
+            self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+            r = run(POOLBENCH, "run", *common, "--pools", "thread-pool", "--benchmark_min_time=0.001", "--out", cpp_out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            keys = {}
+            for path in (py_out, cpp_out):
+                with open(path) as f:
+                    for entry in json.load(f)["benchmarks"]:
+                        if entry["name"].startswith("probe/"):
+                            continue
+                        scenario = entry["name"].split("/")[0]
+                        with self.subTest(entry["name"]):
+                            self.assertFalse(entry.get("error_occurred"), entry.get("error_message"))
+                            self.assertEqual(entry["tasks"], 2 if scenario == "socket" else 40)
+                            self.assertAlmostEqual(entry["offered_rate"], 400, delta=1)
+                            self.assertGreaterEqual(entry["latency_p99_us"], entry["uncorrected_latency_p99_us"])
+                            self.assertEqual(entry["efficiency"], 0)
+                        open_keys = {k for k in entry if "rate" in k or "uncorrected" in k or k in
+                                     ("saturated", "littles_law_error", "submit_lag_p99_us", "latency_p999_us")}
+                        keys.setdefault(scenario, []).append(open_keys)
+            for scenario, (py_keys, cpp_keys) in keys.items():
+                with self.subTest(scenario):
+                    self.assertEqual(py_keys, cpp_keys)
+                    self.assertIn("submit_lag_p99_us", py_keys)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def test_machine_facts_are_those_poolbench_info_reports(self):
         self.assertEqual(self.f.baseline.returncode, 0, self.f.baseline.stderr)
