@@ -266,7 +266,7 @@ def plot_hockey_stick(results, scenario):
             ax.set_title(f"{label}: from the schedule (solid), from the submit (dashed)", fontsize=9)
     for ax in axes:
         ax.set_yscale("log")
-        ax.set_xlabel("offered rate (tasks/s); dotted: first saturated rate")
+        ax.set_xlabel(f"offered rate ({SCENARIO_UNITS[scenario]}); dotted: first saturated rate")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("latency (us)")
     axes[0].legend(fontsize=7)
