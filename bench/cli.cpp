@@ -106,7 +106,8 @@ void add_tune_options(CLI::App& tune, TuneRequest& r) {
   tune.add_option("--scenario", r.scenario, "The workload to size a pool for: cpu, sleep, mixed or socket")->required();
   tune.add_option("--pool", r.pool, "The executor to size")->capture_default_str();
   tune.add_option("--max-workers", r.max_workers, "Largest size to try (default: as many as the run has tasks)");
-  tune.add_option("--repetitions", r.repetitions, "Measured runs per size (default 5, or 3 with --quick)");
+  tune.add_option("--repetitions", r.repetitions,
+                  "Rounds of visits, one measured run per size each (default 5, at least 2: the U test compares them)");
   tune.add_flag("--quick", r.quick, "Small knobs and 3 repetitions");
   tune.add_option("--out", r.out, "Write the sweep and the verdict as JSON here (atomically)");
   add_knob_options(tune, r.knobs);

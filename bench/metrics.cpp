@@ -89,20 +89,50 @@ void Metrics::add_open_loop_counters(Counters& c) const {
   c.emplace_back(counter_key("littles_law_error"), littles > 0 ? (mean_in_system - littles) / littles : 0);
 }
 
+void Metrics::pause() {
+  if (paused_) return;
+  const ResourceUsage now = ResourceUsage::now();
+  before_.wall_ns += static_cast<double>(scenarios::now_ns() - start_ns_);
+  before_.cpu_seconds += now.cpu_seconds - start_usage_.cpu_seconds;
+  before_.context_switches += now.context_switches - start_usage_.context_switches;
+  before_.peak_rss = std::max(before_.peak_rss, peak_rss_bytes());
+  paused_ = true;
+}
+
+void Metrics::resume() {
+  if (!paused_) return;
+  reset_peak_rss();
+  start_usage_ = ResourceUsage::now();
+  start_ns_ = scenarios::now_ns();
+  paused_ = false;
+}
+
 void Metrics::before_shutdown(const Executor& executor) {
+  // A size visited more than once (tune) keeps its biggest executor's worker memory.
+  std::uint64_t worker_rss = 0;
   for (int pid : executor.worker_processes()) {
-    worker_rss_ += peak_rss_bytes(pid);
+    worker_rss += peak_rss_bytes(pid);
     idle_worker_rss_ += resident_bytes(pid);
     idle_worker_pss_ += proportional_bytes(pid);
     ++idle_workers_;
   }
+  worker_rss_ = std::max(worker_rss_, worker_rss);
   threads_ = executor.threads_created();
   processes_ = executor.processes_created();
 }
 
 Counters Metrics::counters() const {
-  const ResourceUsage now = ResourceUsage::now();
-  const double wall = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
+  ResourceUsage used{before_.cpu_seconds, before_.context_switches};
+  double wall_ns = before_.wall_ns;
+  std::uint64_t peak_rss = before_.peak_rss;
+  if (!paused_) {
+    const ResourceUsage now = ResourceUsage::now();
+    used.cpu_seconds += now.cpu_seconds - start_usage_.cpu_seconds;
+    used.context_switches += now.context_switches - start_usage_.context_switches;
+    wall_ns += static_cast<double>(scenarios::now_ns() - start_ns_);
+    peak_rss = std::max(peak_rss, peak_rss_bytes());
+  }
+  const double wall = wall_ns * 1e-9;
   const double run_seconds = static_cast<double>(run_ns_) * 1e-9;
   const double tasks = static_cast<double>(std::max<std::uint64_t>(tasks_, 1));
   const double ideal = scenario_.ideal_seconds(cell_.workers, usable_cpus_) * static_cast<double>(runs_);
@@ -117,11 +147,9 @@ Counters Metrics::counters() const {
       {counter_key("latency_max_us"), us(latency_.max())},
       {counter_key("queue_wait_p50_us"), us(queue_wait_.percentile(50))},
       {counter_key("queue_wait_p99_us"), us(queue_wait_.percentile(99))},
-      {counter_key("cpu_utilization"),
-       wall > 0 ? (now.cpu_seconds - start_usage_.cpu_seconds) / wall / usable_cpus_ : 0},
-      {counter_key("ctx_switches_per_task"),
-       static_cast<double>(now.context_switches - start_usage_.context_switches) / tasks},
-      {counter_key("peak_rss_mib"), static_cast<double>(peak_rss_bytes() + worker_rss_) / (1024.0 * 1024.0)},
+      {counter_key("cpu_utilization"), wall > 0 ? used.cpu_seconds / wall / usable_cpus_ : 0},
+      {counter_key("ctx_switches_per_task"), static_cast<double>(used.context_switches) / tasks},
+      {counter_key("peak_rss_mib"), static_cast<double>(peak_rss + worker_rss_) / (1024.0 * 1024.0)},
       {counter_key("threads_created"), static_cast<double>(threads_)},
       {counter_key("processes_created"), static_cast<double>(processes_)},
       // An open loop's time is its schedule's, not the executor's: no efficiency.

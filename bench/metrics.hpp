@@ -27,6 +27,10 @@ class Metrics {
   void before_shutdown(const Executor& executor);
   /// The counters of every run added so far.
   Counters counters() const;
+  /// Stop and restart the clocks of CPU time, wall time and peak memory, so that a size
+  /// measured in visits between other sizes' (tune interleaves them) counts only its own.
+  void pause();
+  void resume();
 
   std::uint64_t runs() const noexcept { return runs_; }
   /// Throughput of each run added: tasks per second, or requests per second for socket; for
@@ -41,8 +45,16 @@ class Metrics {
   const scenarios::Scenario& scenario_;
   const scenarios::ScenarioTraits& traits_;  ///< looked up once: requests or tasks, connections or not
   unsigned usable_cpus_;
-  ResourceUsage start_usage_;
+  ResourceUsage start_usage_;  ///< of the visit under way
   std::uint64_t start_ns_;
+  bool paused_ = false;
+  /// Over the visits before the one under way.
+  struct Visits {
+    double wall_ns = 0;
+    double cpu_seconds = 0;
+    std::uint64_t context_switches = 0;
+    std::uint64_t peak_rss = 0;
+  } before_;
   LogHistogram latency_;
   LogHistogram queue_wait_;
   LogHistogram rtt_;

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "bench/interrupt.hpp"
 #include "bench/machine_info.hpp"
@@ -24,9 +26,11 @@
 namespace poolbench::bench {
 namespace {
 
+/// One size's visits: its throughputs so far and the metrics of all of them.
 struct Measured {
   SweepPoint point;
-  Counters counters;
+  std::unique_ptr<Metrics> metrics;
+  Counters counters;  ///< once every visit is over
 };
 
 /// What one task does with its time, measured on the sync executor in this thread.
@@ -47,42 +51,34 @@ TaskProfile profile_tasks(scenarios::Scenario& scenario) {
   return {std::max(0.0, busy - cpu), cpu};
 }
 
+/// Measures a set of sizes in rounds: every size once per round, in an order shuffled
+/// anew each round from a seed, so that a machine drifting during the sweep spreads over
+/// every size instead of being blamed on the ones measured last. Each visit builds the
+/// executor, warms it up with one run, measures one run, and shuts it down.
 class Sweeper {
  public:
-  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, int repetitions,
-          std::chrono::nanoseconds task_timeout)
-      : scenario_(scenario),
-        pool_(std::move(pool)),
-        usable_(usable),
-        repetitions_(repetitions),
-        task_timeout_(task_timeout) {}
+  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, std::chrono::nanoseconds task_timeout)
+      : scenario_(scenario), pool_(std::move(pool)), usable_(usable), task_timeout_(task_timeout) {}
 
-  /// Measures `workers` (once; a repeat returns the earlier point).
-  SweepPoint measure(std::size_t workers, std::size_t planned) {
-    for (const auto& m : measured_)
-      if (m.point.workers == workers) return m.point;
-    const double elapsed = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
-    std::fprintf(stderr, "tune: %s on %s, %zu workers (%zu of at most %zu sizes), %.1f s elapsed\n",
-                 std::string(scenario_.name()).c_str(), pool_.c_str(), workers, measured_.size() + 1, planned, elapsed);
-    const Cell cell{std::string(scenario_.name()), pool_, workers};
-    progress_started(cell.name());
-    Metrics metrics(cell, scenario_, usable_);
-    auto executor = make_executor(pool_, {workers, {}, task_timeout_});
-    for (int run = 0; run <= repetitions_; ++run) {
-      scenarios::RunRecord record = scenario_.run(*executor);
-      if (!record.ok())
-        throw Error(fmt::format("{} at {} workers failed: {}", cell.name(), workers, record.first_error));
-      if (run > 0) metrics.add(record);  // the first run warms up and is not counted
+  void sweep(const std::vector<std::size_t>& sizes, int repetitions, std::uint64_t seed) {
+    for (std::size_t workers : sizes) {
+      Measured m{{workers, {}},
+                 std::make_unique<Metrics>(Cell{std::string(scenario_.name()), pool_, workers}, scenario_, usable_),
+                 {}};
+      m.metrics->pause();
+      measured_.push_back(std::move(m));
     }
-    metrics.before_shutdown(*executor);
-    executor.reset();
-    Measured m{{workers, metrics.run_throughputs()}, metrics.counters()};
-    SweepPoint point = m.point;
-    progress_finished(cell.name());
-    measured_.insert(std::upper_bound(measured_.begin(), measured_.end(), workers,
-                                      [](std::size_t w, const Measured& x) { return w < x.point.workers; }),
-                     std::move(m));
-    return point;
+    std::sort(measured_.begin(), measured_.end(),
+              [](const Measured& a, const Measured& b) { return a.point.workers < b.point.workers; });
+    std::mt19937_64 random(seed);
+    std::vector<Measured*> round;
+    for (auto& m : measured_) round.push_back(&m);
+    const std::size_t visits = round.size() * static_cast<std::size_t>(repetitions);
+    for (int repetition = 0; repetition < repetitions; ++repetition) {
+      std::shuffle(round.begin(), round.end(), random);
+      for (Measured* m : round) visit(*m, visits);
+    }
+    for (auto& m : measured_) m.counters = m.metrics->counters();
   }
 
   std::vector<SweepPoint> points() const {
@@ -90,31 +86,62 @@ class Sweeper {
     for (const auto& m : measured_) out.push_back(m.point);
     return out;
   }
-  /// Every size measured so far, by worker count.
+  /// Every size measured, by worker count.
   const std::vector<Measured>& measured() const { return measured_; }
+  /// The sizes in the order they were visited.
+  const std::vector<std::size_t>& order() const { return order_; }
 
  private:
+  void visit(Measured& m, std::size_t visits) {
+    const std::size_t workers = m.point.workers;
+    const double elapsed = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
+    std::fprintf(stderr, "tune: %s on %s, %zu workers (visit %zu of %zu), %.1f s elapsed\n",
+                 std::string(scenario_.name()).c_str(), pool_.c_str(), workers, order_.size() + 1, visits, elapsed);
+    const Cell cell{std::string(scenario_.name()), pool_, workers};
+    progress_started(cell.name());
+    m.metrics->resume();
+    auto executor = make_executor(pool_, {workers, {}, task_timeout_});
+    for (int run = 0; run < 2; ++run) {
+      scenarios::RunRecord record = scenario_.run(*executor);
+      if (!record.ok())
+        throw Error(fmt::format("{} at {} workers failed: {}", cell.name(), workers, record.first_error));
+      if (run > 0) m.metrics->add(record);  // the first run warms the executor up and is not counted
+    }
+    m.metrics->before_shutdown(*executor);
+    executor.reset();
+    m.metrics->pause();
+    m.point.throughputs = m.metrics->run_throughputs();
+    order_.push_back(workers);
+    progress_finished(cell.name());
+  }
+
   scenarios::Scenario& scenario_;
   std::string pool_;
   unsigned usable_;
-  int repetitions_;
   std::chrono::nanoseconds task_timeout_;
   std::uint64_t start_ns_ = scenarios::now_ns();
   std::vector<Measured> measured_;
+  std::vector<std::size_t> order_;
 };
 
 std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
 
 void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
-                 const TaskProfile& profile, int repetitions) {
+                 const TaskProfile& profile, int repetitions, std::uint64_t seed) {
   const auto& measured = sweeper.measured();
   const std::string unit = unit_of(r.scenario);
-  std::cout << fmt::format("tune {} on {}: {} usable CPU(s), cgroup limit {}, median of {} repetitions per size\n\n",
-                           r.scenario, r.pool, topology.usable_cpus(), cgroup_limit_text(topology), repetitions);
+  std::cout << fmt::format(
+      "tune {} on {}: {} usable CPU(s), cgroup limit {}, median of {} repetitions per size, visited in rounds "
+      "shuffled by seed {}\n\n",
+      r.scenario, r.pool, topology.usable_cpus(), cgroup_limit_text(topology), repetitions, seed);
   std::cout << fmt::format("{:>8}{:>14}{:>9}{:>9}{:>11}  {}\n", "workers", unit, "spread", "vs best", "p99 us", "");
   for (const auto& m : measured) {
     std::string marks;
+    if (m.point.workers == t.pick_workers) marks += " pick";
     if (m.point.workers == t.best_workers) marks += " best";
+    if (std::count(t.tied_with_best.begin(), t.tied_with_best.end(), m.point.workers) &&
+        m.point.workers != t.best_workers)
+      marks += " tied";
     if (m.point.workers == t.knee_workers) marks += " knee";
     if (m.point.workers == t.default_workers) marks += " auto";
     if (m.point.workers == t.py38_workers) marks += " py38";
@@ -126,6 +153,11 @@ void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& 
   std::cout << '\n';
   std::cout << fmt::format("best:     {} workers, {:.1f} {} (spread {:.1f}%)\n", t.best_workers, t.best_throughput,
                            unit, 100 * t.best_spread);
+  std::cout << fmt::format("tied:     {} (sizes a Mann-Whitney U test cannot tell from the best at p < 0.05)\n",
+                           fmt::join(t.tied_with_best, ", "));
+  if (t.runner_up_workers)
+    std::cout << fmt::format("pick:     {} workers, the smallest tied; against the runner-up ({} workers) p = {:.3f}\n",
+                             t.pick_workers, t.runner_up_workers, t.pick_p_value);
   std::cout << fmt::format("knee:     {} workers (the smallest size within 5% of the best)\n", t.knee_workers);
   std::cout << fmt::format("auto:     {} workers (usable CPUs x 5): {:.2f} of the best\n", t.default_workers,
                            t.default_vs_best);
@@ -139,7 +171,7 @@ void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& 
 }
 
 nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
-                               const TaskProfile& profile, int repetitions) {
+                               const TaskProfile& profile, int repetitions, std::uint64_t seed) {
   nlohmann::ordered_json j;
   j["context"] = machine_context(topology, parse_sizing_rule("auto"));
   auto& sweep = j["sweep"] = nlohmann::ordered_json::array();
@@ -160,6 +192,12 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
   tuning[tuning_key("best_workers")] = t.best_workers;
   tuning[tuning_key("best_throughput")] = t.best_throughput;
   tuning[tuning_key("best_spread")] = t.best_spread;
+  tuning[tuning_key("pick_workers")] = t.pick_workers;
+  tuning[tuning_key("tied_with_best")] = t.tied_with_best;
+  tuning[tuning_key("runner_up_workers")] = t.runner_up_workers;
+  tuning[tuning_key("pick_p_value")] = t.pick_p_value;
+  tuning[tuning_key("order_seed")] = seed;
+  tuning[tuning_key("measurement_order")] = sweeper.order();
   tuning[tuning_key("knee_workers")] = t.knee_workers;
   tuning[tuning_key("default_workers")] = t.default_workers;
   tuning[tuning_key("default_vs_best")] = t.default_vs_best;
@@ -189,10 +227,13 @@ int tune_pool_size(const TuneRequest& r) {
         fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
   if (r.max_workers && (*r.max_workers < 1 || *r.max_workers > static_cast<long long>(max_workers)))
     throw ConfigError(fmt::format("--max-workers {} is out of range (allowed: 1 to {})", *r.max_workers, max_workers));
-  const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : (r.quick ? 3 : 5);
-  if (repetitions < 1 || repetitions > 1000)
-    throw ConfigError(fmt::format("--repetitions {} is out of range (allowed: 1 to 1000)", repetitions));
-  auto scenario = scenarios::make_scenario(r.scenario, resolve_knobs(r.knobs, r.quick));
+  const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : 5;
+  if (repetitions < 2 || repetitions > 1000)
+    throw ConfigError(fmt::format(
+        "--repetitions {} is out of range (allowed: 2 to 1000; the Mann-Whitney U test compares repetitions)",
+        repetitions));
+  const scenarios::ScenarioOptions knobs = resolve_knobs(r.knobs, r.quick);
+  auto scenario = scenarios::make_scenario(r.scenario, knobs);
   const std::chrono::nanoseconds task_timeout = resolve_task_timeout(r.knobs);
   OutputFile output(r.out);
 
@@ -202,24 +243,17 @@ int tune_pool_size(const TuneRequest& r) {
   const std::size_t auto_workers = workers_for(parse_sizing_rule("auto"), size);
   const std::size_t py38_workers = workers_for(parse_sizing_rule("py38"), size);
 
-  std::size_t planned = 3;
-  for (std::size_t n = 1; n <= cap; n *= 2) ++planned;
-  progress_begin("pool sizes", planned, /*at_most=*/true);
+  progress_begin("profiling", 1);
   progress_started("profiling the tasks inline");
-
   const TaskProfile profile = profile_tasks(*scenario);
+  progress_finished("profiling the tasks inline");
   const double estimate = formula_estimate(topology.usable_cpus(), 1.0, profile.wait_ns, profile.compute_ns);
   const std::size_t formula_workers =
       std::isfinite(estimate) ? std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(estimate)), 1, cap) : cap;
-  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), repetitions, task_timeout);
-  std::vector<SweepPoint> ladder;
-  std::size_t n = 1;
-  for (; n <= cap; n *= 2) {
-    ladder.push_back(sweeper.measure(n, planned));
-    if (sweep_has_peaked(ladder)) break;
-  }
-  if (n > cap && ladder.back().workers < cap) sweeper.measure(cap, planned);
-  for (std::size_t extra : {auto_workers, py38_workers, formula_workers}) sweeper.measure(extra, planned);
+  const std::vector<std::size_t> sizes = tune_sizes(cap, {auto_workers, py38_workers, formula_workers});
+  progress_begin("visits", sizes.size() * static_cast<std::size_t>(repetitions));
+  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), task_timeout);
+  sweeper.sweep(sizes, repetitions, knobs.seed);
 
   Tuning t = analyse_sweep(sweeper.points(), auto_workers, py38_workers, estimate, formula_workers);
   double load[1] = {0};
@@ -229,9 +263,9 @@ int tune_pool_size(const TuneRequest& r) {
                     topology.usable_cpus()));
   for (const auto& w : t.warnings) std::fprintf(stderr, "tune: warning: %s\n", w.c_str());
 
-  print_table(r, topology, sweeper, t, profile, repetitions);
+  print_table(r, topology, sweeper, t, profile, repetitions, knobs.seed);
   if (!r.out.empty()) {
-    output.write(to_json(r, topology, sweeper, t, profile, repetitions).dump(2) + "\n");
+    output.write(to_json(r, topology, sweeper, t, profile, repetitions, knobs.seed).dump(2) + "\n");
     output.commit();
     std::fprintf(stderr, "tune: wrote %s\n", r.out.c_str());
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "bench/significance.hpp"
 #include "pools/core/errors.hpp"
 
 namespace poolbench::bench {
@@ -36,19 +37,15 @@ double SweepPoint::spread() const {
   return median_of(deviations) / m;
 }
 
-bool sweep_has_peaked(const std::vector<SweepPoint>& points) {
-  double best = 0;
-  int without_gain = 0;
-  for (const auto& p : points) {
-    const double m = p.median();
-    if (m > best * (1 + knee_tolerance)) {
-      without_gain = 0;
-    } else {
-      ++without_gain;
-    }
-    best = std::max(best, m);
-  }
-  return without_gain >= 2;
+std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named) {
+  std::vector<std::size_t> sizes;
+  for (std::size_t n = 1; n < cap; n *= 2) sizes.push_back(n);
+  sizes.push_back(std::max<std::size_t>(cap, 1));
+  for (std::size_t n : named)
+    if (n >= 1) sizes.push_back(n);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
 }
 
 double formula_estimate(unsigned usable_cpus, double utilisation, double wait_ns, double compute_ns) {
@@ -79,6 +76,19 @@ Tuning analyse_sweep(const std::vector<SweepPoint>& points, std::size_t default_
       break;
     }
   }
+  const SweepPoint& best_point = at(sorted, t.best_workers);
+  for (const auto& p : sorted) {
+    if (p.workers == t.best_workers || mann_whitney_p(p.throughputs, best_point.throughputs) >= significance_level)
+      t.tied_with_best.push_back(p.workers);
+  }
+  t.pick_workers = t.tied_with_best.front();
+  const SweepPoint* runner_up = nullptr;
+  for (const auto& p : sorted)
+    if (p.workers != t.pick_workers && (!runner_up || p.median() > runner_up->median())) runner_up = &p;
+  if (runner_up) {
+    t.runner_up_workers = runner_up->workers;
+    t.pick_p_value = mann_whitney_p(at(sorted, t.pick_workers).throughputs, runner_up->throughputs);
+  }
   const double best = t.best_throughput > 0 ? t.best_throughput : 1;
   t.default_workers = default_workers;
   t.default_vs_best = at(sorted, default_workers).median() / best;
@@ -88,18 +98,36 @@ Tuning analyse_sweep(const std::vector<SweepPoint>& points, std::size_t default_
   t.formula_workers = formula_workers;
   t.formula_vs_best = at(sorted, formula_workers).median() / best;
 
-  const double knee_vs_best = at(sorted, t.knee_workers).median() / best;
-  const double vs_auto = static_cast<double>(t.knee_workers) / static_cast<double>(default_workers);
+  const double pick_vs_best = at(sorted, t.pick_workers).median() / best;
+  const double vs_auto = static_cast<double>(t.pick_workers) / static_cast<double>(default_workers);
   std::string versus_auto;
-  if (t.knee_workers == default_workers) {
+  if (t.pick_workers == default_workers) {
     versus_auto = "the auto default itself";
-  } else if (t.knee_workers < default_workers) {
+  } else if (t.pick_workers < default_workers) {
     versus_auto = fmt::format("{:.0f}% fewer than auto ({})", 100 * (1 - vs_auto), default_workers);
   } else {
     versus_auto = fmt::format("{:.0f}% more than auto ({})", 100 * (vs_auto - 1), default_workers);
   }
-  t.recommendation = fmt::format("use {} workers: within {:.1f}% of the best ({} workers), {}", t.knee_workers,
-                                 std::max(0.0, 100 * (1 - knee_vs_best)), t.best_workers, versus_auto);
+  const std::size_t repetitions = best_point.throughputs.size();
+  std::string why;
+  if (!runner_up) {
+    why = "the only size measured";
+  } else if (t.pick_workers == t.best_workers && t.tied_with_best.size() == 1) {
+    why = fmt::format("the best, ahead of the runner-up ({} workers) with p = {:.3f}", t.runner_up_workers,
+                      t.pick_p_value);
+  } else if (t.pick_workers == t.best_workers) {
+    why = fmt::format("the best, and the smallest of the {} sizes tied with it (against {} workers p = {:.3f})",
+                      t.tied_with_best.size(), t.runner_up_workers, t.pick_p_value);
+  } else {
+    why = fmt::format("{:.1f}% below the best ({} workers) but not told apart from it by {} repetitions",
+                      std::max(0.0, 100 * (1 - pick_vs_best)), t.best_workers, repetitions);
+  }
+  t.recommendation = fmt::format("use {} workers: {}; {}", t.pick_workers, why, versus_auto);
+  if (repetitions < 4)
+    t.warnings.push_back(fmt::format(
+        "{} repetitions per size cannot tell any two sizes apart at p < 0.05 (4 is the fewest that can): every "
+        "size ties and the smallest wins",
+        repetitions));
   return t;
 }
 

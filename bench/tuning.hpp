@@ -19,10 +19,15 @@ struct SweepPoint {
 
 /// What `tune` concludes from a sweep.
 struct Tuning {
-  std::size_t best_workers = 0;
+  std::size_t best_workers = 0;  ///< the highest median
   double best_throughput = 0;
   double best_spread = 0;
-  std::size_t knee_workers = 0;  ///< the smallest size within 5 % of the best
+  /// The sizes a Mann–Whitney U test cannot tell from the best (p ≥ 0.05), the best too.
+  std::vector<std::size_t> tied_with_best;
+  std::size_t pick_workers = 0;       ///< the smallest of them: what `tune` recommends
+  std::size_t runner_up_workers = 0;  ///< the highest median other than the pick's
+  double pick_p_value = 1;            ///< of the pick against the runner-up
+  std::size_t knee_workers = 0;       ///< the smallest size within 5 % of the best
   std::size_t default_workers = 0;
   double default_vs_best = 0;  ///< throughput at the auto size ÷ the best
   std::size_t py38_workers = 0;
@@ -37,16 +42,18 @@ struct Tuning {
 /// Within this fraction of the best counts as "as good" (the knee) and as noise.
 inline constexpr double knee_tolerance = 0.05;
 
-/// True once two sizes in a row failed to beat the best before them by more than 5 %:
-/// throughput has clearly stopped improving. `points` are in the order measured.
-bool sweep_has_peaked(const std::vector<SweepPoint>& points);
+/// The sizes `tune` measures, ascending and each once: 1, 2, 4, ... below `cap`, `cap`
+/// itself, and each of `named` (the rules' and the formula's sizes, even above `cap`, so
+/// that their distance from the best is always known).
+std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named);
 
 /// The classic formula's worker count: CPUs × utilisation × (1 + wait ÷ compute). With no
 /// compute time measured, wait ÷ compute is unbounded and so is the estimate.
 double formula_estimate(unsigned usable_cpus, double utilisation, double wait_ns, double compute_ns);
 
-/// Best, knee, the rules' and the formula's distance from the best, a recommendation, and
-/// warnings for unstable sizes. Every named size must be in `points`.
+/// Best, the pick (the smallest size statistically tied with the best), knee, the rules'
+/// and the formula's distance from the best, a recommendation, and warnings for unstable
+/// sizes. Every named size must be in `points`, each with at least 2 repetitions.
 Tuning analyse_sweep(const std::vector<SweepPoint>& points, std::size_t default_workers, std::size_t py38_workers,
                      double formula, std::size_t formula_workers);
 

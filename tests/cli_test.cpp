@@ -143,7 +143,7 @@ TEST(Cli, SchemaUnknownFlagIsRejected) { expect_rejected("schema --bogus", "--bo
 
 TEST(Cli, TuneFileHoldsExactlyTheSchemasTuningKeysAndCounters) {
   const fs::path out = fs::temp_directory_path() / ("poolbench-schema-tune-" + std::to_string(::getpid()) + ".json");
-  const auto r = run("tune --scenario sleep --tasks 2 --sleep-ms 1 --max-workers 1 --repetitions 1 --out " +
+  const auto r = run("tune --scenario sleep --tasks 2 --sleep-ms 1 --max-workers 1 --repetitions 2 --out " +
                      shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(std::ifstream(out));

@@ -291,6 +291,7 @@ TEST_F(RunTest, TuneRecommendsASizeAndWritesItsJson) {
                   shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("recommendation: use "));
+  EXPECT_THAT(r.out, HasSubstr("tied:"));
   EXPECT_THAT(r.out, HasSubstr("knee:"));
   EXPECT_THAT(r.out, HasSubstr("formula:"));
   EXPECT_THAT(r.err, HasSubstr("tune: sleep on thread-pool, 1 workers")) << "progress goes to stderr";
@@ -300,9 +301,17 @@ TEST_F(RunTest, TuneRecommendsASizeAndWritesItsJson) {
   const auto j = nlohmann::json::parse(in);
   EXPECT_TRUE(j["context"].contains("usable_cpus"));
   const auto& t = j["tuning"];
-  for (const char* key : {"scenario", "pool", "best_workers", "knee_workers", "default_workers", "default_vs_best",
-                          "formula_workers", "recommendation"})
+  for (const char* key :
+       {"scenario", "pool", "best_workers", "pick_workers", "tied_with_best", "pick_p_value", "order_seed",
+        "measurement_order", "knee_workers", "default_workers", "default_vs_best", "formula_workers", "recommendation"})
     EXPECT_TRUE(t.contains(key)) << key;
+  EXPECT_LE(t["pick_workers"].get<int>(), t["best_workers"].get<int>());
+  EXPECT_EQ(t["tied_with_best"][0], t["pick_workers"]) << "the smallest size tied with the best";
+  // Every size once before any size twice: the first half of the order holds each size once.
+  const auto order = t["measurement_order"].get<std::vector<int>>();
+  ASSERT_EQ(order.size(), 2 * j["sweep"].size());
+  const std::set<int> first_round(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(j["sweep"].size()));
+  EXPECT_EQ(first_round.size(), j["sweep"].size());
   EXPECT_EQ(t["scenario"], "sleep");
   EXPECT_EQ(t["pool"], "thread-pool");
   EXPECT_LE(t["knee_workers"].get<int>(), t["best_workers"].get<int>());
@@ -328,6 +337,7 @@ TEST_F(RunTest, TuneRejectsBadInput) {
       {"--scenario cpu --max-workers 0", "--max-workers 0"},
       {"--scenario cpu --max-workers 5000", "--max-workers 5000"},
       {"--scenario cpu --repetitions 0", "--repetitions 0"},
+      {"--scenario cpu --repetitions 1", "--repetitions 1"},
       {"--scenario sleep --sleep-ms 90000", "--sleep-ms 90000"},
   };
   for (const auto& [args, named] : cases) {

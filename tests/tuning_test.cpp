@@ -12,23 +12,40 @@ namespace {
 using bench::SweepPoint;
 using ::testing::HasSubstr;
 
-/// A sweep over 1, 2, 4, ... with three identical repetitions per size.
+/// A sweep with five repetitions per size, spread ±0.2 % around each median: sizes whose
+/// medians differ by more than 0.4 % are told apart by every repetition.
 std::vector<SweepPoint> sweep(const std::vector<std::pair<std::size_t, double>>& medians) {
   std::vector<SweepPoint> points;
-  for (const auto& [workers, value] : medians) points.push_back({workers, {value, value, value}});
+  for (const auto& [workers, v] : medians) points.push_back({workers, {v * 0.998, v * 1.001, v, v * 0.999, v * 1.002}});
   return points;
 }
 
-TEST(Tuning, FlatSweepRecommendsTheSmallestSize) {
-  const auto points = sweep({{1, 1000}, {2, 1010}, {4, 990}, {6, 1000}, {10, 1005}});
-  EXPECT_TRUE(bench::sweep_has_peaked(points));
-  const auto t = bench::analyse_sweep(points, 10, 6, 2, 2);
-  EXPECT_EQ(t.best_workers, 2u);
-  EXPECT_EQ(t.knee_workers, 1u);
-  EXPECT_NEAR(t.default_vs_best, 1005.0 / 1010, 1e-9);
-  EXPECT_THAT(t.recommendation, HasSubstr("use 1 workers"));
-  EXPECT_THAT(t.recommendation, HasSubstr("90% fewer than auto (10)"));
+TEST(Tuning, SizesTheUTestCannotTellFromTheBestTieAndTheSmallestWins) {
+  const std::vector<SweepPoint> points{{1, {100, 101, 99, 100, 102}},
+                                       {2, {198, 202, 200, 199, 201}},
+                                       {4, {197, 203, 200, 204, 196}},
+                                       {8, {201, 199, 205, 195, 202}},
+                                       {10, {150, 151, 149, 150, 152}}};
+  const auto t = bench::analyse_sweep(points, 10, 4, 8, 8);
+  EXPECT_EQ(t.best_workers, 8u) << "the highest median, 201";
+  EXPECT_EQ(t.tied_with_best, (std::vector<std::size_t>{2, 4, 8}));
+  EXPECT_EQ(t.pick_workers, 2u);
+  EXPECT_EQ(t.runner_up_workers, 8u);
+  EXPECT_GT(t.pick_p_value, 0.05);
+  EXPECT_THAT(t.recommendation, HasSubstr("use 2 workers: 0.5% below the best (8 workers) but not told apart from it "
+                                          "by 5 repetitions; 80% fewer than auto (10)"));
   EXPECT_TRUE(t.warnings.empty());
+}
+
+TEST(Tuning, ASizeBetterInEveryRepetitionWinsWithItsPValue) {
+  const auto t = bench::analyse_sweep(sweep({{1, 100}, {2, 200}, {4, 300}, {8, 250}, {10, 240}}), 10, 8, 4, 4);
+  EXPECT_EQ(t.best_workers, 4u);
+  EXPECT_EQ(t.tied_with_best, (std::vector<std::size_t>{4}));
+  EXPECT_EQ(t.pick_workers, 4u);
+  EXPECT_EQ(t.runner_up_workers, 8u);
+  EXPECT_NEAR(t.pick_p_value, 2.0 / 252, 1e-12) << "5 against 5, apart in every repetition";
+  EXPECT_THAT(t.recommendation,
+              HasSubstr("use 4 workers: the best, ahead of the runner-up (8 workers) with p = 0.008"));
 }
 
 TEST(Tuning, PeakedSweepFindsBestKneeAndTheDefaultsDistance) {
@@ -36,19 +53,19 @@ TEST(Tuning, PeakedSweepFindsBestKneeAndTheDefaultsDistance) {
   const auto t = bench::analyse_sweep(points, 10, 6, 8.0, 8);
   EXPECT_EQ(t.best_workers, 8u);
   EXPECT_DOUBLE_EQ(t.best_throughput, 400);
+  EXPECT_EQ(t.pick_workers, 8u) << "6 is 1.25 % slower in every repetition";
   EXPECT_EQ(t.knee_workers, 4u) << "4 workers reach 97.5% of the best";
   EXPECT_DOUBLE_EQ(t.default_vs_best, 0.95);
   EXPECT_DOUBLE_EQ(t.py38_vs_best, 395.0 / 400);
   EXPECT_DOUBLE_EQ(t.formula_vs_best, 1.0);
-  EXPECT_THAT(t.recommendation, HasSubstr("use 4 workers: within 2.5% of the best (8 workers), 60% fewer than auto"));
+  EXPECT_THAT(t.recommendation, HasSubstr("20% fewer than auto (10)"));
 }
 
-TEST(Tuning, MonotonicSweepHasNotPeakedAndRecommendsMoreThanAuto) {
+TEST(Tuning, MonotonicSweepRecommendsMoreThanAuto) {
   const auto points = sweep({{1, 10}, {2, 20}, {4, 40}, {6, 60}, {8, 80}, {10, 100}, {16, 160}, {32, 320}});
-  EXPECT_FALSE(bench::sweep_has_peaked(points));
   const auto t = bench::analyse_sweep(points, 10, 6, 1e9, 32);
   EXPECT_EQ(t.best_workers, 32u);
-  EXPECT_EQ(t.knee_workers, 32u);
+  EXPECT_EQ(t.pick_workers, 32u);
   EXPECT_DOUBLE_EQ(t.default_vs_best, 100.0 / 320);
   EXPECT_THAT(t.recommendation, HasSubstr("220% more than auto"));
 }
@@ -63,11 +80,20 @@ TEST(Tuning, NoisySizesAreWarnedAbout) {
   EXPECT_EQ(t.best_workers, 2u);
 }
 
-TEST(Tuning, SweepStopsOnlyAfterTwoSizesWithoutAGain) {
-  EXPECT_FALSE(bench::sweep_has_peaked(sweep({{1, 100}, {2, 190}})));
-  EXPECT_FALSE(bench::sweep_has_peaked(sweep({{1, 100}, {2, 190}, {4, 192}})));
-  EXPECT_TRUE(bench::sweep_has_peaked(sweep({{1, 100}, {2, 190}, {4, 192}, {8, 150}})));
-  EXPECT_FALSE(bench::sweep_has_peaked(sweep({{1, 100}, {2, 101}, {4, 300}})));
+TEST(Tuning, TooFewRepetitionsToTellSizesApartAreWarnedAbout) {
+  const std::vector<SweepPoint> points{{1, {100, 101, 102}}, {2, {200, 201, 202}}};
+  const auto t = bench::analyse_sweep(points, 2, 2, 2, 2);
+  EXPECT_EQ(t.pick_workers, 1u) << "3 against 3 is never below p = 0.1: everything ties";
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_THAT(t.warnings[0], HasSubstr("3 repetitions per size cannot tell any two sizes apart"));
+  EXPECT_THROW(bench::analyse_sweep({{1, {100}}, {2, {200}}}, 2, 2, 2, 2), ConfigError);
+}
+
+TEST(Tuning, SizesAreTheDoublingsUpToTheCapAndTheNamedOnes) {
+  EXPECT_EQ(bench::tune_sizes(200, {10, 6, 10}), (std::vector<std::size_t>{1, 2, 4, 6, 8, 10, 16, 32, 64, 128, 200}));
+  EXPECT_EQ(bench::tune_sizes(8, {10, 2}), (std::vector<std::size_t>{1, 2, 4, 8, 10}))
+      << "the rules' sizes are measured even above the cap";
+  EXPECT_EQ(bench::tune_sizes(1, {1}), (std::vector<std::size_t>{1}));
 }
 
 TEST(Tuning, FormulaFollowsWaitOverCompute) {
