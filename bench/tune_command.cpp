@@ -16,6 +16,7 @@
 #include "bench/machine_info.hpp"
 #include "bench/metrics.hpp"
 #include "bench/output_file.hpp"
+#include "bench/scalability.hpp"
 #include "bench/schema.hpp"
 #include "bench/tuning.hpp"
 #include "pools/machine/topology.hpp"
@@ -126,8 +127,16 @@ class Sweeper {
 
 std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
 
+/// Where the fitted curve peaks, as a person reads it.
+std::string peak_text(const UslFit& usl, double largest_measured) {
+  if (!usl.peak_workers) return "no peak";
+  if (*usl.peak_workers > 10 * largest_measured)
+    return fmt::format("no peak in sight (it would be at {:.0f} workers)", *usl.peak_workers);
+  return fmt::format("peaks at {:.1f} workers", *usl.peak_workers);
+}
+
 void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
-                 const TaskProfile& profile, int repetitions, std::uint64_t seed) {
+                 const UslFit& usl, const TaskProfile& profile, int repetitions, std::uint64_t seed) {
   const auto& measured = sweeper.measured();
   const std::string unit = unit_of(r.scenario);
   std::cout << fmt::format(
@@ -167,11 +176,20 @@ void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& 
       "formula:  {} CPUs x 1.0 x (1 + {:.1f} us wait / {:.1f} us compute) = {:.1f} -> {} workers: {:.2f} of the best\n",
       topology.usable_cpus(), profile.wait_ns / 1000, profile.compute_ns / 1000, t.formula_estimate, t.formula_workers,
       t.formula_vs_best);
+  if (usl.ok) {
+    std::cout << fmt::format(
+        "scalability: X(N) = {:.1f} N / (1 + {:.4f} (N - 1) + {:.6f} N (N - 1)), R2 = {:.3f}: {}; the sweep's best is "
+        "{} workers\n",
+        usl.lambda, usl.sigma, usl.kappa, usl.r2,
+        peak_text(usl, static_cast<double>(sweeper.measured().back().point.workers)), t.best_workers);
+  } else {
+    std::cout << fmt::format("scalability: {}\n", usl.why);
+  }
   std::cout << fmt::format("recommendation: {}\n", t.recommendation);
 }
 
 nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
-                               const TaskProfile& profile, int repetitions, std::uint64_t seed) {
+                               const UslFit& usl, const TaskProfile& profile, int repetitions, std::uint64_t seed) {
   nlohmann::ordered_json j;
   j["context"] = machine_context(topology, parse_sizing_rule("auto"));
   auto& sweep = j["sweep"] = nlohmann::ordered_json::array();
@@ -210,6 +228,15 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
                                                : nlohmann::ordered_json("unbounded");
   tuning[tuning_key("formula_workers")] = t.formula_workers;
   tuning[tuning_key("formula_vs_best")] = t.formula_vs_best;
+  tuning[tuning_key("usl_fit")] = usl.ok ? std::string("ok") : usl.why;
+  if (usl.ok) {
+    tuning[tuning_key("usl_lambda")] = usl.lambda;
+    tuning[tuning_key("usl_sigma")] = usl.sigma;
+    tuning[tuning_key("usl_kappa")] = usl.kappa;
+    tuning[tuning_key("usl_r2")] = usl.r2;
+    tuning[tuning_key("usl_peak_workers")] =
+        usl.peak_workers ? nlohmann::ordered_json(*usl.peak_workers) : nlohmann::ordered_json("none");
+  }
   tuning[tuning_key("recommendation")] = t.recommendation;
   tuning[tuning_key("warnings")] = t.warnings;
   return j;
@@ -263,9 +290,12 @@ int tune_pool_size(const TuneRequest& r) {
                     topology.usable_cpus()));
   for (const auto& w : t.warnings) std::fprintf(stderr, "tune: warning: %s\n", w.c_str());
 
-  print_table(r, topology, sweeper, t, profile, repetitions, knobs.seed);
+  std::vector<SizeThroughput> medians;
+  for (const auto& p : sweeper.points()) medians.push_back({static_cast<double>(p.workers), p.median()});
+  const UslFit usl = fit_usl(medians);
+  print_table(r, topology, sweeper, t, usl, profile, repetitions, knobs.seed);
   if (!r.out.empty()) {
-    output.write(to_json(r, topology, sweeper, t, profile, repetitions, knobs.seed).dump(2) + "\n");
+    output.write(to_json(r, topology, sweeper, t, usl, profile, repetitions, knobs.seed).dump(2) + "\n");
     output.commit();
     std::fprintf(stderr, "tune: wrote %s\n", r.out.c_str());
   }

@@ -220,8 +220,14 @@ def plot_tune(data):
     fig, ax = plt.subplots(figsize=(8, 5))
     ax.errorbar(xs, ys, yerr=[lows, highs], marker="o", capsize=3, label="median (bars: min-max of repetitions)")
     by_workers = dict(zip(xs, ys))
-    for key, marker, label in (("best_workers", "*", "best"), ("knee_workers", "D", "knee (within 5%)"),
-                               ("formula_workers", "^", "formula")):
+    if t.get("usl_fit") == "ok":
+        # The Universal Scalability Law fitted by tune, drawn through the measured points.
+        lam, sigma, kappa = t["usl_lambda"], t["usl_sigma"], t["usl_kappa"]
+        grid = [min(xs) * (max(xs) / min(xs)) ** (i / 200) for i in range(201)]
+        ax.plot(grid, [lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) for n in grid], color="gray",
+                linewidth=1, label=f"USL fit (R2 {t['usl_r2']:.3f})")
+    for key, marker, label in (("pick_workers", "s", "pick (smallest tied with the best)"), ("best_workers", "*", "best"),
+                               ("knee_workers", "D", "knee (within 5%)"), ("formula_workers", "^", "formula")):
         w = t.get(key)
         if w in by_workers:
             ax.plot([w], [by_workers[w]], marker=marker, markersize=13, linestyle="none", label=f"{label}: {w}")

@@ -4,7 +4,7 @@
 POOLBENCH_PACKAGES=(
   cmake g++ make pkg-config util-linux
   libbenchmark-dev libhwloc-dev hwloc libfmt-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libcli11-dev libtbb-dev libboost-dev
+  libgtest-dev libgmock-dev libcli11-dev libtbb-dev libboost-dev libeigen3-dev
   python3 python3-matplotlib
   clang libclang-rt-14-dev clang-format clang-tidy
 )
