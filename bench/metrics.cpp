@@ -9,6 +9,15 @@ namespace {
 
 double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
+/// Adds to `total` what was used between `from` and `to`.
+void add_since(ResourceUsage& total, const ResourceUsage& from, const ResourceUsage& to) {
+  const auto delta = [](std::uint64_t a, std::uint64_t b) { return b > a ? b - a : 0; };
+  total.cpu_seconds += to.cpu_seconds - from.cpu_seconds;
+  total.context_switches += delta(from.context_switches, to.context_switches);
+  total.throttled_periods += delta(from.throttled_periods, to.throttled_periods);
+  total.throttled_ns += delta(from.throttled_ns, to.throttled_ns);
+}
+
 }  // namespace
 
 Metrics::Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable_cpus)
@@ -93,8 +102,7 @@ void Metrics::pause() {
   if (paused_) return;
   const ResourceUsage now = ResourceUsage::now();
   before_.wall_ns += static_cast<double>(scenarios::now_ns() - start_ns_);
-  before_.cpu_seconds += now.cpu_seconds - start_usage_.cpu_seconds;
-  before_.context_switches += now.context_switches - start_usage_.context_switches;
+  add_since(before_.used, start_usage_, now);
   before_.peak_rss = std::max(before_.peak_rss, peak_rss_bytes());
   paused_ = true;
 }
@@ -122,13 +130,11 @@ void Metrics::before_shutdown(const Executor& executor) {
 }
 
 Counters Metrics::counters() const {
-  ResourceUsage used{before_.cpu_seconds, before_.context_switches};
+  ResourceUsage used = before_.used;
   double wall_ns = before_.wall_ns;
   std::uint64_t peak_rss = before_.peak_rss;
   if (!paused_) {
-    const ResourceUsage now = ResourceUsage::now();
-    used.cpu_seconds += now.cpu_seconds - start_usage_.cpu_seconds;
-    used.context_switches += now.context_switches - start_usage_.context_switches;
+    add_since(used, start_usage_, ResourceUsage::now());
     wall_ns += static_cast<double>(scenarios::now_ns() - start_ns_);
     peak_rss = std::max(peak_rss, peak_rss_bytes());
   }
@@ -150,6 +156,8 @@ Counters Metrics::counters() const {
       {counter_key("cpu_utilization"), wall > 0 ? used.cpu_seconds / wall / usable_cpus_ : 0},
       {counter_key("ctx_switches_per_task"), static_cast<double>(used.context_switches) / tasks},
       {counter_key("peak_rss_mib"), static_cast<double>(peak_rss + worker_rss_) / (1024.0 * 1024.0)},
+      {counter_key("throttled_periods"), static_cast<double>(used.throttled_periods)},
+      {counter_key("throttled_ms"), static_cast<double>(used.throttled_ns) / 1e6},
       {counter_key("threads_created"), static_cast<double>(threads_)},
       {counter_key("processes_created"), static_cast<double>(processes_)},
       // An open loop's time is its schedule's, not the executor's: no efficiency.

@@ -51,8 +51,7 @@ class Metrics {
   /// Over the visits before the one under way.
   struct Visits {
     double wall_ns = 0;
-    double cpu_seconds = 0;
-    std::uint64_t context_switches = 0;
+    ResourceUsage used;
     std::uint64_t peak_rss = 0;
   } before_;
   LogHistogram latency_;

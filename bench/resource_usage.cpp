@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "pools/machine/cgroup.hpp"
+
 namespace poolbench::bench {
 namespace {
 
@@ -24,6 +26,13 @@ ResourceUsage ResourceUsage::now() noexcept {
     if (::getrusage(who, &r) != 0) continue;
     usage.cpu_seconds += seconds(r.ru_utime) + seconds(r.ru_stime);
     usage.context_switches += static_cast<std::uint64_t>(r.ru_nvcsw + r.ru_nivcsw);
+  }
+  try {
+    const CpuThrottling throttling = read_cgroup_cpu_throttling();
+    usage.throttled_periods = throttling.periods;
+    usage.throttled_ns = throttling.throttled_ns;
+  } catch (const std::exception&) {
+    // Out of memory while reading a few small files: the counters stay at 0.
   }
   return usage;
 }

@@ -10,8 +10,10 @@ namespace poolbench::bench {
 /// CPU time and context switches of this process and its waited-for children, from
 /// getrusage. Differences of two snapshots cover what happened between them.
 struct ResourceUsage {
-  double cpu_seconds = 0;              ///< user + system, self + children
-  std::uint64_t context_switches = 0;  ///< voluntary + involuntary, self + children
+  double cpu_seconds = 0;               ///< user + system, self + children
+  std::uint64_t context_switches = 0;   ///< voluntary + involuntary, self + children
+  std::uint64_t throttled_periods = 0;  ///< of this process's cgroups (see CpuThrottling)
+  std::uint64_t throttled_ns = 0;
 
   static ResourceUsage now() noexcept;
 };

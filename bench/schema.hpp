@@ -57,6 +57,14 @@ inline constexpr std::array schema_table{
               "scenario entries"},
     SchemaKey{"peak_rss_mib", "counter", "MiB", "peak RSS of this process plus each worker process's peak",
               "scenario entries"},
+    SchemaKey{"throttled_periods", "counter", "count",
+              "CPU-quota periods in which a cgroup of this process used up its quota during the benchmark (cgroup "
+              "cpu.stat nr_throttled; 0 without a quota)",
+              "scenario entries"},
+    SchemaKey{"throttled_ms", "counter", "ms",
+              "time this process's cgroups spent throttled by their CPU quota during the benchmark (cpu.stat "
+              "throttled_usec, v1 throttled_time)",
+              "scenario entries"},
     SchemaKey{"threads_created", "counter", "count", "threads the executor created", "scenario entries"},
     SchemaKey{"processes_created", "counter", "count", "processes the executor created", "scenario entries"},
     SchemaKey{"efficiency", "counter", "ratio",

@@ -109,6 +109,25 @@ TEST_F(CgroupFixture, OomKillsAreReadFromTheMemoryCgroupOfEitherVersion) {
   EXPECT_FALSE(read_cgroup_oom_kills(root_).has_value());
 }
 
+TEST_F(CgroupFixture, ThrottlingIsSummedOverTheCgroupAndItsAncestorsOfEitherVersion) {
+  write("proc/self/mountinfo", v1_mountinfo);
+  write("proc/self/cgroup", "2:cpuacct:/\n1:cpu:/outer/inner\n");
+  write("sys/fs/cgroup/cpu/outer/cpu.stat", "nr_periods 90\nnr_throttled 7\nthrottled_time 2000000\n");
+  write("sys/fs/cgroup/cpu/outer/inner/cpu.stat", "nr_periods 50\nnr_throttled 3\nthrottled_time 500\n");
+  auto t = read_cgroup_cpu_throttling(root_);
+  EXPECT_EQ(t.periods, 10u);
+  EXPECT_EQ(t.throttled_ns, 2'000'500u) << "v1 counts nanoseconds";
+  write("proc/self/mountinfo", v2_mountinfo);
+  write("proc/self/cgroup", "0::/svc\n");
+  write("sys/fs/cgroup/svc/cpu.stat", "usage_usec 10\nnr_periods 4\nnr_throttled 2\nthrottled_usec 1500\n");
+  t = read_cgroup_cpu_throttling(root_);
+  EXPECT_EQ(t.periods, 2u);
+  EXPECT_EQ(t.throttled_ns, 1'500'000u) << "v2 counts microseconds";
+  write("proc/self/cgroup", "0::/nowhere\n");
+  t = read_cgroup_cpu_throttling(root_);
+  EXPECT_EQ(t.periods, 0u) << "nothing readable: nothing throttled";
+}
+
 TEST_F(CgroupFixture, MissingFilesMeanNoLimit) { EXPECT_FALSE(read_cgroup_cpu_limit(root_).has_value()); }
 
 TEST_F(CgroupFixture, MalformedFilesMeanNoLimit) {

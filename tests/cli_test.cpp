@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tests/quota_cgroup.hpp"
 #include "tests/run_command.hpp"
 
 namespace poolbench::testing {
@@ -58,15 +59,9 @@ TEST(Cli, InfoUnderTasksetReportsOneUsableCpu) {
 }
 
 TEST(Cli, InfoInsideAHalfCpuCgroupReportsOneUsableCpu) {
-  const fs::path v1 = "/sys/fs/cgroup/cpu";
-  const fs::path group = v1 / ("poolbench-test-" + std::to_string(::getpid()));
-  std::error_code ec;
-  if (!fs::exists(v1 / "cpu.cfs_quota_us") || !fs::create_directory(group, ec))
-    GTEST_SKIP() << "needs a writable cgroup v1 cpu hierarchy at " << v1 << " (root on a cgroup v1 host)";
-  std::ofstream(group / "cpu.cfs_quota_us") << "50000";
-  const auto r = run_command("sh -c " + shell_quote("echo $$ > " + (group / "cgroup.procs").string() + " && exec " +
-                                                    shell_quote(poolbench) + " info --json"));
-  fs::remove(group, ec);
+  const QuotaCgroup half_cpu(50'000, 100'000);
+  if (!half_cpu.why().empty()) GTEST_SKIP() << "skipped: " << half_cpu.why();
+  const auto r = half_cpu.run_inside(shell_quote(poolbench) + " info --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["cgroup_cpu_limit"], "0.5");

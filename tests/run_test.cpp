@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "tests/quota_cgroup.hpp"
 #include "tests/run_command.hpp"
 
 namespace poolbench::testing {
@@ -42,21 +43,12 @@ constexpr const char* tiny_knobs =
     " --tasks 12 --iterations 1000 --sleep-ms 1 --compute-us 100 --wait-us 300 --connections 2 --round-trips 3 "
     "--benchmark_min_time=0.001";
 
-const char* const every_counter[] = {"workers",
-                                     "tasks",
-                                     "tasks_per_second",
-                                     "latency_p50_us",
-                                     "latency_p90_us",
-                                     "latency_p99_us",
-                                     "latency_max_us",
-                                     "queue_wait_p50_us",
-                                     "queue_wait_p99_us",
-                                     "cpu_utilization",
-                                     "ctx_switches_per_task",
-                                     "peak_rss_mib",
-                                     "threads_created",
-                                     "processes_created",
-                                     "efficiency"};
+const char* const every_counter[] = {
+    "workers",           "tasks",           "tasks_per_second",      "latency_p50_us",
+    "latency_p90_us",    "latency_p99_us",  "latency_max_us",        "queue_wait_p50_us",
+    "queue_wait_p99_us", "cpu_utilization", "ctx_switches_per_task", "peak_rss_mib",
+    "throttled_periods", "throttled_ms",    "threads_created",       "processes_created",
+    "efficiency"};
 
 TEST_F(RunTest, EveryScenarioOnEveryExecutorWritesWellFormedJson) {
   const auto out = dir_ / "run.json";
@@ -277,6 +269,24 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
     expect_rejected(*this, run(args + out), named);
   }
   EXPECT_TRUE(files().empty()) << "no file is written for bad input";
+}
+
+TEST_F(RunTest, TenBusyWorkersUnderAQuotaOfOneCpuAreThrottledAndTheRunSaysSo) {
+  const QuotaCgroup one_cpu(100'000, 100'000);
+  if (!one_cpu.why().empty()) GTEST_SKIP() << "skipped: " << one_cpu.why();
+  const auto out = dir_ / "quota.json";
+  const auto r = one_cpu.run_inside(shell_quote(poolbench) +
+                                    " run --scenarios cpu --pools thread-pool --workers 10 --tasks 400 "
+                                    "--benchmark_filter=cpu/ --benchmark_min_time=0.3 --out " +
+                                    shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["benchmarks"].size(), 1u);
+  const auto& b = j["benchmarks"][0];
+  EXPECT_GT(b["throttled_periods"].get<double>(), 0) << "10 busy threads on 2 CPUs use up a 1-CPU quota every period";
+  EXPECT_GT(b["throttled_ms"].get<double>(), 0);
+  EXPECT_EQ(j["context"]["cgroup_cpu_limit"], "1") << "and the run knows its limit";
 }
 
 TEST_F(RunTest, UnwritableOutputIsRejected) {

@@ -100,15 +100,23 @@ fs::path cgroup_dir(const fs::path& root, const Mount& mount, std::string path) 
   return clean(mount_dir(root, mount) / fs::path(path).relative_path());
 }
 
-template <class Read>
-void tighten_walking_up(std::optional<CgroupCpuLimit>& best, fs::path dir, const fs::path& top, Read read) {
+/// Calls `visit` on `dir` and each of its ancestors up to the hierarchy's `top`.
+template <class Visit>
+void walk_up(fs::path dir, const fs::path& top, Visit visit) {
   for (;;) {
-    if (auto limit = read(dir); limit && (!best || limit->cpus() < best->cpus())) best = limit;
+    visit(dir);
     if (dir == top || !dir.has_parent_path() || dir.parent_path() == dir) break;
     const auto rel = dir.lexically_relative(top);
     if (rel.empty() || *rel.begin() == "..") break;
     dir = dir.parent_path();
   }
+}
+
+template <class Read>
+void tighten_walking_up(std::optional<CgroupCpuLimit>& best, const fs::path& dir, const fs::path& top, Read read) {
+  walk_up(dir, top, [&](const fs::path& level) {
+    if (auto limit = read(level); limit && (!best || limit->cpus() < best->cpus())) best = limit;
+  });
 }
 
 /// One line of /proc/self/cgroup: `0::path` for v2, `N:controllers:path` for v1.
@@ -194,6 +202,25 @@ std::optional<CgroupCpuLimit> read_cgroup_cpu_limit(const fs::path& root) {
     }
   });
   return best;
+}
+
+CpuThrottling read_cgroup_cpu_throttling(const fs::path& root) {
+  const Mounts mounts = find_mounts(root);
+  CpuThrottling total;
+  const auto add = [&total](std::string_view time_key, std::uint64_t ns_per_unit) {
+    return [&total, time_key, ns_per_unit](const fs::path& dir) {
+      total.periods += read_keyed(dir / "cpu.stat", "nr_throttled").value_or(0);
+      total.throttled_ns += read_keyed(dir / "cpu.stat", time_key).value_or(0) * ns_per_unit;
+    };
+  };
+  for_each_cgroup(root, [&](const CgroupLine& line) {
+    if (line.v2 && mounts.v2) {
+      walk_up(cgroup_dir(root, *mounts.v2, line.path), mount_dir(root, *mounts.v2), add("throttled_usec", 1000));
+    } else if (has_controller(line, "cpu") && mounts.v1_cpu) {
+      walk_up(cgroup_dir(root, *mounts.v1_cpu, line.path), mount_dir(root, *mounts.v1_cpu), add("throttled_time", 1));
+    }
+  });
+  return total;
 }
 
 std::optional<std::uint64_t> read_cgroup_oom_kills(const fs::path& root) {

@@ -30,6 +30,19 @@ std::optional<CgroupCpuLimit> read_cgroup_v1_limit(const std::filesystem::path& 
 /// Every path is read below `root`, so tests can point it at a fixture tree.
 std::optional<CgroupCpuLimit> read_cgroup_cpu_limit(const std::filesystem::path& root = "/");
 
+/// How often the CPU bandwidth limit stopped this process's cgroups: periods in which a
+/// cgroup used up its quota, and the time its tasks then waited (cgroup v2 `cpu.stat`
+/// `nr_throttled` / `throttled_usec`, v1 `nr_throttled` / `throttled_time`).
+struct CpuThrottling {
+  std::uint64_t periods = 0;
+  std::uint64_t throttled_ns = 0;
+};
+
+/// The throttling of this process's cgroup and its ancestors, summed (a quota set on an
+/// ancestor throttles there); all zero where no `cpu.stat` is readable, since no limit
+/// can then have stopped it. Read below `root`, as read_cgroup_cpu_limit.
+CpuThrottling read_cgroup_cpu_throttling(const std::filesystem::path& root = "/");
+
 /// How many times the OOM killer has struck in this process's memory cgroup (v2
 /// `memory.events`, v1 `memory.oom_control`, field `oom_kill`); nullopt where neither is
 /// readable. Worker processes share the cgroup, so a rise tells a SIGKILL was the OOM killer's.
