@@ -125,6 +125,33 @@ class Sweeper {
   std::vector<std::size_t> order_;
 };
 
+const Counters& counters_at(const Sweeper& sweeper, std::size_t workers) {
+  for (const auto& m : sweeper.measured())
+    if (m.point.workers == workers) return m.counters;
+  throw Error(fmt::format("the sweep has no measurement at {} workers", workers));
+}
+
+/// What the sizes cost beyond throughput: the pick's memory against the knee's, and a
+/// warning for each size a CPU quota throttled.
+void add_costs(const Sweeper& sweeper, Tuning& t) {
+  const auto mib = [&](std::size_t workers) {
+    return counter(counters_at(sweeper, workers), counter_key("peak_rss_mib"));
+  };
+  if (t.pick_workers == t.knee_workers)
+    t.recommendation += fmt::format("; peak RSS {:.1f} MiB", mib(t.pick_workers));
+  else
+    t.recommendation += fmt::format("; peak RSS {:.1f} MiB, against {:.1f} MiB at the knee ({} workers)",
+                                    mib(t.pick_workers), mib(t.knee_workers), t.knee_workers);
+  for (const auto& m : sweeper.measured()) {
+    const double periods = counter(m.counters, counter_key("throttled_periods"));
+    if (periods > 0)
+      t.warnings.push_back(fmt::format(
+          "{} workers: the CPU quota throttled the run in {:.0f} periods ({:.1f} ms): this size asks for more CPU than "
+          "the cgroup allows",
+          m.point.workers, periods, counter(m.counters, counter_key("throttled_ms"))));
+  }
+}
+
 std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
 
 /// Where the fitted curve peaks, as a person reads it.
@@ -283,6 +310,7 @@ int tune_pool_size(const TuneRequest& r) {
   sweeper.sweep(sizes, repetitions, knobs.seed);
 
   Tuning t = analyse_sweep(sweeper.points(), auto_workers, py38_workers, estimate, formula_workers);
+  add_costs(sweeper, t);
   double load[1] = {0};
   if (::getloadavg(load, 1) == 1 && load[0] > topology.usable_cpus())
     t.warnings.push_back(

@@ -271,7 +271,7 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
   EXPECT_TRUE(files().empty()) << "no file is written for bad input";
 }
 
-TEST_F(RunTest, TenBusyWorkersUnderAQuotaOfOneCpuAreThrottledAndTheRunSaysSo) {
+TEST_F(RunTest, TenBusyWorkersUnderAQuotaOfOneCpuAreThrottledAndRunAndTuneSaySo) {
   const QuotaCgroup one_cpu(100'000, 100'000);
   if (!one_cpu.why().empty()) GTEST_SKIP() << "skipped: " << one_cpu.why();
   const auto out = dir_ / "quota.json";
@@ -287,6 +287,16 @@ TEST_F(RunTest, TenBusyWorkersUnderAQuotaOfOneCpuAreThrottledAndTheRunSaysSo) {
   EXPECT_GT(b["throttled_periods"].get<double>(), 0) << "10 busy threads on 2 CPUs use up a 1-CPU quota every period";
   EXPECT_GT(b["throttled_ms"].get<double>(), 0);
   EXPECT_EQ(j["context"]["cgroup_cpu_limit"], "1") << "and the run knows its limit";
+
+  const auto tune_out = dir_ / "tune.json";
+  const auto t = one_cpu.run_inside(shell_quote(poolbench) +
+                                    " tune --scenario cpu --tasks 400 --max-workers 2 --repetitions 2 --out " +
+                                    shell_quote(tune_out.string()));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_THAT(t.err, HasSubstr("workers: the CPU quota throttled the run")) << "tune warns of it";
+  std::ifstream tune_in(tune_out);
+  const auto tuning = nlohmann::json::parse(tune_in)["tuning"];
+  EXPECT_THAT(tuning["recommendation"].get<std::string>(), HasSubstr("peak RSS"));
 }
 
 TEST_F(RunTest, UnwritableOutputIsRejected) {
