@@ -108,7 +108,10 @@ void add_tune_options(CLI::App& tune, TuneRequest& r) {
   tune.add_option("--max-workers", r.max_workers, "Largest size to try (default: as many as the run has tasks)");
   tune.add_option("--repetitions", r.repetitions,
                   "Rounds of visits, one measured run per size each (default 5, at least 2: the U test compares them)");
-  tune.add_flag("--quick", r.quick, "Small knobs and 3 repetitions");
+  tune.add_option("--slo-p99", r.slo_p99,
+                  "Size for a latency objective instead (e.g. 50ms): with --rate, the smallest size whose p99 stays "
+                  "within it; alone, the highest rate each size sustains within it");
+  tune.add_flag("--quick", r.quick, "Small knobs");
   tune.add_option("--out", r.out, "Write the sweep and the verdict as JSON here (atomically)");
   add_knob_options(tune, r.knobs);
 }

@@ -15,6 +15,7 @@
 #include "bench/interrupt.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/metrics.hpp"
+#include "bench/objective_tune.hpp"
 #include "bench/output_file.hpp"
 #include "bench/scalability.hpp"
 #include "bench/schema.hpp"
@@ -231,6 +232,7 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
     sweep.push_back(entry);
   }
   auto& tuning = j["tuning"];
+  tuning[tuning_key("objective")] = "throughput";
   tuning[tuning_key("scenario")] = r.scenario;
   tuning[tuning_key("pool")] = r.pool;
   tuning[tuning_key("throughput_unit")] = unit_of(r.scenario);
@@ -281,6 +283,7 @@ int tune_pool_size(const TuneRequest& r) {
         fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
   if (r.max_workers && (*r.max_workers < 1 || *r.max_workers > static_cast<long long>(max_workers)))
     throw ConfigError(fmt::format("--max-workers {} is out of range (allowed: 1 to {})", *r.max_workers, max_workers));
+  if (r.slo_p99 || r.knobs.rate) return tune_for_objective(r);
   const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : 5;
   if (repetitions < 2 || repetitions > 1000)
     throw ConfigError(fmt::format(

@@ -13,16 +13,19 @@ struct TuneRequest {
   std::string pool = "thread-pool";
   std::optional<long long> max_workers;
   std::optional<long long> repetitions;
+  std::optional<std::string> slo_p99;  ///< a latency objective, e.g. "50ms": tune for it instead of throughput
   bool quick = false;
   std::string out;
   KnobFlags knobs;
 };
 
-/// Sweeps worker counts for one scenario on one executor until throughput has clearly
-/// stopped improving, then prints the best size, the knee, how far the auto and py38 rules
-/// and the classic formula are from the best, and a recommendation — a table on stdout,
-/// progress and warnings on stderr, JSON to `out`. Returns 0; throws ConfigError on bad
-/// input and Error when a run fails.
+/// Measures worker counts for one scenario on one executor in shuffled rounds, then prints
+/// the best size, the sizes statistically tied with it and the smallest of them (the
+/// pick), the knee, how far the auto and py38 rules and the classic formula are from the
+/// best, a scalability fit, and a recommendation — a table on stdout, progress and
+/// warnings on stderr, JSON to `out`. With `slo_p99`, tunes for that objective instead
+/// (objective_tune.hpp). Returns 0; throws ConfigError on bad input and Error when a run
+/// fails.
 int tune_pool_size(const TuneRequest& request);
 
 }  // namespace poolbench::bench

@@ -46,9 +46,16 @@ def load(path):
         raise BadInput(f"{path}: neither a run file (no 'benchmarks') nor a tune file (no 'tuning')")
     if "benchmarks" in data and not isinstance(data["benchmarks"], list):
         raise BadInput(f"{path}: 'benchmarks' is not a list")
-    if "tuning" in data and not isinstance(data.get("sweep"), list):
+    if "tuning" in data and not isinstance(data.get("sweep"), list) and not objective_tune(data):
         raise BadInput(f"{path}: a tune file without a 'sweep' list")
     return data
+
+
+def objective_tune(data):
+    """A tune for a latency objective (--slo-p99): probes, and a frontier without --rate."""
+    t = data.get("tuning")
+    return isinstance(t, dict) and t.get("objective") in ("p99 at a rate", "frontier") and \
+        isinstance(t.get("probes"), list)
 
 
 def parse_entry(entry):
@@ -243,6 +250,47 @@ def plot_tune(data):
     return fig
 
 
+def plot_objective_tune(data):
+    """A tune for a latency objective: at a rate, each probed size's p99 against the
+    objective; without one, the frontier: the highest rate each size sustains within it."""
+    t = data["tuning"]
+    unit = t.get("throughput_unit", "tasks/s")
+    slo = t.get("slo_p99_us", 0)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    if t["objective"] == "frontier":
+        frontier = sorted(t.get("frontier", []), key=lambda e: e["workers"])
+        if not frontier:
+            raise BadInput("a frontier tune file with no 'frontier' entries")
+        xs = [e["workers"] for e in frontier]
+        ax.plot(xs, [e["sustained_rate"] for e in frontier], marker="o", label=f"highest rate with p99 <= {slo:g} us")
+        per = ax.twinx()
+        per.plot(xs, [e["sustained_rate_per_worker"] for e in frontier], marker="s", linestyle="--", color="gray",
+                 label="per worker")
+        per.set_ylabel(f"{unit} per worker")
+        per.legend(loc="lower right", fontsize=8)
+        ax.set_ylabel(f"sustained {unit}")
+        title = f"tune {t.get('scenario')} on {t.get('pool')}: the latency-throughput frontier"
+    else:
+        probes = sorted(t["probes"], key=lambda e: e["workers"])
+        xs = [e["workers"] for e in probes]
+        ax.plot(xs, [e["latency_p99_us"] for e in probes], marker="o", label="p99 from the schedule")
+        for e in probes:
+            if e.get("saturated"):
+                ax.plot([e["workers"]], [e["latency_p99_us"]], marker="x", color="red", markersize=10, linestyle="none")
+        ax.axhline(slo, color="gray", linestyle="--", label=f"objective: p99 <= {slo:g} us")
+        if t.get("pick_workers"):
+            ax.axvline(t["pick_workers"], color="green", linestyle=":", label=f"pick: {t['pick_workers']}")
+        ax.set_yscale("log")
+        ax.set_ylabel("latency p99 (us); x: saturated")
+        title = f"tune {t.get('scenario')} on {t.get('pool')} at {t.get('slo_rate', 0):g} {unit}"
+    integer_log2_axis(ax, xs)
+    ax.set_xlabel("workers (log2)")
+    ax.set_title(f"{title} - {machine_label(data.get('context', {}))}\n{t.get('recommendation', '')}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
 def plot_hockey_stick(results, scenario):
     """Latency against offered rate for the open-loop runs of `scenario`: one colour per
     executor and size, p50 / p99 / p99.9 from the schedule solid, from the submit dashed."""
@@ -378,7 +426,11 @@ def main(argv):
             written += save(fig, args.out_dir, "socket_connections", formats)
         for path, data in results.tunes:
             t = data["tuning"]
-            written += save(plot_tune(data), args.out_dir, f"tune_{t.get('scenario')}_{t.get('pool')}", formats)
+            if objective_tune(data):
+                written += save(plot_objective_tune(data), args.out_dir,
+                                f"tune_{t.get('scenario')}_{t.get('pool')}_{t['objective'].replace(' ', '_')}", formats)
+            else:
+                written += save(plot_tune(data), args.out_dir, f"tune_{t.get('scenario')}_{t.get('pool')}", formats)
         if (fig := plot_cpp_vs_python(results)) is not None:
             written += save(fig, args.out_dir, "cpp_vs_python", formats)
     except BadInput as e:

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -346,6 +347,58 @@ TEST_F(RunTest, TuneRecommendsASizeAndWritesItsJson) {
   EXPECT_TRUE(sizes.count(t["best_workers"].get<int>()));
 }
 
+TEST_F(RunTest, TuneForAnObjectiveAtARatePicksTheSmallestSizeThatKeepsUp) {
+  // 10 ms tasks at 300 a second: two workers serve at most 200 a second, so they cannot
+  // keep up, whatever the machine; an objective of 1 s leaves keeping up as the question.
+  const auto out = dir_ / "slo.json";
+  const auto r = run_command(shell_quote(poolbench) +
+                             " tune --scenario sleep --sleep-ms 10 --rate 300 --duration 0.5 --slo-p99 1s "
+                             "--max-workers 16 --out " +
+                             shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("recommendation: use "));
+  std::ifstream in(out);
+  const auto t = nlohmann::json::parse(in)["tuning"];
+  EXPECT_EQ(t["objective"], "p99 at a rate");
+  EXPECT_EQ(t["slo_p99_us"], 1e6);
+  EXPECT_EQ(t["slo_rate"], 300);
+  ASSERT_TRUE(t["pick_workers"].is_number()) << t.dump();
+  const int pick = t["pick_workers"];
+  EXPECT_GE(pick, 3) << "below 3 workers the tasks arrive faster than they can be served";
+  std::map<int, bool> meets;
+  for (const auto& p : t["probes"]) {
+    const bool met = p["meets"] == 1;
+    EXPECT_EQ(met, p["saturated"] == 0 && p["latency_p99_us"].get<double>() <= 1e6) << p.dump();
+    meets[p["workers"].get<int>()] = met;
+  }
+  EXPECT_TRUE(meets.at(pick));
+  EXPECT_FALSE(meets.at(pick - 1)) << "the size below the pick was tried and missed";
+  EXPECT_FALSE(meets.at(2));
+}
+
+TEST_F(RunTest, TuneForAnObjectiveWithoutARateDrawsTheFrontier) {
+  // Evenly spaced arrivals: a 0.2 s probe offers exactly its rate (a Poisson one, ±15 %).
+  const auto out = dir_ / "frontier.json";
+  const auto r = run_command(shell_quote(poolbench) +
+                             " tune --scenario sleep --sleep-ms 10 --duration 0.2 --arrivals uniform --slo-p99 1s "
+                             "--max-workers 2 --out " +
+                             shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out);
+  const auto t = nlohmann::json::parse(in)["tuning"];
+  EXPECT_EQ(t["objective"], "frontier");
+  ASSERT_EQ(t["frontier"].size(), 2u) << "sizes 1 and 2";
+  for (const auto& point : t["frontier"]) {
+    const double workers = point["workers"];
+    const double rate = point["sustained_rate"];
+    EXPECT_GT(rate, 0);
+    EXPECT_LE(rate, 1.2 * 100 * workers) << "a 10 ms task's worker serves 100 a second at most";
+    EXPECT_DOUBLE_EQ(point["sustained_rate_per_worker"].get<double>(), rate / workers);
+  }
+  EXPECT_TRUE(t["pick_workers"] == 1 || t["pick_workers"] == 2);
+  EXPECT_GE(t["probes"].size(), 4u);
+}
+
 TEST_F(RunTest, TuneRejectsBadInput) {
   const std::string tune = shell_quote(poolbench) + " tune ";
   const std::string out = " --out " + shell_quote((dir_ / "t.json").string());
@@ -358,6 +411,10 @@ TEST_F(RunTest, TuneRejectsBadInput) {
       {"--scenario cpu --max-workers 5000", "--max-workers 5000"},
       {"--scenario cpu --repetitions 0", "--repetitions 0"},
       {"--scenario cpu --repetitions 1", "--repetitions 1"},
+      {"--scenario sleep --slo-p99 50", "--slo-p99 50 needs a number and a unit"},
+      {"--scenario sleep --slo-p99 0ms", "--slo-p99 0ms must be above 0"},
+      {"--scenario sleep --rate 100", "tune --rate needs --slo-p99"},
+      {"--scenario sleep --slo-p99 20ms --rate 0", "--rate 0"},
       {"--scenario sleep --sleep-ms 90000", "--sleep-ms 90000"},
   };
   for (const auto& [args, named] : cases) {

@@ -260,6 +260,22 @@ class WakeupTraceTest(unittest.TestCase):
             shutil.rmtree(os.path.dirname(out), ignore_errors=True)
 
 
+class ObjectiveTunePlotTest(unittest.TestCase):
+    def test_draws_a_tune_for_a_latency_objective_at_a_rate(self):
+        work = tempfile.mkdtemp(prefix="poolbench-objective-")
+        try:
+            tune = os.path.join(work, "slo.json")
+            r = run(POOLBENCH, "tune", "--scenario", "sleep", "--sleep-ms", "1", "--rate", "200", "--duration", "0.1",
+                    "--slo-p99", "1s", "--max-workers", "2", "--out", tune)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run(PYTHON, PLOT, tune, "--out-dir", work)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            picture = os.path.join(work, "tune_sleep_thread-pool_p99_at_a_rate.png")
+            self.assertTrue(os.path.getsize(picture) > 0)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class OpenLoopPlotTest(unittest.TestCase):
     def test_draws_latency_against_offered_rate_from_runs_at_several_rates(self):
         work = tempfile.mkdtemp(prefix="poolbench-open-")
