@@ -11,7 +11,8 @@ import subprocess
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = [os.path.join(ROOT, "scripts", name) for name in ("plot.py", "perf_report.py", "py_baseline.py")]
+SCRIPTS = [os.path.join(ROOT, "scripts", name) for name in ("plot.py", "perf_report.py", "py_baseline.py",
+                                                           "tune_accuracy.py")]
 README = os.path.join(ROOT, "README.md")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 

@@ -21,6 +21,7 @@ PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PERF_REPORT = os.path.join(ROOT, "scripts", "perf_report.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
 WAKEUP_TRACE = os.path.join(ROOT, "scripts", "wakeup_trace.py")
+TUNE_ACCURACY = os.path.join(ROOT, "scripts", "tune_accuracy.py")
 STAGES = os.path.join(ROOT, "scripts", "lib", "stages.sh")
 POOLBENCH = os.environ.get("POOLBENCH_BINARY", "")
 COUNTERS = ["workers", "tasks", "tasks_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us",
@@ -258,6 +259,24 @@ class WakeupTraceTest(unittest.TestCase):
                     self.assertFalse(os.path.exists(out))
         finally:
             shutil.rmtree(os.path.dirname(out), ignore_errors=True)
+
+
+class TuneAccuracyTest(unittest.TestCase):
+    def test_bad_input_gets_one_line_exit_2_and_no_file(self):
+        work = tempfile.mkdtemp(prefix="poolbench-accuracy-")
+        try:
+            out = os.path.join(work, "a.md")
+            for args, named in ((["--reruns", "0"], "--reruns 0"), (["--workloads", "disk"], "'disk'"),
+                                (["--poolbench", "/nonexistent/poolbench"], "/nonexistent/poolbench"),
+                                (["--bogus"], "--bogus")):
+                with self.subTest(args):
+                    r = run(PYTHON, TUNE_ACCURACY, *args, "--out", out)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                    self.assertIn(named, r.stderr)
+            self.assertEqual(os.listdir(work), [])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class ObjectiveTunePlotTest(unittest.TestCase):
