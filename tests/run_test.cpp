@@ -273,7 +273,8 @@ TEST_F(RunTest, BadInputIsRejectedBeforeAnythingRuns) {
 }
 
 TEST_F(RunTest, TenBusyWorkersUnderAQuotaOfOneCpuAreThrottledAndRunAndTuneSaySo) {
-  const QuotaCgroup one_cpu(100'000, 100'000);
+  // One CPU's worth every 10 ms: two busy CPUs use it up in 5 ms of any period.
+  const QuotaCgroup one_cpu(10'000, 10'000);
   if (!one_cpu.why().empty()) GTEST_SKIP() << "skipped: " << one_cpu.why();
   const auto out = dir_ / "quota.json";
   const auto r = one_cpu.run_inside(shell_quote(poolbench) +
