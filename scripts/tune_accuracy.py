@@ -10,9 +10,9 @@ Markdown, how often the pick was good and how many sizes each tune measured:
   best throughput.
 - cpu: closed batches of pure computation, best at P; the same test.
 - sleep-slo: 10 ms sleeps arriving at 400 a second, objective p99 <= 20 ms; by Little's
-  law at least 400 x 10 ms = 4 workers are busy. A pick is good when it is the smallest
-  size the exhaustive probes (every size from 1 up) found meeting the objective, or one
-  more (the probe at the boundary is a coin toss).
+  law at least 400 x 10 ms = 4 workers are busy. A pick is good when it is within one
+  worker of the smallest size the exhaustive probes (every size from 1 up) found meeting
+  the objective: the size at the boundary meets it for some arrival schedules and not others.
 
 The budget for the throughput tunes is log2 of the largest size + 3 sizes per tune. Bad
 input gets one line and exit code 2.
@@ -77,6 +77,14 @@ def exhaustive_smallest_meeting(binary, work):
     return next((n for n in sizes if meets.get(n)), None), meets
 
 
+def usl_peak(t):
+    """Where the tune's scalability fit peaks, or why there is no fit."""
+    if t.get("usl_fit") != "ok":
+        return t.get("usl_fit", "-")
+    peak = t.get("usl_peak_workers")
+    return f"{peak:.1f}" if isinstance(peak, (int, float)) else str(peak)
+
+
 def accuracy_closed(binary, workload, reruns, work, log):
     exhaustive = exhaustive_throughput(binary, workload, work)
     best_size = max(exhaustive, key=exhaustive.get)
@@ -92,7 +100,7 @@ def accuracy_closed(binary, workload, reruns, work, log):
         ok = ratio >= 0.95
         good += ok
         rows.append(f"| {k + 1} | {pick} | {ratio:.3f} | {'yes' if ok else 'no'} | {sizes} | "
-                    f"{'yes' if sizes <= budget else 'no'} | {t.get('usl_peak_workers', '-') if t.get('usl_fit') == 'ok' else t.get('usl_fit')} |")
+                    f"{'yes' if sizes <= budget else 'no'} | {usl_peak(t)} |")
         log(f"{workload} rerun {k + 1}: pick {pick} ({ratio:.3f} of the best), {sizes} sizes")
     lines = [f"### {workload}: closed batches (`poolbench tune {' '.join(CLOSED[workload])} --max-workers "
              f"{MAX_WORKERS} --seed K`)", "",
@@ -115,7 +123,7 @@ def accuracy_slo(binary, reruns, work, log):
         t = data["tuning"]
         pick = t.get("pick_workers")
         probes = len(t["probes"])
-        ok = truth is not None and pick is not None and truth <= pick <= truth + 1
+        ok = truth is not None and pick is not None and abs(pick - truth) <= 1
         good += ok
         rows.append(f"| {k + 1} | {pick} | {'yes' if ok else 'no'} | {probes} |")
         log(f"sleep-slo rerun {k + 1}: pick {pick}, {probes} probes")
@@ -124,7 +132,9 @@ def accuracy_slo(binary, reruns, work, log):
              f"Exhaustive probes (`poolbench run --scenarios sleep --pools thread-pool --workers 1,2,...,16 "
              f"{' '.join(SLO[2:])}`): the smallest size meeting p99 <= {SLO_P99_US} us at 400/s is {truth} (Little's "
              f"law: 4 busy on average); sizes that met it: {sorted(n for n, m in meets.items() if m)}.", "",
-             f"**Picks equal to it, or one more: {good} of {reruns}.**", "",
+             f"**Picks within one worker of it: {good} of {reruns}.** (Each tune draws its arrivals from its own "
+             f"seed and the exhaustive probes from seed 1; the size at the boundary meets the objective for some "
+             f"schedules and not others.)", "",
              "| rerun (seed) | pick | good | probes |", "|---:|---:|---|---:|", *rows, ""]
     return good, lines
 
