@@ -530,6 +530,16 @@ run_stage b a -- ok b"""))
         self.assertEqual(sorted(os.listdir(os.path.join(self.published, "logs"))), ["a.log", "b.log"])
         self.assertEqual(self.leftovers(), [])
 
+    def test_a_new_run_keeps_the_studies_made_by_hand(self):
+        os.makedirs(os.path.join(self.published, "studies"))
+        with open(os.path.join(self.published, "studies", "open_loop.json"), "w") as f:
+            f.write("{}\n")
+        r = run("bash", self.pipeline("run_stage a -- ok a"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(self.published)), ["a.txt", "logs", "studies"])
+        self.assertEqual(os.listdir(os.path.join(self.published, "studies")), ["open_loop.json"])
+        self.assertEqual(self.leftovers(), [])
+
     def test_an_interrupt_stops_the_run_and_removes_its_folder(self):
         script = self.pipeline("""run_stage a -- ok a
 run_stage slow a -- slow

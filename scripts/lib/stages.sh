@@ -5,7 +5,8 @@
 #   run_folder_begin results/HOST      a new hidden folder beside it, in $RUN_DIR
 #   run_stage NAME [AFTER...] -- CMD   runs CMD unless a stage it comes after did not succeed
 #   stage_summary LOG_DIR              one line per stage; returns 1 if any failed
-#   run_folder_publish DEST            moves $RUN_DIR to DEST, replacing what was there
+#   run_folder_publish DEST            moves $RUN_DIR to DEST, replacing what was there but
+#                                      its studies/
 #
 # A stage's failure does not stop the pipeline: it is reported and the stages that do not
 # come after it still run. An interrupt (INT or TERM) does: the run folder is removed and
@@ -40,10 +41,15 @@ run_folder_abandon() {
 }
 
 # Moves the run folder to DEST. An existing DEST is moved aside first and removed only once
-# the new one is in place; interrupts wait until both moves are done.
+# the new one is in place; interrupts wait until both moves are done. DEST's studies/ (runs
+# made by hand, each with its command in docs/results.md) is no pipeline's to remake: it is
+# copied into the new folder first.
 run_folder_publish() {
   local dest=$1 old=""
   trap '' INT TERM
+  if [ -d "$dest/studies" ] && [ ! -e "$RUN_DIR/studies" ]; then
+    cp -a "$dest/studies" "$RUN_DIR/studies"
+  fi
   if [ -e "$dest" ]; then
     old=$(mktemp -d "$(dirname "$dest")/.$(basename "$dest").old.XXXXXX")
     mv "$dest" "$old/"
