@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,16 @@ class Sweeper {
     for (auto& m : measured_) m.counters = m.metrics->counters();
   }
 
+  /// One visit outside the rounds, to find where throughput stops growing: its run's
+  /// throughput, kept in no size's figures.
+  double scout(std::size_t workers) {
+    std::fprintf(stderr, "tune: %s on %s, scouting %zu workers\n", std::string(scenario_.name()).c_str(), pool_.c_str(),
+                 workers);
+    Metrics metrics(Cell{std::string(scenario_.name()), pool_, workers}, scenario_, usable_);
+    measure_once(workers, metrics);
+    return metrics.run_throughputs().front();
+  }
+
   std::vector<SweepPoint> points() const {
     std::vector<SweepPoint> out;
     for (const auto& m : measured_) out.push_back(m.point);
@@ -99,21 +110,27 @@ class Sweeper {
     const double elapsed = static_cast<double>(scenarios::now_ns() - start_ns_) * 1e-9;
     std::fprintf(stderr, "tune: %s on %s, %zu workers (visit %zu of %zu), %.1f s elapsed\n",
                  std::string(scenario_.name()).c_str(), pool_.c_str(), workers, order_.size() + 1, visits, elapsed);
+    m.metrics->resume();
+    measure_once(workers, *m.metrics);
+    m.metrics->pause();
+    m.point.throughputs = m.metrics->run_throughputs();
+    order_.push_back(workers);
+  }
+
+  /// Builds the executor, warms it up with one run, adds one measured run to `metrics`, and
+  /// shuts it down.
+  void measure_once(std::size_t workers, Metrics& metrics) {
     const Cell cell{std::string(scenario_.name()), pool_, workers};
     progress_started(cell.name());
-    m.metrics->resume();
     auto executor = make_executor(pool_, {workers, {}, task_timeout_});
     for (int run = 0; run < 2; ++run) {
       scenarios::RunRecord record = scenario_.run(*executor);
       if (!record.ok())
         throw Error(fmt::format("{} at {} workers failed: {}", cell.name(), workers, record.first_error));
-      if (run > 0) m.metrics->add(record);  // the first run warms the executor up and is not counted
+      if (run > 0) metrics.add(record);  // the first run warms the executor up and is not counted
     }
-    m.metrics->before_shutdown(*executor);
+    metrics.before_shutdown(*executor);
     executor.reset();
-    m.metrics->pause();
-    m.point.throughputs = m.metrics->run_throughputs();
-    order_.push_back(workers);
     progress_finished(cell.name());
   }
 
@@ -307,9 +324,11 @@ int tune_pool_size(const TuneRequest& r) {
   const double estimate = formula_estimate(topology.usable_cpus(), 1.0, profile.wait_ns, profile.compute_ns);
   const std::size_t formula_workers =
       std::isfinite(estimate) ? std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(estimate)), 1, cap) : cap;
-  const std::vector<std::size_t> sizes = tune_sizes(cap, {auto_workers, py38_workers, formula_workers});
-  progress_begin("visits", sizes.size() * static_cast<std::size_t>(repetitions));
   Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), task_timeout);
+  progress_begin("scouting sizes", static_cast<std::size_t>(std::bit_width(cap)) + 1, /*at_most=*/true);
+  const std::vector<std::size_t> sizes =
+      tune_sizes(cap, {auto_workers, py38_workers, formula_workers}, [&](std::size_t n) { return sweeper.scout(n); });
+  progress_begin("visits", sizes.size() * static_cast<std::size_t>(repetitions));
   sweeper.sweep(sizes, repetitions, knobs.seed);
 
   Tuning t = analyse_sweep(sweeper.points(), auto_workers, py38_workers, estimate, formula_workers);

@@ -37,10 +37,17 @@ double SweepPoint::spread() const {
   return median_of(deviations) / m;
 }
 
-std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named) {
+std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named,
+                                    const std::function<double(std::size_t)>& scout) {
   std::vector<std::size_t> sizes;
-  for (std::size_t n = 1; n < cap; n *= 2) sizes.push_back(n);
-  sizes.push_back(std::max<std::size_t>(cap, 1));
+  double best = 0;
+  for (std::size_t n = 1;; n = std::min(cap, 2 * n)) {
+    sizes.push_back(n);
+    const double throughput = scout(n);
+    const bool gained = throughput > best * (1 + knee_tolerance);
+    best = std::max(best, throughput);
+    if (!gained || n >= cap) break;
+  }
   for (std::size_t n : named)
     if (n >= 1) sizes.push_back(n);
   std::sort(sizes.begin(), sizes.end());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,14 @@ struct Tuning {
 /// Within this fraction of the best counts as "as good" (the knee) and as noise.
 inline constexpr double knee_tolerance = 0.05;
 
-/// The sizes `tune` measures, ascending and each once: 1, 2, 4, ... below `cap`, `cap`
-/// itself, and each of `named` (the rules' and the formula's sizes, even above `cap`, so
-/// that their distance from the best is always known).
-std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named);
+/// The sizes `tune` measures, ascending and each once. A scouting pass visits 1, 2, 4, ...
+/// (and `cap`) in order, each once through `scout(workers)`, which returns one run's
+/// throughput, and stops at the first size not more than 5 % better than the best before
+/// it: past the knee, where more workers stop paying. Then come each of `named` (the
+/// rules' and the formula's sizes, even beyond, so that their distance from the best is
+/// always known).
+std::vector<std::size_t> tune_sizes(std::size_t cap, const std::vector<std::size_t>& named,
+                                    const std::function<double(std::size_t)>& scout);
 
 /// The classic formula's worker count: CPUs × utilisation × (1 + wait ÷ compute). With no
 /// compute time measured, wait ÷ compute is unbounded and so is the estimate.

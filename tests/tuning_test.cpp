@@ -89,11 +89,23 @@ TEST(Tuning, TooFewRepetitionsToTellSizesApartAreWarnedAbout) {
   EXPECT_THROW(bench::analyse_sweep({{1, {100}}, {2, {200}}}, 2, 2, 2, 2), ConfigError);
 }
 
-TEST(Tuning, SizesAreTheDoublingsUpToTheCapAndTheNamedOnes) {
-  EXPECT_EQ(bench::tune_sizes(200, {10, 6, 10}), (std::vector<std::size_t>{1, 2, 4, 6, 8, 10, 16, 32, 64, 128, 200}));
-  EXPECT_EQ(bench::tune_sizes(8, {10, 2}), (std::vector<std::size_t>{1, 2, 4, 8, 10}))
-      << "the rules' sizes are measured even above the cap";
-  EXPECT_EQ(bench::tune_sizes(1, {1}), (std::vector<std::size_t>{1}));
+TEST(Tuning, ScoutingDoublesUntilASizeStopsPayingThenAddsTheNamedOnes) {
+  std::vector<std::size_t> scouted;
+  // Throughput rises to 16 workers and is flat after: 32 is the first size that does not pay.
+  const auto knee_at_16 = [&](std::size_t n) {
+    scouted.push_back(n);
+    return 100.0 * static_cast<double>(std::min<std::size_t>(n, 16));
+  };
+  EXPECT_EQ(bench::tune_sizes(200, {10, 6, 10}, knee_at_16), (std::vector<std::size_t>{1, 2, 4, 6, 8, 10, 16, 32}));
+  EXPECT_EQ(scouted, (std::vector<std::size_t>{1, 2, 4, 8, 16, 32})) << "each once, in order";
+  scouted.clear();
+  EXPECT_EQ(bench::tune_sizes(8, {10, 2}, knee_at_16), (std::vector<std::size_t>{1, 2, 4, 8, 10}))
+      << "the cap ends the scouting; the rules' sizes are measured even above it";
+  EXPECT_EQ(scouted, (std::vector<std::size_t>{1, 2, 4, 8}));
+  EXPECT_EQ(bench::tune_sizes(6, {}, knee_at_16), (std::vector<std::size_t>{1, 2, 4, 6})) << "a cap off the ladder";
+  EXPECT_EQ(bench::tune_sizes(1, {1}, knee_at_16), (std::vector<std::size_t>{1}));
+  const auto gains_under_5_percent = [](std::size_t n) { return 100.0 + static_cast<double>(n); };
+  EXPECT_EQ(bench::tune_sizes(64, {}, gains_under_5_percent), (std::vector<std::size_t>{1, 2}));
 }
 
 TEST(Tuning, FormulaFollowsWaitOverCompute) {
