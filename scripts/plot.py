@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
-from result_files import BadInput, strict_parser, write_atomically  # noqa: E402
+from result_files import BadInput, publish, strict_parser, write_atomically  # noqa: E402
 
 SCENARIO_UNITS = {"cpu": "tasks/s", "sleep": "tasks/s", "mixed": "tasks/s", "socket": "requests/s"}
 REFERENCE_POOLS = ("sync", "thread-per-task", "py-sync", "py-thread-per-task")
@@ -117,7 +117,7 @@ def save(fig, out_dir, name, formats):
         target = os.path.join(out_dir, f"{name}.{ext}")
         with tempfile.NamedTemporaryFile(dir=out_dir, suffix=f".{ext}", delete=False) as tmp:
             fig.savefig(tmp.name, format=ext, dpi=110, bbox_inches="tight")
-        os.replace(tmp.name, target)
+        publish(tmp.name, target)
         written.append(target)
     plt.close(fig)
     return written

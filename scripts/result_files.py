@@ -29,8 +29,18 @@ def check_writable(path, flag="--out"):
 
 
 def write_atomically(path, text):
-    """Writes `text` to a temporary file beside `path`, then renames it into place."""
+    """Writes `text` to a temporary file beside `path`, then renames it into place, with
+    the permissions a new file gets (the temporary one is private)."""
     directory = os.path.dirname(os.path.abspath(path))
     with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".tmp", delete=False) as tmp:
         tmp.write(text)
-    os.replace(tmp.name, path)
+    publish(tmp.name, path)
+
+
+def publish(written, path):
+    """Renames the finished temporary file `written` to `path`, with the permissions a new
+    file gets (a temporary file is private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(written, 0o666 & ~umask)
+    os.replace(written, path)

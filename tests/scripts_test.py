@@ -308,7 +308,11 @@ class OpenLoopPlotTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
             r = run(PYTHON, PLOT, *files, "--out-dir", work)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertTrue(os.path.getsize(os.path.join(work, "open_loop_sleep.png")) > 0)
+            picture = os.path.join(work, "open_loop_sleep.png")
+            self.assertTrue(os.path.getsize(picture) > 0)
+            umask = os.umask(0)
+            os.umask(umask)
+            self.assertEqual(os.stat(picture).st_mode & 0o777, 0o666 & ~umask, "a picture anyone may read")
             self.assertFalse(os.path.exists(os.path.join(work, "throughput_sleep.png")),
                              "open-loop entries are not drawn against workers")
         finally:
@@ -321,6 +325,9 @@ class BaselineTest(unittest.TestCase):
 
     def test_quick_run_checks_every_result_and_writes_the_same_schema(self):
         self.assertEqual(self.f.baseline.returncode, 0, self.f.baseline.stderr + self.f.baseline.stdout)
+        umask = os.umask(0)
+        os.umask(umask)
+        self.assertEqual(os.stat(self.f.baseline_json).st_mode & 0o777, 0o666 & ~umask, "a file anyone may read")
         with open(self.f.baseline_json) as f:
             data = json.load(f)
         self.assertIn("usable_cpus", data["context"])
