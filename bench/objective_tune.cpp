@@ -86,8 +86,6 @@ nlohmann::ordered_json probe_json(const SloProbe& p) {
   return j;
 }
 
-std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
-
 }  // namespace
 
 double parse_latency_us(const std::string& flag, const std::string& text) {
@@ -118,10 +116,8 @@ int tune_for_objective(const TuneRequest& r) {
   const Topology& topology = Topology::machine();
   const std::size_t auto_workers = workers_for(parse_sizing_rule("auto"), topology.size());
   const std::size_t cap = r.max_workers ? static_cast<std::size_t>(*r.max_workers) : (at_rate ? 256 : 4 * auto_workers);
-  const bool over_connections = scenarios::scenario_traits(r.scenario).over_connections;
-  const double most_rate =
-      scenarios::Arrivals::max_rate * (over_connections ? static_cast<double>(options.connections) : 1.0);
-  const std::string unit = unit_of(r.scenario);
+  const double most_rate = scenarios::highest_rate(r.scenario, options);
+  const std::string unit = throughput_unit(r.scenario);
   OutputFile output(r.out);
   Prober prober(r, options, slo_us, topology.usable_cpus(), repetitions, resolve_task_timeout(r.knobs));
 

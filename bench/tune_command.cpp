@@ -170,8 +170,6 @@ void add_costs(const Sweeper& sweeper, Tuning& t) {
   }
 }
 
-std::string unit_of(std::string_view scenario) { return std::string(scenarios::scenario_traits(scenario).unit) + "/s"; }
-
 /// Where the fitted curve peaks, as a person reads it.
 std::string peak_text(const UslFit& usl, double largest_measured) {
   if (!usl.peak_workers) return "no peak";
@@ -183,7 +181,7 @@ std::string peak_text(const UslFit& usl, double largest_measured) {
 void print_table(const TuneRequest& r, const Topology& topology, const Sweeper& sweeper, const Tuning& t,
                  const UslFit& usl, const TaskProfile& profile, int repetitions, std::uint64_t seed) {
   const auto& measured = sweeper.measured();
-  const std::string unit = unit_of(r.scenario);
+  const std::string unit = throughput_unit(r.scenario);
   std::cout << fmt::format(
       "tune {} on {}: {} usable CPU(s), cgroup limit {}, median of {} repetitions per size, visited in rounds "
       "shuffled by seed {}\n\n",
@@ -252,7 +250,7 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
   tuning[tuning_key("objective")] = "throughput";
   tuning[tuning_key("scenario")] = r.scenario;
   tuning[tuning_key("pool")] = r.pool;
-  tuning[tuning_key("throughput_unit")] = unit_of(r.scenario);
+  tuning[tuning_key("throughput_unit")] = throughput_unit(r.scenario);
   tuning[tuning_key("best_workers")] = t.best_workers;
   tuning[tuning_key("best_throughput")] = t.best_throughput;
   tuning[tuning_key("best_spread")] = t.best_spread;
@@ -289,6 +287,10 @@ nlohmann::ordered_json to_json(const TuneRequest& r, const Topology& topology, c
 }
 
 }  // namespace
+
+std::string throughput_unit(std::string_view scenario) {
+  return std::string(scenarios::scenario_traits(scenario).unit) + "/s";
+}
 
 int tune_pool_size(const TuneRequest& r) {
   const Topology& topology = Topology::machine();

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bench/knobs.hpp"
 
@@ -27,5 +28,8 @@ struct TuneRequest {
 /// (objective_tune.hpp). Returns 0; throws ConfigError on bad input and Error when a run
 /// fails.
 int tune_pool_size(const TuneRequest& request);
+
+/// What a scenario's throughputs count, per second: "tasks/s" or "requests/s".
+std::string throughput_unit(std::string_view scenario);
 
 }  // namespace poolbench::bench

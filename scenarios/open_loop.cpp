@@ -41,7 +41,7 @@ PreciseWakeups::~PreciseWakeups() {
 
 }  // namespace detail
 
-void record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals) {
+std::uint64_t record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals) {
   std::stable_sort(arrivals.begin(), arrivals.end(),
                    [](const TimedArrival& a, const TimedArrival& b) { return a.scheduled_ns < b.scheduled_ns; });
   OpenLoopRecord open;
@@ -61,6 +61,7 @@ void record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals) {
     open.done_span_ns = last_done - first_done;
   }
   record.open_loop = std::move(open);
+  return last_done;
 }
 
 }  // namespace poolbench::scenarios

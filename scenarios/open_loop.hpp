@@ -31,7 +31,8 @@ struct TimedArrival {
 /// latency from its schedule (corrected: a late start counts against the server) to
 /// `latency_ns`, and to its open-loop record the latency from its submit (uncorrected), how
 /// long after it was ready the submitter sent it, and what each found in the system.
-void record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals);
+/// Returns when the last of them was done (0 when there are none).
+std::uint64_t record_open_loop(RunRecord& record, std::vector<TimedArrival> arrivals);
 
 namespace detail {
 
@@ -108,12 +109,9 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
     timed.push_back({scheduled, scheduled, submitted[i], done[i].load(std::memory_order_relaxed)});
     record.queue_wait_ns.push_back(sample.start_ns > submitted[i] ? sample.start_ns - submitted[i] : 0);
   }
-  if (!timed.empty())
-    record.wall_ns =
-        std::max_element(timed.begin(), timed.end(), [](const auto& a, const auto& b) { return a.done_ns < b.done_ns; })
-            ->done_ns -
-        start;
-  record_open_loop(record, std::move(timed));
+  const bool any = !timed.empty();
+  const std::uint64_t last_done = record_open_loop(record, std::move(timed));
+  if (any) record.wall_ns = last_done - start;
   return record;
 }
 

@@ -92,13 +92,11 @@ std::string number_text(double value) {
 void validate_arrivals(std::string_view name, const ScenarioOptions& o) {
   const Arrivals& a = o.flow.arrivals;
   if (scenario_traits(name).over_connections) {
-    // Each connection keeps its own share of the schedule: the bound is one submitter's each.
-    const double connections = static_cast<double>(o.connections);
-    if (!(a.rate >= range_of(Knob::rate).low && a.rate <= Arrivals::max_rate * connections))
+    if (!(a.rate >= range_of(Knob::rate).low && a.rate <= highest_rate(name, o)))
       throw ConfigError(
           fmt::format("--rate {} is out of range for {} connections (allowed: {} to {}, {} per connection)",
                       number_text(a.rate), o.connections, number_text(range_of(Knob::rate).low),
-                      number_text(Arrivals::max_rate * connections), number_text(Arrivals::max_rate)));
+                      number_text(highest_rate(name, o)), number_text(Arrivals::max_rate)));
   } else {
     check_knob(Knob::rate, a.rate);
   }
@@ -163,6 +161,11 @@ bool RunRecord::add_task(const TaskSample& sample, std::string error) {
   task_busy_ns += sample.busy_ns;
   task_cpu_ns += sample.cpu_ns;
   return true;
+}
+
+double highest_rate(std::string_view name, const ScenarioOptions& options) {
+  const bool per_connection = scenario_traits(name).over_connections;
+  return Arrivals::max_rate * (per_connection ? static_cast<double>(options.connections) : 1.0);
 }
 
 const std::vector<std::string>& scenario_names() {

@@ -155,6 +155,10 @@ enum class Knob {
 /// and what is allowed (`connections`: also what the open-file limit allows).
 double check_knob(Knob knob, double value);
 
+/// The highest --rate scenario `name` may be given: what one submitter can schedule, and
+/// for a scenario over connections that much per connection (each keeps its own schedule).
+double highest_rate(std::string_view name, const ScenarioOptions& options);
+
 /// Checks the knobs `name` uses (ConfigError naming the bad value) and builds it. An open
 /// loop (`flow.arrivals` with a rate) runs rate × duration tasks, whatever `tasks` says.
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOptions& options);
