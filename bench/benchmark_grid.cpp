@@ -90,9 +90,9 @@ std::vector<std::string> register_grid(const GridOptions& options,
       if (s->name() == cell.scenario) scenario = s.get();
     auto* b = benchmark::RegisterBenchmark(
         cell.name().c_str(), [cell, scenario, &topology, pinning = options.pinning, timeout = options.task_timeout,
-                              &any_failed](benchmark::State& state) {
+                              trace = options.trace, &any_failed](benchmark::State& state) {
           progress_started(cell.name());
-          measure(state, cell, *scenario, topology, pinning, timeout, any_failed);
+          measure(state, cell, *scenario, topology, {pinning, timeout, trace}, any_failed);
         });
     b->UseRealTime()->Unit(benchmark::kMillisecond);
     full_names.push_back(cell.name() + "/real_time");

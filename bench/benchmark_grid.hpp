@@ -7,6 +7,7 @@
 
 #include "bench/probes.hpp"
 #include "bench/schema.hpp"
+#include "bench/trace_recorder.hpp"
 #include "pools/machine/sizing.hpp"
 #include "pools/machine/topology.hpp"
 #include "scenarios/scenario.hpp"
@@ -31,6 +32,7 @@ struct GridOptions {
   scenarios::ScenarioOptions knobs;
   Pinning pinning = Pinning::none;
   std::chrono::nanoseconds task_timeout = std::chrono::seconds(60);  ///< see resolve_task_timeout
+  TraceRecorder* trace = nullptr;                                    ///< where traced runs go, if anywhere
 };
 
 /// Every cell of the grid: each scenario × pool × size, with `sync` at 1 worker and

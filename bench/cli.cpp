@@ -97,6 +97,10 @@ void add_run_options(CLI::App& run, RunRequest& r) {
   run.add_option("--workers", r.workers, "Sizes: numbers or rules (auto, cpus, cores, py38)")->delimiter(',');
   run.add_flag("--quick", r.quick, "Small knobs and sizes {1, usable CPUs, auto}: a few minutes at most");
   run.add_option("--out", r.out, "Write Google Benchmark JSON here (atomically)");
+  run.add_option("--trace", r.trace,
+                 "Time every task and write a timeline in the Chrome trace-event format here (Perfetto, "
+                 "chrome://tracing)");
+  run.add_option("--trace-limit", r.trace_limit, "Most tasks the trace keeps; whole runs only")->capture_default_str();
   run.add_option("--pinning", r.pinning, "Bind workers: none, compact or scatter")->capture_default_str();
   add_knob_options(run, r.knobs);
   run.allow_extras();

@@ -39,6 +39,7 @@ std::uint64_t LogHistogram::bucket_high(std::size_t bucket) noexcept {
 void LogHistogram::record(std::uint64_t value) noexcept {
   ++buckets_[bucket_of(value)];
   ++count_;
+  sum_ += static_cast<double>(value);
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
 }
@@ -46,6 +47,7 @@ void LogHistogram::record(std::uint64_t value) noexcept {
 void LogHistogram::merge(const LogHistogram& other) noexcept {
   for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
   count_ += other.count_;
+  sum_ += other.sum_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
 }

@@ -19,6 +19,8 @@ class LogHistogram {
   std::uint64_t count() const noexcept { return count_; }
   std::uint64_t min() const noexcept { return count_ ? min_ : 0; }
   std::uint64_t max() const noexcept { return max_; }
+  /// The exact mean of the samples (0 when empty).
+  double mean() const noexcept { return count_ ? sum_ / static_cast<double>(count_) : 0; }
   /// The value below which `percent` % of the samples lie (0 when empty).
   std::uint64_t percentile(double percent) const noexcept;
 
@@ -29,6 +31,7 @@ class LogHistogram {
 
   std::vector<std::uint64_t> buckets_;
   std::uint64_t count_ = 0;
+  double sum_ = 0;
   std::uint64_t min_ = UINT64_MAX;
   std::uint64_t max_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/kernel_counters.hpp"
 #include "bench/schema.hpp"
 #include "bench/version.hpp"
 #include "scenarios/cpu_scenario.hpp"
@@ -49,6 +50,7 @@ nlohmann::ordered_json machine_context(const Topology& t, const SizingRule& defa
   j[context_key("sizing_rule")] = default_rule.name();
   j[context_key("default_workers")] = workers_for(default_rule, t.size());
   j[context_key("hash_steps_per_us")] = scenarios::hash_steps_per_us();
+  j[context_key("kernel_counters")] = KernelCounters::process().status();
   return j;
 }
 

@@ -7,11 +7,12 @@
 namespace poolbench::bench {
 
 void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& scenario, const Topology& topology,
-             Pinning pinning, std::chrono::nanoseconds task_timeout, bool& failed) {
+             const MeasureOptions& options, bool& failed) {
   Metrics metrics(cell, scenario, topology.usable_cpus());
   std::unique_ptr<Executor> executor;
   try {
-    executor = make_executor(cell.pool, {cell.workers, topology.placement(pinning, cell.workers), task_timeout});
+    executor = make_executor(cell.pool,
+                             {cell.workers, topology.placement(options.pinning, cell.workers), options.task_timeout});
   } catch (const std::exception& e) {
     failed = true;
     state.SkipWithError((std::string("cannot build the executor: ") + e.what()).c_str());
@@ -28,6 +29,7 @@ void measure(benchmark::State& state, const Cell& cell, scenarios::Scenario& sce
       break;
     }
     metrics.add(record, allocations);
+    if (options.trace) options.trace->add_run(cell.name(), cell.pool, cell.workers, record, executor->worker_threads());
   }
   metrics.before_shutdown(*executor);
   executor.reset();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bench/schema.hpp"
+#include "pools/registry.hpp"
 
 namespace poolbench::bench {
 namespace {
@@ -16,7 +17,18 @@ void add_since(ResourceUsage& total, const ResourceUsage& from, const ResourceUs
   total.context_switches += delta(from.context_switches, to.context_switches);
   total.throttled_periods += delta(from.throttled_periods, to.throttled_periods);
   total.throttled_ns += delta(from.throttled_ns, to.throttled_ns);
+  for (std::size_t i = 0; i < kernel_event_count; ++i)
+    total.kernel.values[i] += delta(from.kernel.values[i], to.kernel.values[i]);
 }
+
+/// The counter of each kernel event, per task, in KernelEvent order.
+constexpr std::array<std::string_view, kernel_event_count> kernel_keys{counter_key("kernel_context_switches_per_task"),
+                                                                       counter_key("kernel_cpu_migrations_per_task"),
+                                                                       counter_key("kernel_page_faults_per_task"),
+                                                                       counter_key("kernel_task_clock_us_per_task"),
+                                                                       counter_key("cycles_per_task"),
+                                                                       counter_key("instructions_per_task"),
+                                                                       counter_key("cache_misses_per_task")};
 
 }  // namespace
 
@@ -25,6 +37,7 @@ Metrics::Metrics(Cell cell, const scenarios::Scenario& scenario, unsigned usable
       scenario_(scenario),
       traits_(scenarios::scenario_traits(scenario.name())),
       usable_cpus_(usable_cpus),
+      breakdown_(executor_traits(cell_.pool).worker_per_task ? 0 : cell_.workers),
       open_loop_(scenario.flow().arrivals.open()) {
   reset_peak_rss();
   start_usage_ = ResourceUsage::now();
@@ -38,6 +51,7 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
   }
   for (auto v : record.latency_ns) latency_.record(v);
   for (auto v : record.queue_wait_ns) queue_wait_.record(v);
+  breakdown_.add(record);
   for (auto v : record.rtt_ns) rtt_.record(v);
   if (record.open_loop) add_open_loop(*record.open_loop);
   tasks_ += record.tasks;
@@ -86,6 +100,7 @@ void Metrics::add_open_loop_counters(Counters& c) const {
   const double mean_in_system = tasks > 0 ? open_.in_system_sum / tasks : 0;
   const double mean_latency_s = tasks > 0 ? open_.corrected_sum_ns / tasks * 1e-9 : 0;
   const double littles = offered * mean_latency_s;
+  c.emplace_back(counter_key("uncorrected_latency_mean_us"), uncorrected_.mean() / 1000.0);
   c.emplace_back(counter_key("uncorrected_latency_p50_us"), us(uncorrected_.percentile(50)));
   c.emplace_back(counter_key("uncorrected_latency_p90_us"), us(uncorrected_.percentile(90)));
   c.emplace_back(counter_key("uncorrected_latency_p99_us"), us(uncorrected_.percentile(99)));
@@ -125,6 +140,7 @@ void Metrics::before_shutdown(const Executor& executor) {
     ++idle_workers_;
   }
   worker_rss_ = std::max(worker_rss_, worker_rss);
+  breakdown_.set_pool_threads(executor.worker_threads());
   threads_ = executor.threads_created();
   processes_ = executor.processes_created();
 }
@@ -146,6 +162,7 @@ Counters Metrics::counters() const {
       {counter_key("workers"), static_cast<double>(cell_.workers)},
       {counter_key("tasks"), static_cast<double>(runs_ ? tasks_ / runs_ : 0)},
       {counter_key("tasks_per_second"), run_seconds > 0 ? static_cast<double>(tasks_) / run_seconds : 0},
+      {counter_key("latency_mean_us"), latency_.mean() / 1000.0},
       {counter_key("latency_p50_us"), us(latency_.percentile(50))},
       {counter_key("latency_p90_us"), us(latency_.percentile(90))},
       {counter_key("latency_p99_us"), us(latency_.percentile(99))},
@@ -163,6 +180,14 @@ Counters Metrics::counters() const {
       // An open loop's time is its schedule's, not the executor's: no efficiency.
       {counter_key("efficiency"), ideal > 0 && run_seconds > 0 && !open_loop_ ? ideal / run_seconds : 0},
   };
+  breakdown_.add_counters(c);
+  const KernelCounters& kernel = KernelCounters::process();
+  for (std::size_t i = 0; i < kernel_event_count; ++i) {
+    const auto event = static_cast<KernelEvent>(i);
+    if (!kernel.counting(event)) continue;
+    const double scale = event == KernelEvent::task_clock_ns ? 1e-3 : 1.0;  // reported in us
+    c.emplace_back(kernel_keys[i], static_cast<double>(used.kernel[event]) * scale / tasks);
+  }
   if (warm_tasks_ > 0)
     c.emplace_back(counter_key("heap_allocs_per_task"),
                    static_cast<double>(warm_allocations_) / static_cast<double>(warm_tasks_));

@@ -8,6 +8,7 @@
 #include "bench/histogram.hpp"
 #include "bench/resource_usage.hpp"
 #include "bench/schema.hpp"
+#include "bench/task_breakdown.hpp"
 #include "pools/core/executor.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -56,6 +57,7 @@ class Metrics {
   } before_;
   LogHistogram latency_;
   LogHistogram queue_wait_;
+  TaskBreakdown breakdown_;
   LogHistogram rtt_;
   LogHistogram uncorrected_;  ///< open loop: actual submit → done
   LogHistogram submit_lag_;   ///< open loop: scheduled → actual submit

@@ -27,6 +27,7 @@ ResourceUsage ResourceUsage::now() noexcept {
     usage.cpu_seconds += seconds(r.ru_utime) + seconds(r.ru_stime);
     usage.context_switches += static_cast<std::uint64_t>(r.ru_nvcsw + r.ru_nivcsw);
   }
+  usage.kernel = KernelCounters::process().read();
   try {
     const CpuThrottling throttling = read_cgroup_cpu_throttling();
     usage.throttled_periods = throttling.periods;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "bench/kernel_counters.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -14,6 +16,7 @@ struct ResourceUsage {
   std::uint64_t context_switches = 0;   ///< voluntary + involuntary, self + children
   std::uint64_t throttled_periods = 0;  ///< of this process's cgroups (see CpuThrottling)
   std::uint64_t throttled_ns = 0;
+  KernelCounts kernel;  ///< this process tree's kernel events (see KernelCounters)
 
   static ResourceUsage now() noexcept;
 };

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bench/knobs.hpp"
+#include "bench/trace_recorder.hpp"
 
 namespace poolbench::bench {
 
@@ -13,7 +14,9 @@ struct RunRequest {
   std::vector<std::string> scenarios;  ///< empty = all scenarios
   std::vector<std::string> workers;    ///< sizing rules or numbers; empty = the default sweep
   bool quick = false;
-  std::string out;  ///< JSON file; empty = none
+  std::string out;    ///< JSON file; empty = none
+  std::string trace;  ///< trace-event file; empty = no trace
+  long long trace_limit = static_cast<long long>(default_trace_limit);
   std::string pinning = "none";
   KnobFlags knobs;
   std::vector<std::string> benchmark_flags;  ///< --benchmark_* passed to Google Benchmark

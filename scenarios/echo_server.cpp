@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -90,7 +91,11 @@ void EchoServer::accept_connections() {
     try {
       auto future =
           executor_.submit(serve_connection_task, std::move(connection), static_cast<std::int64_t>(timeout_.count()));
-      connections_.push_back({submitted, std::move(future)});
+      const std::uint64_t handed_over = now_ns();
+      auto done = std::make_shared<std::atomic<std::uint64_t>>(0);
+      future.add_done_callback([done](const Future<TaskSample>&) { done->store(now_ns(), std::memory_order_release); });
+      connections_.push_back(
+          {submitted, handed_over, static_cast<std::int32_t>(::gettid()), std::move(future), std::move(done)});
     } catch (const std::exception& e) {
       accept_error_ = std::string("the executor refused a connection: ") + e.what();
       return;

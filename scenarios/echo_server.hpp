@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,10 +32,14 @@ class EchoServer {
 
   std::uint16_t port() const noexcept { return port_; }
 
-  /// One accepted connection: when it was handed over and its task's future.
+  /// One accepted connection: when and by which thread it was handed over, its task's
+  /// future, and when that future ended (0 until then).
   struct Connection {
     std::uint64_t submit_ns;
+    std::uint64_t submitted_ns;
+    std::int32_t submitter_tid;
     Future<TaskSample> future;
+    std::shared_ptr<std::atomic<std::uint64_t>> done_ns;
   };
 
   /// Waits for the accept loop to end and returns every connection it handed over, plus

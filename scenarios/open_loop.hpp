@@ -2,7 +2,9 @@
 
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -73,16 +75,20 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   std::vector<std::uint64_t> submitted(tasks);
+  std::vector<std::uint64_t> returned(tasks);
+  const auto submitter = static_cast<std::int32_t>(::gettid());
   const auto done = std::make_unique<std::atomic<std::uint64_t>[]>(tasks);
   std::atomic<std::uint64_t> ended{0};
   const detail::PreciseWakeups precise;
   // A moment's lead, so that the first arrival is not late for the set-up.
   const std::uint64_t start = now_ns() + 1'000'000;
+  record.start_ns = start;
   try {
     for (std::size_t i = 0; i < tasks; ++i) {
       detail::sleep_until_ns(start + schedule[i]);
       submitted[i] = now_ns();
       futures.push_back(submit(i, true));
+      returned[i] = now_ns();
       futures.back().add_done_callback([&done, &ended, i](const Future<TaskSample>&) {
         done[i].store(now_ns(), std::memory_order_relaxed);
         ended.fetch_add(1, std::memory_order_acq_rel);
@@ -104,14 +110,18 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
       record.fail("task " + std::to_string(i) + " failed: " + e.what());
       continue;
     }
+    const std::uint64_t done_ns = done[i].load(std::memory_order_relaxed);
+    if (!record.add_timing(
+            {i, submitted[i], returned[i], sample.start_ns, sample.end_ns, done_ns, sample.pid, sample.tid, submitter}))
+      continue;
     if (!record.add_task(sample, check(i, sample.value))) continue;
     const std::uint64_t scheduled = start + schedule[i];
-    timed.push_back({scheduled, scheduled, submitted[i], done[i].load(std::memory_order_relaxed)});
-    record.queue_wait_ns.push_back(sample.start_ns > submitted[i] ? sample.start_ns - submitted[i] : 0);
+    timed.push_back({scheduled, scheduled, submitted[i], done_ns});
   }
   const bool any = !timed.empty();
   const std::uint64_t last_done = record_open_loop(record, std::move(timed));
   if (any) record.wall_ns = last_done - start;
+  record.end_ns = std::max(now_ns(), last_done);
   return record;
 }
 

@@ -148,8 +148,24 @@ double check_knob(Knob knob, double value) {
   return value;
 }
 
+bool TaskTiming::consistent() const noexcept {
+  return submit_ns <= submitted_ns && submit_ns <= start_ns && start_ns <= end_ns && end_ns <= done_ns;
+}
+
 void RunRecord::fail(std::string message) {
   if (failures++ == 0) first_error = std::move(message);
+}
+
+bool RunRecord::add_timing(const TaskTiming& timing) {
+  if (!timing.consistent()) {
+    fail("task " + std::to_string(timing.index) +
+         " reported times out of order (it must start after its submit and end before its result came back): "
+         "its worker's clock or reply cannot be trusted");
+    return false;
+  }
+  queue_wait_ns.push_back(timing.start_ns - timing.submit_ns);
+  timings.push_back(timing);
+  return true;
 }
 
 bool RunRecord::add_task(const TaskSample& sample, std::string error) {

@@ -24,9 +24,10 @@ enum class Submission { future, post };
 /// they arrive at a rate (open loop) rather than all at once.
 struct TaskFlow {
   Submission submission = Submission::future;
-  std::uint64_t in_flight = 0;  ///< most tasks outstanding at once (0 = all; 1 = round trips)
-  bool instrumented = true;     ///< per-task timestamps and latency histograms
-  Arrivals arrivals;            ///< open loop when its rate is set: every task is timed
+  std::uint64_t in_flight = 0;   ///< most tasks outstanding at once (0 = all; 1 = round trips)
+  bool instrumented = true;      ///< per-task timestamps and latency histograms
+  Arrivals arrivals;             ///< open loop when its rate is set: every task is timed
+  bool time_every_task = false;  ///< instrumented: time all tasks, not a sample (a trace needs every one)
 };
 
 /// What an open-loop run adds to its record: the schedule it kept, or failed to keep, and
@@ -60,6 +61,27 @@ struct ScenarioOptions {
   std::chrono::milliseconds io_timeout{10'000};  ///< socket: longest wait on one send or receive
 };
 
+/// One timed task's life in now_ns() time, and the thread that ran it: the submitter
+/// begins to hand it over (submit), the hand-over returns (submitted), a worker starts
+/// and ends it, and the submitter could see its result (done). For a closed loop, done −
+/// submit is its latency: queued (submit → start) + running + hand-back (end → done).
+struct TaskTiming {
+  std::uint64_t index = 0;
+  std::uint64_t submit_ns = 0;
+  std::uint64_t submitted_ns = 0;
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
+  std::uint64_t done_ns = 0;
+  std::int32_t pid = 0;
+  std::int32_t tid = 0;
+  std::int32_t submitter_tid = 0;  ///< the thread that submitted it
+
+  /// Whether the times are in order: submit ≤ start ≤ end ≤ done, and submit ≤ submitted
+  /// (an inline executor is done before its hand-over returns). A task that ran in another
+  /// process reports its own start and end, which the harness trusts no further than this.
+  bool consistent() const noexcept;
+};
+
 /// What one run of a scenario measured: the timed tasks' timestamps (all tasks, or a
 /// sample of big runs; see TaskTracker) turned into durations, and the first error, if
 /// any task or check failed. Times are nanoseconds.
@@ -68,6 +90,10 @@ struct RunRecord {
   std::uint64_t tasks = 0;                   ///< tasks that ended (connections, for socket)
   std::vector<std::uint64_t> latency_ns;     ///< submit → done (open loop: scheduled → done), one per timed task
   std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per timed task
+  std::vector<TaskTiming> timings;           ///< every timed task's times, in submit order
+  std::uint64_t timing_stride = 1;           ///< one task in this many is timed
+  std::uint64_t start_ns = 0;                ///< when the run began
+  std::uint64_t end_ns = 0;                  ///< when its last timestamp had been taken
   std::uint64_t failures = 0;
   std::string first_error;
   std::uint64_t task_busy_ns = 0;  ///< summed over tasks, when profiling (see task_sample.hpp)
@@ -80,6 +106,9 @@ struct RunRecord {
   bool ok() const noexcept { return failures == 0; }
   /// Counts a failure, keeping the first message.
   void fail(std::string message);
+  /// Adds a timed task's times and its queue wait, or fails the task when they are out of
+  /// order; true when added.
+  bool add_timing(const TaskTiming& timing);
   /// Counts a task that ended with `sample` whose check said `error` (empty: it passed):
   /// a failure, or a task done with its busy and CPU time; true for the latter.
   bool add_task(const TaskSample& sample, std::string error);

@@ -1,5 +1,7 @@
 #include "scenarios/socket_scenario.hpp"
 
+#include <thread>
+
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"
 #include "scenarios/open_loop.hpp"
@@ -34,12 +36,17 @@ RunRecord SocketScenario::run(Executor& executor) {
       record.fail("server task for connection " + std::to_string(i) + " failed: " + e.what());
       continue;
     }
-    const std::uint64_t done = now_ns();
+    std::uint64_t done;
+    while ((done = connection.done_ns->load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+    if (!record.add_timing({i, connection.submit_ns, connection.submitted_ns, sample.start_ns, sample.end_ns, done,
+                            sample.pid, sample.tid, connection.submitter_tid}))
+      continue;
     record.add_task(sample, {});
     if (!arrivals.open()) record.latency_ns.push_back(done - connection.submit_ns);
-    record.queue_wait_ns.push_back(sample.start_ns > connection.submit_ns ? sample.start_ns - connection.submit_ns : 0);
   }
   record.wall_ns = now_ns() - start;
+  record.start_ns = start;
+  record.end_ns = now_ns();
   if (!accept_error.empty()) record.fail(accept_error);
   if (load.failures > 0) {
     record.failures += load.failures - 1;

@@ -3,35 +3,37 @@
 #include <algorithm>
 #include <bit>
 
+#include <unistd.h>
+
 namespace poolbench::scenarios {
 
-TaskTracker::TaskTracker(std::size_t tasks, bool in_process)
-    : stride_(std::bit_ceil(std::max<std::size_t>(1, (tasks + timed_per_run - 1) / timed_per_run))),
+TaskTracker::TaskTracker(std::size_t tasks, bool every_task)
+    : stride_(every_task ? 1 : std::bit_ceil(std::max<std::size_t>(1, (tasks + timed_per_run - 1) / timed_per_run))),
       shift_(std::countr_zero(stride_)),
-      in_process_(in_process),
-      submit_ns_((tasks + stride_ - 1) / stride_, 0),
-      done_ns_(std::make_unique<std::atomic<std::uint64_t>[]>(submit_ns_.size())) {}
+      submitter_tid_(static_cast<std::int32_t>(::gettid())),
+      slot_count_((tasks + stride_ - 1) / stride_),
+      slots_(std::make_unique<Slot[]>(slot_count_)) {}
 
 void TaskTracker::track(std::size_t index, const Future<TaskSample>& future) {
-  future.add_done_callback(
-      [this, index](const Future<TaskSample>&) { done_ns_[slot(index)].store(now_ns(), std::memory_order_release); });
+  future.add_done_callback([this, index](const Future<TaskSample>&) {
+    slots_[slot(index)].done_ns.store(now_ns(), std::memory_order_release);
+  });
 }
 
-void TaskTracker::add_times(std::size_t index, const TaskSample& sample, RunRecord& record) const {
-  const std::uint64_t finished = in_process_ ? sample.end_ns : done_ns(index);
-  const std::uint64_t submitted = submit_ns_[slot(index)];
-  record.latency_ns.push_back(finished > submitted ? finished - submitted : 0);
-  record.queue_wait_ns.push_back(sample.start_ns > submitted ? sample.start_ns - submitted : 0);
+TaskTiming TaskTracker::timing(std::size_t index, const TaskSample& sample, bool has_future) const {
+  const Slot& s = slots_[slot(index)];
+  return {index,           s.submit_ns,   s.submitted_ns,
+          sample.start_ns, sample.end_ns, has_future ? done_ns(index) : sample.end_ns,
+          sample.pid,      sample.tid,    submitter_tid_};
 }
 
 void TaskTracker::settle(std::size_t submitted) const noexcept {
-  if (in_process_) return;
   for (std::size_t i = 0; i < submitted; i += stride_) done_ns(i);
 }
 
 std::uint64_t TaskTracker::done_ns(std::size_t index) const noexcept {
   std::uint64_t done;
-  while ((done = done_ns_[slot(index)].load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+  while ((done = slots_[slot(index)].done_ns.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
   return done;
 }
 

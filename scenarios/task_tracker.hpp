@@ -22,39 +22,46 @@
 namespace poolbench::scenarios {
 
 /// Times a sample of the tasks of one run — every task when a run has at most
-/// `timed_per_run`, else every k-th (k a power of two) — so timing costs a few nanoseconds per task, not three
-/// clock reads. Submit time is taken in the submitting thread; start and end times by the
-/// task itself; for tasks run in another process, the done time is taken when its
-/// future ends (the reply's trip back is part of the latency). Slots are sized up front.
+/// `timed_per_run` or when asked to time them all, else every k-th (k a power of two) —
+/// so timing costs a few nanoseconds per task, not four clock reads. Submit times are
+/// taken in the submitting thread; start and end times by the task itself; the done time
+/// when its future ends (for a posted task, its end). Slots are sized up front.
 class TaskTracker {
  public:
   static constexpr std::size_t timed_per_run = 1024;
 
-  TaskTracker(std::size_t tasks, bool in_process);
+  TaskTracker(std::size_t tasks, bool every_task);
 
   /// Whether task `index` is one of the timed sample.
   bool timed(std::size_t index) const noexcept { return (index & (stride_ - 1)) == 0; }
-  /// Call just before submitting task `index` (timed ones only).
-  void submitting(std::size_t index) noexcept { submit_ns_[slot(index)] = now_ns(); }
-  /// Records task `index`'s done time when its future ends (timed out-of-process tasks).
+  std::uint64_t stride() const noexcept { return stride_; }
+  /// Call just before handing task `index` over, and just after (timed ones only).
+  void submitting(std::size_t index) noexcept { slots_[slot(index)].submit_ns = now_ns(); }
+  void submitted(std::size_t index) noexcept { slots_[slot(index)].submitted_ns = now_ns(); }
+  /// Records task `index`'s done time when its future ends (timed tasks with a future).
   void track(std::size_t index, const Future<TaskSample>& future);
-  /// Adds timed task `index`'s latency and queue wait to `record`.
-  void add_times(std::size_t index, const TaskSample& sample, RunRecord& record) const;
+  /// The times of timed task `index`, which ended with `sample`; done is its end when it
+  /// had no future.
+  TaskTiming timing(std::size_t index, const TaskSample& sample, bool has_future) const;
   /// Waits until the callbacks of the first `submitted` tasks' futures have run: the
   /// tracker must outlive them.
   void settle(std::size_t submitted) const noexcept;
 
-  bool in_process() const noexcept { return in_process_; }
-
  private:
+  struct Slot {
+    std::uint64_t submit_ns = 0;
+    std::uint64_t submitted_ns = 0;
+    std::atomic<std::uint64_t> done_ns{0};
+  };
+
   std::uint64_t done_ns(std::size_t index) const noexcept;
   std::size_t slot(std::size_t index) const noexcept { return index >> shift_; }
 
   std::size_t stride_;  ///< a power of two, so `timed` costs no division
   int shift_;           ///< log2(stride_)
-  bool in_process_;
-  std::vector<std::uint64_t> submit_ns_;  ///< one slot per timed task
-  std::unique_ptr<std::atomic<std::uint64_t>[]> done_ns_;
+  std::int32_t submitter_tid_;
+  std::size_t slot_count_;
+  std::unique_ptr<Slot[]> slots_;  ///< one per timed task
 };
 
 /// Counts posted tasks as they end, so the submitter can wait for a number of them
@@ -77,41 +84,53 @@ class EndCounter {
 namespace detail {
 
 template <class Check>
-void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, RunRecord& record,
-                  Check& check) {
-  if (record.add_task(sample, check(index, sample.value)) && tracker && tracker->timed(index))
-    tracker->add_times(index, sample, record);
+void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, bool has_future,
+                  RunRecord& record, Check& check) {
+  if (tracker && tracker->timed(index)) {
+    const TaskTiming timing = tracker->timing(index, sample, has_future);
+    if (!record.add_timing(timing)) return;
+    record.latency_ns.push_back(timing.done_ns - timing.submit_ns);
+  }
+  record.add_task(sample, check(index, sample.value));
 }
 
 template <class Submit, class Check>
-RunRecord run_submitted(Executor& executor, std::uint64_t tasks, const TaskFlow& flow, Submit& submit, Check& check) {
+RunRecord run_submitted(std::uint64_t tasks, const TaskFlow& flow, Submit& submit, Check& check) {
   RunRecord record;
   std::optional<TaskTracker> tracker;
-  if (flow.instrumented) tracker.emplace(tasks, executor.runs_in_process());
+  if (flow.instrumented) tracker.emplace(tasks, flow.time_every_task);
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   const std::uint64_t start = now_ns();
+  record.start_ns = start;
   try {
     for (std::uint64_t i = 0; i < tasks; ++i) {
       if (flow.in_flight > 0 && i >= flow.in_flight) futures[i - flow.in_flight].wait();
       const bool timed = tracker && tracker->timed(i);
       if (timed) tracker->submitting(i);
       futures.push_back(submit(i, timed));
-      if (timed && !tracker->in_process()) tracker->track(i, futures.back());
+      if (timed) {
+        tracker->submitted(i);
+        tracker->track(i, futures.back());
+      }
     }
   } catch (const std::exception& e) {
     record.fail("task " + std::to_string(futures.size()) + " could not be submitted: " + e.what());
   }
   wait_all(futures);
   record.wall_ns = now_ns() - start;
+  if (tracker) {
+    record.timing_stride = tracker->stride();
+    tracker->settle(futures.size());
+  }
   for (std::size_t i = 0; i < futures.size(); ++i) {
     try {
-      detail::check_sample(i, futures[i].get(), tracker ? &*tracker : nullptr, record, check);
+      detail::check_sample(i, futures[i].get(), tracker ? &*tracker : nullptr, true, record, check);
     } catch (const std::exception& e) {
       record.fail("task " + std::to_string(i) + " failed: " + e.what());
     }
   }
-  if (tracker) tracker->settle(futures.size());
+  record.end_ns = now_ns();
   return record;
 }
 
@@ -157,7 +176,7 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
     return record;
   }
   std::optional<TaskTracker> tracker;
-  if (flow.instrumented) tracker.emplace(tasks, true);
+  if (flow.instrumented) tracker.emplace(tasks, flow.time_every_task);
   PostedRun<Body> run(body, tracker ? &*tracker : nullptr, tasks);
   // Tasks the executor itself fails or cancels never reach run_one; its counts tell.
   const TaskCounts before = executor.counts();
@@ -172,12 +191,14 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
 
   std::uint64_t posted = 0;
   const std::uint64_t start = now_ns();
+  record.start_ns = start;
   try {
     for (; posted < tasks; ++posted) {
       if (flow.in_flight > 0 && posted >= flow.in_flight) wait_until(posted - flow.in_flight + 1);
       const bool timed = tracker && tracker->timed(posted);
       if (timed) tracker->submitting(posted);
       executor.post([&run, index = posted, timed] { run.run_one(index, timed); });
+      if (timed) tracker->submitted(posted);
     }
   } catch (const std::exception& e) {
     record.fail("task " + std::to_string(posted) + " could not be posted: " + e.what());
@@ -198,8 +219,10 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
       record.fail("task " + std::to_string(i) + " failed: " + error->second);
       continue;
     }
-    detail::check_sample(i, run.samples[i], run.tracker, record, check);
+    detail::check_sample(i, run.samples[i], run.tracker, false, record, check);
   }
+  if (tracker) record.timing_stride = tracker->stride();
+  record.end_ns = now_ns();
   return record;
 }
 
@@ -216,7 +239,7 @@ RunRecord run_tracked(Executor& executor, std::uint64_t tasks, const TaskFlow& f
                       Check check) {
   if (flow.arrivals.open()) return run_open_loop(flow.arrivals, submit, check);
   if (flow.submission == Submission::post) return detail::run_posted(executor, tasks, flow, body, check);
-  return detail::run_submitted(executor, tasks, flow, submit, check);
+  return detail::run_submitted(tasks, flow, submit, check);
 }
 
 }  // namespace poolbench::scenarios

@@ -543,6 +543,7 @@ def open_loop_counters(records, latency):
     littles = offered * (corrected_sum / arrived * 1e-9 if arrived else 0)
     mean_in_system = in_system_sum / arrived if arrived else 0
     return {
+        "uncorrected_latency_mean_us": sum(uncorrected) / len(uncorrected) / 1000 if uncorrected else 0,
         "uncorrected_latency_p50_us": percentile(uncorrected, 50) / 1000,
         "uncorrected_latency_p90_us": percentile(uncorrected, 90) / 1000,
         "uncorrected_latency_p99_us": percentile(uncorrected, 99) / 1000,

@@ -10,6 +10,7 @@
 #include "scenarios/mixed_scenario.hpp"
 #include "scenarios/open_loop.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenarios/task_tracker.hpp"
 #include "scenarios/tcp.hpp"
 
 namespace poolbench::testing {
@@ -17,6 +18,17 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
+
+/// A task whose worker reports a start before any submit for task 2, as a broken or
+/// hostile worker could.
+scenarios::TaskSample clock_of_task(std::uint64_t index) {
+  const scenarios::TaskClock clock;
+  scenarios::TaskSample sample = clock.finish(index);
+  if (index == 2) sample.start_ns = 1;
+  return sample;
+}
+
+const RegisteredTask<&clock_of_task> clock_of_task_ref{"tests.clock_of_task"};
 
 scenarios::ScenarioOptions tiny() {
   scenarios::ScenarioOptions o;
@@ -139,6 +151,28 @@ TEST(Scenarios, PostedTasksCancelledByTheExecutorFailTheRun) {
   const auto r = scenario->run(pool);
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(r.first_error, HasSubstr("could not be posted"));
+}
+
+TEST(Scenarios, ATaskReportingTimesOutOfOrderFailsAloneAndItsTimesAreNotUsed) {
+  for (const char* pool : {"thread-pool", "process-pool"}) {
+    SCOPED_TRACE(pool);
+    auto executor = make_executor(pool, {2, {}});
+    scenarios::TaskFlow flow;
+    flow.time_every_task = true;
+    const scenarios::RunRecord r = scenarios::run_tracked(
+        *executor, 6, flow, [](std::uint64_t i, bool) { return clock_of_task(i); },
+        [&](std::uint64_t i, bool) { return executor->submit(clock_of_task_ref, i); },
+        [](std::size_t i, std::uint64_t value) { return value == i ? std::string() : std::string("wrong value"); });
+    EXPECT_EQ(r.failures, 1u);
+    EXPECT_THAT(r.first_error, HasSubstr("task 2 reported times out of order"));
+    EXPECT_EQ(r.tasks, 5u) << "the other tasks count";
+    ASSERT_EQ(r.timings.size(), 5u);
+    for (const auto& t : r.timings) {
+      EXPECT_NE(t.index, 2u);
+      EXPECT_TRUE(t.consistent());
+      EXPECT_NE(t.tid, 0) << "each timing names the thread that ran it";
+    }
+  }
 }
 
 TEST(Scenarios, UninstrumentedRunsCheckEveryValueButTimeOnlyTheRun) {

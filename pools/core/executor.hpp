@@ -23,6 +23,14 @@ inline constexpr std::size_t max_workers = 4096;
 /// Returns `workers` when it is in 1..max_workers; throws ConfigError naming `executor` otherwise.
 std::size_t require_workers(std::size_t workers, std::string_view executor);
 
+/// One worker thread as the OS names it: its process and thread ids.
+struct WorkerThread {
+  int pid = 0;
+  int tid = 0;
+
+  friend bool operator==(const WorkerThread&, const WorkerThread&) = default;
+};
+
 /// How many tasks an executor has taken and how each ended. After `shutdown(wait=true)`,
 /// `submitted == completed + failed + cancelled`: no task is lost.
 struct TaskCounts {
@@ -57,6 +65,10 @@ class Executor {
   virtual std::uint64_t processes_created() const noexcept { return 0; }
   /// The PIDs of live worker processes, for measuring their memory; empty for in-process executors.
   virtual std::vector<int> worker_processes() const { return {}; }
+  /// The threads that run its tasks, in worker order, as far as the executor knows them
+  /// (started workers of a pool; empty where a library owns the threads or there are
+  /// none up front): a profile names and counts idle workers too.
+  virtual std::vector<WorkerThread> worker_threads() const { return {}; }
 
   /// Schedules `fn(args...)` and returns its future. Throws ExecutorShutdownError after
   /// shutdown, NotTransferableError on an executor that cannot run closures.

@@ -855,4 +855,10 @@ std::vector<int> ProcessPool::worker_processes() const {
   return live;
 }
 
+std::vector<WorkerThread> ProcessPool::worker_threads() const {
+  std::vector<WorkerThread> threads;
+  for (int pid : worker_processes()) threads.push_back({pid, pid});
+  return threads;
+}
+
 }  // namespace poolbench

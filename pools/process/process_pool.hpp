@@ -67,6 +67,8 @@ class ProcessPool final : public Executor {
   /// The PIDs of the live workers, one per slot (-1 while a slot has none).
   std::vector<pid_t> worker_pids() const;
   std::vector<int> worker_processes() const override;
+  /// Each live worker process's main thread, which runs its tasks.
+  std::vector<WorkerThread> worker_threads() const override;
   /// Worker processes started, replacements included.
   std::uint64_t processes_created() const noexcept override { return created_.load(std::memory_order_relaxed); }
   /// Calls their submitters sent to an idle worker themselves (lent calls); none where the

@@ -4,6 +4,8 @@
 #include <system_error>
 #include <utility>
 
+#include <unistd.h>
+
 #include "pools/machine/spin_wait.hpp"
 
 namespace poolbench {
@@ -18,7 +20,10 @@ constexpr std::size_t refill_batch = 256;
 }  // namespace
 
 ThreadPool::ThreadPool(std::size_t workers, Placement placement)
-    : ring_(ring_capacity), idle_(require_workers(workers, name())), placement_(std::move(placement)) {
+    : ring_(ring_capacity),
+      idle_(require_workers(workers, name())),
+      worker_tids_(std::make_unique<std::atomic<int>[]>(workers)),
+      placement_(std::move(placement)) {
   // Whether idle threads may spin is settled here, once, not on a hot path.
   detail::can_spin();
   workers_.reserve(workers);
@@ -86,7 +91,16 @@ bool ThreadPool::spin_for_work() {
   return arrived;
 }
 
+std::vector<WorkerThread> ThreadPool::worker_threads() const {
+  std::vector<WorkerThread> threads;
+  const int pid = ::getpid();
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    if (const int tid = worker_tids_[i].load(std::memory_order_acquire); tid != 0) threads.push_back({pid, tid});
+  return threads;
+}
+
 void ThreadPool::work(std::size_t index, const CpuSet* cpus) {
+  worker_tids_[index].store(static_cast<int>(::gettid()), std::memory_order_release);
   if (cpus) {
     try {
       cpus->bind_this_thread();

@@ -28,6 +28,7 @@ class ThreadPool final : public Executor {
   std::string_view name() const noexcept override { return "thread-pool"; }
   std::size_t worker_count() const noexcept override { return workers_.size(); }
   std::uint64_t threads_created() const noexcept override { return workers_.size(); }
+  std::vector<WorkerThread> worker_threads() const override;
   void shutdown(bool wait = true, bool cancel_pending = false) override;
 
  protected:
@@ -67,6 +68,8 @@ class ThreadPool final : public Executor {
   std::atomic<bool> spinning_{false};
   IdleWorkers idle_;
   std::vector<std::thread> workers_;
+  /// Each worker's thread id, written once as it starts (0 until then).
+  std::unique_ptr<std::atomic<int>[]> worker_tids_;
   std::mutex join_mutex_;
   Placement placement_;
 };

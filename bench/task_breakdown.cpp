@@ -1,0 +1,74 @@
+#include "bench/task_breakdown.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+
+namespace poolbench::bench {
+namespace {
+
+double us(double ns) { return ns / 1000.0; }
+
+}  // namespace
+
+std::vector<std::size_t> tasks_found(const std::vector<scenarios::TaskTiming>& timings) {
+  std::vector<std::size_t> order(timings.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return timings[a].submit_ns < timings[b].submit_ns; });
+  std::vector<std::size_t> found(timings.size(), 0);
+  std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> ends;
+  for (std::size_t i : order) {
+    while (!ends.empty() && ends.top() <= timings[i].submit_ns) ends.pop();
+    found[i] = ends.size();
+    ends.push(timings[i].end_ns);
+  }
+  return found;
+}
+
+void TaskBreakdown::add(const scenarios::RunRecord& record) {
+  const auto stride = static_cast<double>(record.timing_stride);
+  if (record.timing_stride > 1) every_task_timed_ = false;
+  wall_ns_ += static_cast<double>(record.wall_ns);
+  const std::vector<std::size_t> found = tasks_found(record.timings);
+  for (std::size_t i = 0; i < record.timings.size(); ++i) {
+    const scenarios::TaskTiming& t = record.timings[i];
+    const std::uint64_t queued = t.start_ns - t.submit_ns;
+    queued_.record(queued);
+    running_.record(t.end_ns - t.start_ns);
+    handback_.record(t.done_ns - t.end_ns);
+    // With one task in `stride` timed, each stands for `stride` tasks in the executor.
+    if (workers_ == 0 || static_cast<double>(found[i]) * stride < static_cast<double>(workers_)) wakeup_.record(queued);
+    busy_ns_[{t.pid, t.tid}] += stride * static_cast<double>(t.end_ns - t.start_ns);
+  }
+}
+
+void TaskBreakdown::add_counters(Counters& c) const {
+  const auto add_part = [&c](std::string_view mean, std::string_view p50, std::string_view p99, const LogHistogram& h) {
+    c.emplace_back(mean, us(h.mean()));
+    c.emplace_back(p50, us(static_cast<double>(h.percentile(50))));
+    c.emplace_back(p99, us(static_cast<double>(h.percentile(99))));
+  };
+  add_part(counter_key("queued_mean_us"), counter_key("queued_p50_us"), counter_key("queued_p99_us"), queued_);
+  add_part(counter_key("wakeup_mean_us"), counter_key("wakeup_p50_us"), counter_key("wakeup_p99_us"), wakeup_);
+  c.emplace_back(counter_key("wakeup_share"),
+                 queued_.count() ? static_cast<double>(wakeup_.count()) / static_cast<double>(queued_.count()) : 0);
+  add_part(counter_key("running_mean_us"), counter_key("running_p50_us"), counter_key("running_p99_us"), running_);
+  add_part(counter_key("handback_mean_us"), counter_key("handback_p50_us"), counter_key("handback_p99_us"), handback_);
+  if (workers_ == 0 || wall_ns_ <= 0 || busy_ns_.empty()) return;
+  std::map<WorkerKey, double> busy = busy_ns_;
+  if (every_task_timed_)
+    for (const WorkerThread& t : pool_threads_) busy.try_emplace({t.pid, t.tid}, 0.0);
+  double sum = 0, low = 1, high = 0;
+  for (const auto& [worker, ns] : busy) {
+    const double fraction = std::min(1.0, ns / wall_ns_);
+    sum += fraction;
+    low = std::min(low, fraction);
+    high = std::max(high, fraction);
+  }
+  c.emplace_back(counter_key("worker_busy_fraction_mean"), sum / static_cast<double>(busy.size()));
+  c.emplace_back(counter_key("worker_busy_fraction_min"), low);
+  c.emplace_back(counter_key("worker_busy_fraction_max"), high);
+}
+
+}  // namespace poolbench::bench

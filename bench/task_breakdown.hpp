@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "bench/histogram.hpp"
+#include "bench/schema.hpp"
+#include "pools/core/executor.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace poolbench::bench {
+
+/// Where the timed tasks' time went, over the runs of one benchmark: each task's latency
+/// (submit → done) split into queued, running and hand-back, whose means add up to the
+/// mean latency; the queued time of the tasks that found a worker idle, which is their
+/// wake-up; and each worker's busy share of the runs, which shows a pool that balances
+/// badly.
+class TaskBreakdown {
+ public:
+  /// `workers`: how many tasks the executor runs at once (0: every task at once).
+  explicit TaskBreakdown(std::size_t workers) : workers_(workers) {}
+
+  void add(const scenarios::RunRecord& record);
+  /// The worker threads the executor reports; when every task was timed, one of them that
+  /// ran none was idle throughout and counts with a busy fraction of 0.
+  void set_pool_threads(std::vector<WorkerThread> threads) { pool_threads_ = std::move(threads); }
+
+  /// `queued_*`, `wakeup_*`, `running_*`, `handback_*`, `wakeup_share`, and, for an
+  /// executor with a fixed number of workers, `worker_busy_fraction_mean|min|max`.
+  void add_counters(Counters& counters) const;
+
+ private:
+  struct WorkerKey {
+    int pid;
+    int tid;
+    auto operator<=>(const WorkerKey&) const = default;
+  };
+
+  std::size_t workers_;
+  LogHistogram queued_;
+  LogHistogram wakeup_;
+  LogHistogram running_;
+  LogHistogram handback_;
+  std::map<WorkerKey, double> busy_ns_;  ///< estimated: each timed task counts for its stride
+  double wall_ns_ = 0;
+  bool every_task_timed_ = true;
+  std::vector<WorkerThread> pool_threads_;
+};
+
+/// Counts, for each timing of a run (in submit order), the tasks submitted before it that
+/// had not ended when it was submitted: what it found in the executor, queued or running.
+std::vector<std::size_t> tasks_found(const std::vector<scenarios::TaskTiming>& timings);
+
+}  // namespace poolbench::bench
