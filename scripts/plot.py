@@ -88,7 +88,8 @@ def trace_runs(data):
     """The traced runs, in time order: otherData's 'runs', or else one per 'run' slice."""
     other = data.get("otherData")
     listed = other.get("runs") if isinstance(other, dict) else None
-    if isinstance(listed, list) and listed and all(isinstance(r, dict) and isinstance(r.get("run"), int) for r in listed):
+    if isinstance(listed, list) and listed and \
+            all(isinstance(r, dict) and isinstance(r.get("run"), int) for r in listed):
         return sorted(listed, key=lambda r: (number(r, "start_us") or 0, r["run"]))
     runs = []
     for event in data["traceEvents"]:
@@ -97,7 +98,8 @@ def trace_runs(data):
                 number(event, "ts") is not None and number(event, "dur") is not None:
             benchmark, _, iteration = str(event.get("name", "")).rpartition(" #")
             parts = benchmark.split("/")
-            runs.append({"run": event["args"]["run"], "benchmark": benchmark, "executor": parts[1] if len(parts) > 1 else "",
+            runs.append({"run": event["args"]["run"], "benchmark": benchmark,
+                         "executor": parts[1] if len(parts) > 1 else "",
                          "iteration": int(iteration) if iteration.isdigit() else 0,
                          "start_us": event["ts"], "end_us": event["ts"] + event["dur"]})
     return sorted(runs, key=lambda r: (r["start_us"], r["run"]))
@@ -243,7 +245,8 @@ def plot_timeline(timeline):
     tasks = sum(len(t) for t in timeline.tasks)
     idle = sum(1 for t in timeline.tasks if not t)
     ax.set_title(f"{run.get('benchmark', '?')}, run {run['run']} (iteration {run.get('iteration', '?')}): "
-                 f"{tasks} tasks on {rows} worker{'s' if rows != 1 else ''}, {idle} of them ran nothing", fontsize=10, pad=18)
+                 f"{tasks} tasks on {rows} worker{'s' if rows != 1 else ''}, {idle} of them ran nothing",
+                 fontsize=10, pad=18)
     if counters:
         panel = axes[1][0]
         for name, color in (("busy workers", "tab:blue"), ("queue depth", "tab:orange")):
@@ -625,7 +628,8 @@ def plot_breakdown(results, scenario):
     heights = [max(sum(b.parts), b.total) for b in bars]
     shared = max(heights) <= 10 * max(min(heights), 1e-9)
     fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.0 + 0.55 * len(bars) + 0.3 * len(groups)), 5.5),
-                             sharey=shared, squeeze=False, gridspec_kw={"width_ratios": [len(g) for g in groups.values()]})
+                             sharey=shared, squeeze=False,
+                             gridspec_kw={"width_ratios": [len(g) for g in groups.values()]})
     for ax, (workers, group) in zip(axes[0], groups.items()):
         xs = range(len(group))
         bottom = [0.0] * len(group)
@@ -652,10 +656,12 @@ def plot_breakdown(results, scenario):
     handles = [matplotlib.patches.Patch(color=color, label=label) for _, label, color in BREAKDOWN_PARTS]
     handles += [matplotlib.patches.Patch(fill=False, hatch="///", label="wake-up part of queued (share x its mean)"),
                 matplotlib.lines.Line2D([], [], linestyle="none", marker="_", markersize=12, markeredgewidth=2,
-                                        color="black", label="latency mean, which the parts add up to (open loop: from the submit)")]
+                                        color="black",
+                                        label="latency mean, which the parts add up to (open loop: from the submit)")]
     fig.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.97), ncol=3, frameon=False)
-    fig.suptitle(f"{scenario}: where a task's time goes, per executor and size{'' if shared else ' (y axes differ per panel)'}"
-                 f" - {machine_label(results.context)}", fontsize=10, y=1.07)
+    axes_note = "" if shared else " (y axes differ per panel)"
+    fig.suptitle(f"{scenario}: where a task's time goes, per executor and size{axes_note} - "
+                 f"{machine_label(results.context)}", fontsize=10, y=1.07)
     return fig
 
 

@@ -331,24 +331,28 @@ def trace_fixture():
                for pools in ((101, 102, 103, 104), (301, 302)) for i, tid in enumerate(pools)]
     runs = []
     for run, (benchmark, iteration, workers, tids) in enumerate((
-            ("sleep/sync/workers:1", 0, 1, [submitter, submitter]), ("sleep/thread-pool/workers:4", 0, 4, [101, 102, 103] * 2),
-            ("sleep/thread-pool/workers:4", 1, 4, [101, 102] * 2), ("sleep/thread-pool/workers:2", 0, 2, [301, 302] * 2))):
+            ("sleep/sync/workers:1", 0, 1, [submitter, submitter]),
+            ("sleep/thread-pool/workers:4", 0, 4, [101, 102, 103] * 2),
+            ("sleep/thread-pool/workers:4", 1, 4, [101, 102] * 2),
+            ("sleep/thread-pool/workers:2", 0, 2, [301, 302] * 2))):
         start = 1_000_000.0 + 10_000 * run
         events.append({"ph": "X", "cat": "run", "name": f"{benchmark} #{iteration}", "pid": parent, "tid": submitter,
                        "ts": start, "dur": 5000.0, "args": {"run": run}})
         for task, tid in enumerate(tids):
             submit = start + 100 * task
             begin = submit + 50 + 400 * (task // 3)
-            events += [{"ph": "X", "cat": "submit", "name": f"submit {task}", "pid": parent, "tid": submitter, "ts": submit,
-                        "dur": 2.0, "args": {"run": run, "task": task}},
+            events += [{"ph": "X", "cat": "submit", "name": f"submit {task}", "pid": parent, "tid": submitter,
+                        "ts": submit, "dur": 2.0, "args": {"run": run, "task": task}},
                        {"ph": "X", "cat": "task", "name": f"task {task}", "pid": parent, "tid": tid, "ts": begin,
-                        "dur": 300.0, "args": {"run": run, "task": task, "queued_us": begin - submit, "handback_us": 20.0}},
+                        "dur": 300.0,
+                        "args": {"run": run, "task": task, "queued_us": begin - submit, "handback_us": 20.0}},
                        {"ph": "s", "cat": "flow", "name": "queued", "id": 1000 * run + task, "pid": parent,
                         "tid": submitter, "ts": submit},
                        {"ph": "f", "bp": "e", "cat": "flow", "name": "queued", "id": 1000 * run + task, "pid": parent,
                         "tid": tid, "ts": begin}]
             events += [{"ph": "C", "name": "queue depth", "pid": parent, "ts": submit, "args": {"tasks": task % 3}},
-                       {"ph": "C", "name": "busy workers", "pid": parent, "ts": begin, "args": {"workers": 1 + task % 3}}]
+                       {"ph": "C", "name": "busy workers", "pid": parent, "ts": begin,
+                        "args": {"workers": 1 + task % 3}}]
         runs.append({"run": run, "benchmark": benchmark, "scenario": "sleep", "executor": benchmark.split("/")[1],
                      "workers": workers, "iteration": iteration, "start_us": start, "end_us": start + 5000.0,
                      "tasks": len(tids)})
@@ -404,7 +408,7 @@ class TimelinePlotTest(PictureTest):
         """Draws the timeline (PNG and SVG) and returns its title."""
         r = run(PYTHON, PLOT, "--trace", self.trace, *extra, "--svg", "--out-dir", self.out)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout.split(), [os.path.join(self.out, "timeline.png"), os.path.join(self.out, "timeline.svg")])
+        self.assertEqual(r.stdout.split(), [os.path.join(self.out, f"timeline.{ext}") for ext in ("png", "svg")])
         self.assertPicture("timeline.png")
         self.assertFalse([n for n in os.listdir(self.out) if n.startswith("tmp")])
         texts = svg_texts(os.path.join(self.out, "timeline.svg"))
@@ -476,9 +480,10 @@ class BreakdownPlotTest(PictureTest):
         whose parts do not add up), and a cpu entry from before the breakdown existed."""
         lacking = breakdown_entry("sleep/thread-per-task/workers:4")
         del lacking["queued_mean_us"]
-        open_loop = breakdown_entry("sleep/thread-pool/workers:4", offered_rate=500.0, uncorrected_latency_mean_us=1320.0,
-                                    latency_mean_us=9000.0, latency_p999_us=2500.0, uncorrected_latency_p50_us=1200.0,
-                                    uncorrected_latency_p99_us=1800.0, uncorrected_latency_p999_us=2400.0)
+        open_loop = breakdown_entry("sleep/thread-pool/workers:4", offered_rate=500.0,
+                                    uncorrected_latency_mean_us=1320.0, latency_mean_us=9000.0, latency_p999_us=2500.0,
+                                    uncorrected_latency_p50_us=1200.0, uncorrected_latency_p99_us=1800.0,
+                                    uncorrected_latency_p999_us=2400.0)
         return self.write("run.json", {"context": {"host_name": "fixture"}, "benchmarks": [
             breakdown_entry("sleep/sync/workers:1", queued=5.0), breakdown_entry("sleep/thread-pool/workers:1"),
             breakdown_entry("sleep/thread-pool/workers:4", queued=50.0),
