@@ -33,6 +33,11 @@ NOT_POOLBENCH_KEYS = {
     "wakeup_trace", "pools", "wakeups", "cross_cpu", "command",
     # perf_report.py's own notes on an entry, and the probe names it looks up in "_probes".
     "_probes", "_repetitions", "pipe_round_trip", "thread_create_join", "condvar_round_trip",
+    # The trace file plot.py draws (`poolbench run --trace`): Chrome's trace-event fields, and
+    # poolbench's in it (otherData's runs, a task slice's args, the counter tracks' names).
+    "traceEvents", "otherData", "ph", "cat", "pid", "tid", "ts", "dur", "args", "runs", "run", "benchmark",
+    "executor", "iteration", "start_us", "end_us", "stopped_at_limit", "queued_us", "handback_us", "busy workers",
+    "queue depth",
 }
 
 # Builtins whose result holds values, not JSON objects: `"socket" in sorted(...)` reads no key.

@@ -1,5 +1,6 @@
 """CTest checks of the scripts: plot.py on fixtures written from a tiny real run (plus a
-hand-made file with a missing counter), py_baseline.py --quick and its JSON, its machine
+hand-made file with a missing counter), its timeline and breakdown pictures on hand-written
+trace and run files in poolbench's formats, py_baseline.py --quick and its JSON, its machine
 facts taken from `poolbench info --json`, bad input to both (one line, exit 2, no file),
 and scripts/lib/stages.sh (bench.sh's stages and run folder) with fake stages.
 POOLBENCH_BINARY names the binary."""
@@ -317,6 +318,194 @@ class OpenLoopPlotTest(unittest.TestCase):
                              "open-loop entries are not drawn against workers")
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def trace_fixture():
+    """A small `poolbench run --trace` file: run 0 on sync, runs 1 and 2 the two iterations of
+    a 4-worker thread pool (worker 3 idle in both, worker 2 busy only in run 1), run 3 another
+    2-worker thread pool whose workers share the first pool's names."""
+    parent, submitter = 100, 100
+    events = [{"ph": "M", "name": "process_name", "pid": parent, "args": {"name": "poolbench"}},
+              {"ph": "M", "name": "thread_name", "pid": parent, "tid": submitter, "args": {"name": "submitter"}}]
+    events += [{"ph": "M", "name": "thread_name", "pid": parent, "tid": tid, "args": {"name": f"thread-pool worker {i}"}}
+               for pools in ((101, 102, 103, 104), (301, 302)) for i, tid in enumerate(pools)]
+    runs = []
+    for run, (benchmark, iteration, workers, tids) in enumerate((
+            ("sleep/sync/workers:1", 0, 1, [submitter, submitter]),
+            ("sleep/thread-pool/workers:4", 0, 4, [101, 102, 103] * 2),
+            ("sleep/thread-pool/workers:4", 1, 4, [101, 102] * 2),
+            ("sleep/thread-pool/workers:2", 0, 2, [301, 302] * 2))):
+        start = 1_000_000.0 + 10_000 * run
+        events.append({"ph": "X", "cat": "run", "name": f"{benchmark} #{iteration}", "pid": parent, "tid": submitter,
+                       "ts": start, "dur": 5000.0, "args": {"run": run}})
+        for task, tid in enumerate(tids):
+            submit = start + 100 * task
+            begin = submit + 50 + 400 * (task // 3)
+            events += [{"ph": "X", "cat": "submit", "name": f"submit {task}", "pid": parent, "tid": submitter,
+                        "ts": submit, "dur": 2.0, "args": {"run": run, "task": task}},
+                       {"ph": "X", "cat": "task", "name": f"task {task}", "pid": parent, "tid": tid, "ts": begin,
+                        "dur": 300.0,
+                        "args": {"run": run, "task": task, "queued_us": begin - submit, "handback_us": 20.0}},
+                       {"ph": "s", "cat": "flow", "name": "queued", "id": 1000 * run + task, "pid": parent,
+                        "tid": submitter, "ts": submit},
+                       {"ph": "f", "bp": "e", "cat": "flow", "name": "queued", "id": 1000 * run + task, "pid": parent,
+                        "tid": tid, "ts": begin}]
+            events += [{"ph": "C", "name": "queue depth", "pid": parent, "ts": submit, "args": {"tasks": task % 3}},
+                       {"ph": "C", "name": "busy workers", "pid": parent, "ts": begin,
+                        "args": {"workers": 1 + task % 3}}]
+        runs.append({"run": run, "benchmark": benchmark, "scenario": "sleep", "executor": benchmark.split("/")[1],
+                     "workers": workers, "iteration": iteration, "start_us": start, "end_us": start + 5000.0,
+                     "tasks": len(tids)})
+    return {"traceEvents": events, "displayTimeUnit": "ns",
+            "otherData": {"tool": "poolbench", "trace_limit": 100000, "traced_tasks": 14, "stopped_at_limit": False,
+                          "runs": runs}}
+
+
+def svg_texts(path):
+    """The texts of a picture matplotlib wrote as SVG (it keeps each one as a comment)."""
+    with open(path) as f:
+        return re.findall(r"<!-- (.*?) -->", f.read())
+
+
+class PictureTest(unittest.TestCase):
+    """Runs plot.py on hand-written fixtures in a temporary folder; no poolbench binary."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="poolbench-pictures-")
+        self.out = os.path.join(self.dir, "out")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, name, content):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+        return path
+
+    def assertPicture(self, name):
+        path = os.path.join(self.out, name)
+        self.assertTrue(os.path.isfile(path), f"{name} not written; out dir has {os.listdir(self.out)}")
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", name)
+
+    def assertRejected(self, *args, named=""):
+        r = run(PYTHON, PLOT, *args, "--out-dir", self.out)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("plot.py: "), r.stderr)
+        self.assertIn(named, lines[0])
+        self.assertFalse(os.path.exists(self.out) and os.listdir(self.out), "no file written on bad input")
+
+
+class TimelinePlotTest(PictureTest):
+    def setUp(self):
+        super().setUp()
+        self.trace = self.write("t.json", trace_fixture())
+
+    def timeline_title(self, *extra):
+        """Draws the timeline (PNG and SVG) and returns its title."""
+        r = run(PYTHON, PLOT, "--trace", self.trace, *extra, "--svg", "--out-dir", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split(), [os.path.join(self.out, f"timeline.{ext}") for ext in ("png", "svg")])
+        self.assertPicture("timeline.png")
+        self.assertFalse([n for n in os.listdir(self.out) if n.startswith("tmp")])
+        texts = svg_texts(os.path.join(self.out, "timeline.svg"))
+        titles = [t for t in texts if " tasks on " in t]
+        self.assertEqual(len(titles), 1, texts)
+        return titles[0], texts
+
+    def test_draws_the_first_run_not_on_sync_with_its_idle_worker(self):
+        title, texts = self.timeline_title()
+        self.assertEqual(title, "sleep/thread-pool/workers:4, run 1 (iteration 0): 6 tasks on 4 workers, "
+                                "1 of them ran nothing")
+        self.assertIn("worker 3", texts, "the idle worker has its row")
+        self.assertIn("busy workers", texts, "the counters' panel")
+
+    def test_trace_run_selects_by_number_and_by_benchmark_name(self):
+        title, _ = self.timeline_title("--trace-run", "2")
+        self.assertEqual(title, "sleep/thread-pool/workers:4, run 2 (iteration 1): 4 tasks on 4 workers, "
+                                "2 of them ran nothing")
+        title, texts = self.timeline_title("--trace-run", "sleep/thread-pool/workers:2")
+        self.assertEqual(title, "sleep/thread-pool/workers:2, run 3 (iteration 0): 4 tasks on 2 workers, "
+                                "0 of them ran nothing")
+        self.assertNotIn("worker 3", texts, "the other pool's workers are not this one's rows")
+        title, texts = self.timeline_title("--trace-run", "0")
+        self.assertIn("run 0 (iteration 0): 2 tasks on 1 worker, 0 of them", title)
+        self.assertIn("submitter", texts, "sync runs its tasks on the submitter")
+
+    def test_draws_the_timeline_beside_the_run_files_pictures(self):
+        path = self.write("run.json", {"context": {}, "benchmarks": [breakdown_entry("sleep/thread-pool/workers:4")]})
+        r = run(PYTHON, PLOT, path, "--trace", self.trace, "--out-dir", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertPicture("timeline.png")
+        self.assertPicture("breakdown_sleep.png")
+
+    def test_bad_trace_gets_one_line_exit_2_and_no_file(self):
+        no_tasks = trace_fixture()
+        no_tasks["traceEvents"] = [e for e in no_tasks["traceEvents"] if e.get("cat") != "task"]
+        cases = [(["--trace", self.write("broken.json", "{\"traceEvents\": [")], "not JSON"),
+                 (["--trace", self.write("empty.json", "")], "not JSON"),
+                 (["--trace", self.write("other.json", {"benchmarks": []})], "traceEvents"),
+                 (["--trace", self.write("dict.json", {"traceEvents": {}})], "traceEvents"),
+                 (["--trace", self.write("list.json", [1, 2])], "traceEvents"),
+                 (["--trace", os.path.join(self.dir, "missing.json")], "missing.json"),
+                 (["--trace", self.write("no_tasks.json", no_tasks)], "no task slices"),
+                 (["--trace", self.trace, "--trace-run", "9"], "'9' names no run"),
+                 (["--trace", self.trace, "--trace-run", "sleep/tbb/workers:4"], "names no run"),
+                 (["--trace-run", "1"], "--trace-run needs --trace")]
+        for args, named in cases:
+            with self.subTest(args):
+                self.assertRejected(*args, named=named)
+
+
+def breakdown_entry(name, queued=300.0, running=1000.0, handback=20.0, **extra):
+    """A run entry with the per-task breakdown counters, its parts adding up to its latency."""
+    entry = {"name": name + "/real_time", "run_name": name + "/real_time", "run_type": "iteration",
+             "workers": int(name.split(":")[-1]), "tasks": 100, "tasks_per_second": 1000.0,
+             "latency_mean_us": queued + running + handback, "queued_mean_us": queued, "queued_p50_us": queued,
+             "queued_p99_us": 2 * queued, "wakeup_mean_us": 40.0, "wakeup_p50_us": 35.0, "wakeup_p99_us": 90.0,
+             "wakeup_share": 0.5, "running_mean_us": running, "running_p50_us": running, "running_p99_us": running,
+             "handback_mean_us": handback, "handback_p50_us": handback, "handback_p99_us": 3 * handback,
+             "worker_busy_fraction_mean": 0.8, "worker_busy_fraction_min": 0.7, "worker_busy_fraction_max": 0.9,
+             "latency_p50_us": 1300.0, "latency_p99_us": 1900.0, "efficiency": 0.9}
+    entry.update(extra)
+    return entry
+
+
+class BreakdownPlotTest(PictureTest):
+    def run_file(self):
+        """Sleep entries with the breakdown (one open loop, one lacking queued_mean_us, one
+        whose parts do not add up), and a cpu entry from before the breakdown existed."""
+        lacking = breakdown_entry("sleep/thread-per-task/workers:4")
+        del lacking["queued_mean_us"]
+        open_loop = breakdown_entry("sleep/thread-pool/workers:4", offered_rate=500.0,
+                                    uncorrected_latency_mean_us=1320.0, latency_mean_us=9000.0, latency_p999_us=2500.0,
+                                    uncorrected_latency_p50_us=1200.0, uncorrected_latency_p99_us=1800.0,
+                                    uncorrected_latency_p999_us=2400.0)
+        return self.write("run.json", {"context": {"host_name": "fixture"}, "benchmarks": [
+            breakdown_entry("sleep/sync/workers:1", queued=5.0), breakdown_entry("sleep/thread-pool/workers:1"),
+            breakdown_entry("sleep/thread-pool/workers:4", queued=50.0),
+            breakdown_entry("sleep/process-pool/workers:4", latency_mean_us=2000.0), lacking, open_loop,
+            {"name": "cpu/thread-pool/workers:4/real_time", "run_type": "iteration", "workers": 4,
+             "tasks_per_second": 10.0}]})
+
+    def test_draws_a_stacked_bar_per_entry_with_the_breakdown(self):
+        r = run(PYTHON, PLOT, self.run_file(), "--svg", "--out-dir", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertPicture("breakdown_sleep.png")
+        self.assertFalse(os.path.exists(os.path.join(self.out, "breakdown_cpu.png")), "cpu has no breakdown counters")
+        texts = svg_texts(os.path.join(self.out, "breakdown_sleep.svg"))
+        for label in ("sync/1", "thread-pool/1", "thread-pool/4", "process-pool/4", "thread-pool/4 @500/s",
+                      "wake-up part of queued (share x its mean)"):
+            self.assertIn(label, texts)
+        self.assertNotIn("thread-per-task/4", texts, "an entry without the counters is left out")
+        self.assertIn("sleep/thread-per-task/4: no 'queued_mean_us'; left out of that plot", r.stderr)
+        self.assertIn("sleep/process-pool/4: queued + running + handback = 1320.0 us against latency_mean_us 2000.0 us",
+                      r.stderr)
+        self.assertNotIn("@500/s: queued", r.stderr, "open loop adds up to uncorrected_latency_mean_us")
+        self.assertFalse([n for n in os.listdir(self.out) if n.startswith("tmp")])
 
 
 class BaselineTest(unittest.TestCase):
