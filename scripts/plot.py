@@ -183,11 +183,17 @@ class Timeline:
         return isinstance(other, dict) and other.get("stopped_at_limit") is True
 
     def worker_rows(self, names, tasks_by_track, other_runs_by_track):
-        """The tracks to draw, in order of their name's number: those that ran this run's
-        tasks, then the executor's named workers idle in it: first those that ran tasks in
-        other iterations of the same benchmark, then those that ran no task at all (a
-        track that ran another benchmark's tasks is another pool's), up to the run's
-        'workers' when it says."""
+        """The tracks to draw, in order of their name's number: the run's own 'worker_tracks'
+        when poolbench listed them (its executor's workers, idle ones included), else those
+        that ran this run's tasks, then the executor's named workers idle in it: first those
+        that ran tasks in other iterations of the same benchmark, then those that ran no
+        task at all (a track that ran another benchmark's tasks is another pool's), up to the
+        run's 'workers' when it says."""
+        listed = self.run.get("worker_tracks")
+        if isinstance(listed, list) and listed and \
+                all(isinstance(t, list) and len(t) == 2 and all(isinstance(v, int) for v in t) for t in listed):
+            rows = {tuple(t) for t in listed} | set(tasks_by_track)
+            return sorted(rows, key=lambda t: (t not in names, name_number(names.get(t, "")), str(t)))
         executor = str(self.run.get("executor", ""))
         named = [t for t, n in names.items() if executor and n.startswith(f"{executor} worker")]
         busy = set(tasks_by_track)

@@ -36,7 +36,7 @@ NOT_POOLBENCH_KEYS = {
     # The trace file plot.py draws (`poolbench run --trace`): Chrome's trace-event fields, and
     # poolbench's in it (otherData's runs, a task slice's args, the counter tracks' names).
     "traceEvents", "otherData", "ph", "cat", "pid", "tid", "ts", "dur", "args", "runs", "run", "benchmark",
-    "executor", "iteration", "start_us", "end_us", "stopped_at_limit", "queued_us", "handback_us", "busy workers",
+    "executor", "iteration", "start_us", "end_us", "stopped_at_limit", "worker_tracks", "queued_us", "handback_us", "busy workers",
     "queue depth",
 }
 
