@@ -54,15 +54,18 @@ stage_plots() {
 }
 
 # The performance report, medians of 3 repetitions: empty tasks (per-task cost, with the
-# machine probes) submitted, posted and uninstrumented; one-at-a-time process-pool round
+# machine probes and, in each of these runs, the raw library rows: oneTBB and Boost.Asio
+# used directly) submitted, then posted and submitted with no per-task timing, the runs the
+# adapters and our pool are divided by their libraries in; one-at-a-time process-pool round
 # trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; then
 # Python's process pool.
 stage_performance() {
   local empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetitions=3)
   "$bin" run "${empty_tasks[@]}" --pools sync,thread-per-task,thread-pool,process-pool,tbb,asio \
     --workers cpus,auto --out "$out/perf_overhead.json"
-  "$bin" run "${empty_tasks[@]}" --submit post --pools thread-pool,tbb --workers cpus --out "$out/perf_post.json"
-  "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool --workers cpus \
+  "$bin" run "${empty_tasks[@]}" --submit post --instrument off --pools thread-pool,tbb,asio --workers cpus,auto \
+    --out "$out/perf_post.json"
+  "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_uninstrumented.json"
   "$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
     --benchmark_repetitions=3 --out "$out/perf_round_trip.json"

@@ -32,7 +32,7 @@ NOT_POOLBENCH_KEYS = {
     # scripts/wakeup_trace.py's files, which perf_report.py reads beside the runs.
     "wakeup_trace", "pools", "wakeups", "cross_cpu", "command",
     # perf_report.py's own notes on an entry, and the probe names it looks up in "_probes".
-    "_probes", "_repetitions", "pipe_round_trip", "thread_create_join", "condvar_round_trip",
+    "_probes", "_raw", "_repetitions", "pipe_round_trip", "thread_create_join", "condvar_round_trip",
 }
 
 # Builtins whose result holds values, not JSON objects: `"socket" in sorted(...)` reads no key.
