@@ -7,6 +7,7 @@
 #include "bench/interrupt.hpp"
 #include "bench/measure.hpp"
 #include "bench/probes.hpp"
+#include "bench/raw_libraries.hpp"
 #include "bench/schema.hpp"
 #include "pools/registry.hpp"
 
@@ -79,6 +80,59 @@ std::vector<std::string> register_probes(bool& any_failed) {
   return full_names;
 }
 
+bool measures_empty_tasks(const GridOptions& options) {
+  return std::find(options.scenarios.begin(), options.scenarios.end(), "cpu") != options.scenarios.end() &&
+         options.knobs.iterations == 0 && options.knobs.flow.arrivals.rate == 0;
+}
+
+std::string raw_library_row(const std::string& name, std::size_t workers) {
+  return "raw/" + name + "/workers:" + std::to_string(workers);
+}
+
+Counters raw_library_counters(std::size_t workers, std::uint64_t tasks, std::uint64_t runs, std::uint64_t wall_ns) {
+  const double all = static_cast<double>(tasks) * static_cast<double>(runs);
+  const double seconds = static_cast<double>(wall_ns) / 1e9;
+  return {{counter_key("workers"), static_cast<double>(workers)},
+          {counter_key("tasks"), static_cast<double>(tasks)},
+          {counter_key("tasks_per_second"), seconds > 0 ? all / seconds : 0},
+          {counter_key("ns_per_op"), all > 0 ? static_cast<double>(wall_ns) / all : 0}};
+}
+
+std::vector<std::string> register_raw_libraries(const GridOptions& options, bool& any_failed) {
+  std::vector<std::string> full_names;
+  if (!measures_empty_tasks(options)) return full_names;
+  const std::uint64_t tasks = options.knobs.tasks;
+  for (const auto& name : raw_library_names()) {
+    for (std::size_t workers : options.workers) {
+      const std::string row = raw_library_row(name, workers);
+      auto* b =
+          benchmark::RegisterBenchmark(row.c_str(), [name, workers, tasks, row, &any_failed](benchmark::State& state) {
+            progress_started(row);
+            std::unique_ptr<RawLibraryRun> library;
+            try {
+              library = make_raw_library_run(name, workers);
+              library->run(tasks);  // warm-up: threads started, memory pools filled
+            } catch (const std::exception& e) {
+              any_failed = true;
+              state.SkipWithError(e.what());
+              return;
+            }
+            std::uint64_t wall_ns = 0;
+            for (auto _ : state) {
+              const std::uint64_t start = scenarios::now_ns();
+              library->run(tasks);
+              wall_ns += scenarios::now_ns() - start;
+            }
+            for (const auto& [counter, value] : raw_library_counters(workers, tasks, state.iterations(), wall_ns))
+              state.counters[std::string(counter)] = value;
+          });
+      b->UseRealTime()->Unit(benchmark::kMillisecond);
+      full_names.push_back(row + "/real_time");
+    }
+  }
+  return full_names;
+}
+
 std::vector<std::string> register_grid(const GridOptions& options,
                                        std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
                                        const Topology& topology, bool& any_failed) {
@@ -97,6 +151,7 @@ std::vector<std::string> register_grid(const GridOptions& options,
     b->UseRealTime()->Unit(benchmark::kMillisecond);
     full_names.push_back(cell.name() + "/real_time");
   }
+  for (auto& name : register_raw_libraries(options, any_failed)) full_names.push_back(std::move(name));
   return full_names;
 }
 

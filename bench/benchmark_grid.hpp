@@ -54,8 +54,27 @@ Counters probe_counters(const ProbeResult& result);
 /// sees them (`probe/<name>/iterations:1/real_time`).
 std::vector<std::string> register_probes(bool& any_failed);
 
-/// Registers one Google Benchmark per cell; `any_failed` is set when a run errors.
-/// Returns their full names (`<cell>/real_time`).
+/// True when the grid runs empty `cpu` tasks in a closed batch (`--iterations 0`, no
+/// `--rate`): the runs that measure per-task cost, which get the raw library rows.
+bool measures_empty_tasks(const GridOptions& options);
+
+/// `raw/<name>/workers:<n>`: the row of a library used directly (see raw_libraries.hpp),
+/// named like a cell so that scripts key it by path and size.
+std::string raw_library_row(const std::string& name, std::size_t workers);
+
+/// The counters of a raw library row: `workers`, `tasks` (per run), `tasks_per_second` and
+/// `ns_per_op` (wall time per task) over `runs` timed runs of `tasks` tasks.
+Counters raw_library_counters(std::size_t workers, std::uint64_t tasks, std::uint64_t runs, std::uint64_t wall_ns);
+
+/// When the grid measures empty tasks, registers one `raw/<name>/workers:<n>` benchmark
+/// per raw library path and grid size, with as many tasks per run as the cells; each
+/// builds its pool, warms it with one run, then times whole runs as the cells do. Returns
+/// their full names (`raw/<name>/workers:<n>/real_time`); none for other grids.
+std::vector<std::string> register_raw_libraries(const GridOptions& options, bool& any_failed);
+
+/// Registers one Google Benchmark per cell, then the raw library rows of an empty-task
+/// grid (register_raw_libraries); `any_failed` is set when a run errors.
+/// Returns their full names (`<cell>/real_time`, then `raw/<name>/workers:<n>/real_time`).
 std::vector<std::string> register_grid(const GridOptions& options,
                                        std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
                                        const Topology& topology, bool& any_failed);

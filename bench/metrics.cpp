@@ -200,6 +200,7 @@ Counters Metrics::counters() const {
   if (flow.in_flight > 0) c.emplace_back(counter_key("in_flight"), static_cast<double>(flow.in_flight));
   if (flow.submission == scenarios::Submission::post) c.emplace_back(counter_key("posted"), 1);
   if (!flow.instrumented) c.emplace_back(counter_key("instrumented"), 0);
+  if (flow.time_every_task) c.emplace_back(counter_key("traced"), 1);
   if (open_loop_ && runs_ > 0) add_open_loop_counters(c);
   if (const auto shape = scenario_.task_shape()) {
     c.emplace_back(counter_key("compute_us"), shape->compute_us);

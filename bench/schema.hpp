@@ -34,9 +34,11 @@ inline constexpr std::array schema_table{
     // Counters of every scenario entry (`<scenario>/<pool>/workers:<n>`), in the order
     // Metrics::counters() writes them.
     SchemaKey{"workers", "counter", "count", "workers of the executor (thread-per-task: tasks per run, all at once)",
-              "scenario entries"},
-    SchemaKey{"tasks", "counter", "count", "tasks per run (socket: connections per run)", "scenario entries"},
-    SchemaKey{"tasks_per_second", "counter", "tasks/s", "tasks ended per second of the timed runs", "scenario entries"},
+              "scenario entries and raw/<library path>/workers:<n> entries"},
+    SchemaKey{"tasks", "counter", "count", "tasks per run (socket: connections per run)",
+              "scenario entries and raw/<library path>/workers:<n> entries"},
+    SchemaKey{"tasks_per_second", "counter", "tasks/s", "tasks ended per second of the timed runs",
+              "scenario entries and raw/<library path>/workers:<n> entries"},
     SchemaKey{"latency_mean_us", "counter", "us",
               "mean of submit -> done over the timed tasks (open loop: scheduled -> done); done is when the "
               "submitter could see the result",
@@ -143,6 +145,7 @@ inline constexpr std::array schema_table{
     SchemaKey{"posted", "counter", "flag", "1: tasks were posted (fire-and-forget), not submitted",
               "runs with --submit post"},
     SchemaKey{"instrumented", "counter", "flag", "0: tasks were not timed one by one", "runs with --instrument off"},
+    SchemaKey{"traced", "counter", "flag", "1: every task was timed for --trace, not a sample", "runs with --trace"},
     SchemaKey{"uncorrected_latency_mean_us", "counter", "us",
               "mean of actual submit -> done, which the breakdown (queued + running + handback) adds up to",
               "open-loop runs (--rate)"},
@@ -187,8 +190,11 @@ inline constexpr std::array schema_table{
     SchemaKey{"rtt_p50_us", "counter", "us", "median request -> reply round trip", "socket runs"},
     SchemaKey{"rtt_p99_us", "counter", "us", "99th percentile request -> reply round trip", "socket runs"},
     // Counters of the probe/<name> entries (also the fields of `probe --json`).
-    SchemaKey{"ns_per_op", "counter", "ns", "cost of one operation of the probe, median over batches",
-              "probe/<name> entries"},
+    // ns_per_op is also the counter of the raw/<library path>/workers:<n> entries of an
+    // empty-task run (--iterations 0): oneTBB or Boost.Asio used directly, no poolbench code per task.
+    SchemaKey{"ns_per_op", "counter", "ns",
+              "cost of one operation: of the probe, median over batches; of a raw library row, wall time per task",
+              "probe/<name> entries and raw/<library path>/workers:<n> entries (empty-task runs)"},
     SchemaKey{"spread", "counter", "fraction", "median absolute deviation / median, across batches",
               "probe/<name> entries"},
     SchemaKey{"operations", "counter", "count", "operations timed in all", "probe/<name> entries"},

@@ -39,6 +39,11 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
                          counter(run, counter_key("ns_per_op")), 100 * counter(run, counter_key("spread")));
       continue;
     }
+    if (name.rfind("raw/", 0) == 0) {
+      out << fmt::format("{:<44}{:>13.0f}  {:.0f} ns per task, the library alone\n", name,
+                         counter(run, counter_key("tasks_per_second")), counter(run, counter_key("ns_per_op")));
+      continue;
+    }
     const double rps = counter(run, counter_key("requests_per_second"));
     const double efficiency = counter(run, counter_key("efficiency"));
     out << fmt::format(

@@ -54,16 +54,26 @@ stage_plots() {
 }
 
 # The performance report, medians of 3 repetitions: empty tasks (per-task cost, with the
-# machine probes) submitted, posted and uninstrumented; one-at-a-time process-pool round
+# machine probes and, in each of these runs, the raw library rows: oneTBB and Boost.Asio
+# used directly) submitted, then posted and submitted with no per-task timing, the runs the
+# adapters and our pool are divided by their libraries in; one-at-a-time process-pool round
 # trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; then
 # Python's process pool.
 stage_performance() {
   local empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetitions=3)
   "$bin" run "${empty_tasks[@]}" --pools sync,thread-per-task,thread-pool,process-pool,tbb,asio \
     --workers cpus,auto --out "$out/perf_overhead.json"
-  "$bin" run "${empty_tasks[@]}" --submit post --pools thread-pool,tbb --workers cpus --out "$out/perf_post.json"
-  "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool --workers cpus \
+  "$bin" run "${empty_tasks[@]}" --submit post --instrument off --pools thread-pool,tbb,asio --workers cpus,auto \
+    --out "$out/perf_post.json"
+  "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_uninstrumented.json"
+  # What --trace costs: every task of one run of 10,000 timed and kept, against the same run
+  # untraced (one run per repetition, so the trace keeps them all; the file itself goes).
+  local traced=(--scenarios cpu --iterations 0 --tasks 10000 --pools sync --benchmark_min_time=0.001
+    --benchmark_repetitions=5)
+  "$bin" run "${traced[@]}" --out "$out/perf_untraced.json"
+  "$bin" run "${traced[@]}" --trace "$out/.trace.json" --out "$out/perf_traced.json"
+  rm -f "$out/.trace.json"
   "$bin" run --scenarios cpu --iterations 0 --tasks 2000 --in-flight 1 --pools process-pool --workers 1 \
     --benchmark_repetitions=3 --out "$out/perf_round_trip.json"
   "$bin" run --scenarios sleep --tasks 100 --sleep-ms 10 --pools sync,thread-pool,asio --workers 1,2,4,10,20,100 \
@@ -88,7 +98,7 @@ stage_performance() {
   /usr/bin/python3 scripts/py_baseline.py --poolbench "$bin" --scenarios cpu --iterations 0 --tasks 2000 \
     --pools py-process-pool --workers cpus --out "$out/perf_py.json"
   /usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_post.json \
-    "$out"/perf_uninstrumented.json "$out"/perf_round_trip.json \
+    "$out"/perf_uninstrumented.json "$out"/perf_untraced.json "$out"/perf_traced.json "$out"/perf_round_trip.json \
     "$out"/perf_sleep.json "$out"/perf_cpu.json \
     "$out"/perf_socket_*.json "$out"/perf_py.json --command "scripts/bench.sh (its performance stage)" \
     --out "$out/performance.md"

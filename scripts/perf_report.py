@@ -16,15 +16,17 @@ from result_files import BadInput, check_writable, strict_parser, write_atomical
 
 def entry_key(parts, entry, cpus):
     return (parts[0], parts[1], int(parts[2].split(":")[1]), entry.get("connections"), entry.get("tasks"),
-            entry.get("in_flight"), bool(entry.get("posted")), entry.get("instrumented", 1) != 0, cpus)
+            entry.get("in_flight"), bool(entry.get("posted")), entry.get("instrumented", 1) != 0,
+            bool(entry.get("traced")), cpus)
 
 
 def load_entries(paths):
     """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
     posted, instrumented, usable CPUs): the median of repetitions where a file has them (with
     the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; each
-    entry remembers its file's probes as "_probes", so a ratio can use the probe of its own
-    run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
+    entry remembers its file's probes as "_probes" and its file's raw library rows
+    (`raw/<path>/workers:<n>`, oneTBB or Boost.Asio used directly) as "_raw", keyed
+    "<path>/workers:<n>", so a ratio can use the probe or library row of its own run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
     pool."""
     entries, context, wakeups = {}, {}, {}
     for path in paths:
@@ -50,12 +52,16 @@ def load_entries(paths):
         context = context or data.get("context", {})
         cpus = int(data.get("context", {}).get("usable_cpus", 1))
         medians = {e.get("run_name") for e in data["benchmarks"] if e.get("aggregate_name") == "median"}
-        file_probes = {}
+        file_probes, file_raw = {}, {}
         for entry in data["benchmarks"]:
             name = str(entry.get("name", ""))
-            if name.startswith("probe/") and not entry.get("error_occurred") and \
-                    (entry.get("aggregate_name") == "median" or entry.get("run_name") not in medians):
+            if entry.get("error_occurred") or \
+                    not (entry.get("aggregate_name") == "median" or entry.get("run_name") not in medians):
+                continue
+            if name.startswith("probe/"):
                 file_probes[name.split("/")[1]] = entry.get("ns_per_op")
+            elif name.startswith("raw/") and len(name.split("/")) > 2:
+                file_raw["/".join(name.split("/")[1:3])] = entry
         repetitions = {}
         for entry in data["benchmarks"]:
             if entry.get("run_name") in medians and entry.get("run_type", "iteration") == "iteration" \
@@ -63,6 +69,7 @@ def load_entries(paths):
                 repetitions.setdefault(entry["run_name"], []).append(entry)
         for entry in data["benchmarks"]:
             entry["_probes"] = file_probes
+            entry["_raw"] = file_raw
             entry["_repetitions"] = repetitions.get(entry.get("run_name"), [])
             if entry.get("error_occurred"):
                 continue
@@ -87,13 +94,14 @@ class Report:
         self.auto = int(context.get("default_workers", self.cpus * 5))
 
     def matching(self, scenario, pool, workers=None, tasks=None, in_flight=None, posted=False, instrumented=True,
-                 connections=None, cpus=None, test=lambda e: True):
+                 connections=None, cpus=None, traced=False, test=lambda e: True):
         """Every entry matching every given field (None = any; cpus None = the machine's)."""
         for key, e in self.entries.items():
             if key[0] == "probe":
                 continue
-            sc, pl, w, conn, t, fl, po, ins, c = key
-            if (sc, pl, po, ins, c) == (scenario, pool, posted, instrumented, cpus or self.cpus) and fl == in_flight \
+            sc, pl, w, conn, t, fl, po, ins, tr, c = key
+            if (sc, pl, po, ins, tr, c) == (scenario, pool, posted, instrumented, traced, cpus or self.cpus) \
+                    and fl == in_flight \
                     and (workers is None or w == workers) and (tasks is None or t == tasks) \
                     and (connections is None or conn == connections) and test(e):
                 yield e
@@ -164,6 +172,35 @@ class Report:
         self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
                  ok, why)
 
+    @staticmethod
+    def raw_row(entry, path, workers):
+        """The row `raw/<path>/workers:<n>` of the run file `entry` came from, or None."""
+        return entry["_raw"].get(f"{path}/workers:{workers}") if entry else None
+
+    def raw_ratio_row(self, what, limit, ours, path, workers):
+        """Our per-task cost over a library's own (`raw/<path>`), both from one run file."""
+        raw = self.raw_row(ours, path, workers)
+        ratio = self.per_task_ns(ours) / raw["ns_per_op"] if ours and raw and raw.get("ns_per_op") else None
+        why = "; ".join(x for x in (
+            f"ours {self.per_task_ns(ours):.0f} ns per task against {raw['ns_per_op']:.0f} ns for `raw/{path}`"
+            if ratio is not None else "",
+            self.unstable(ours, "tasks_per_second", 0, "our"),
+            self.unstable(raw, "tasks_per_second", 0, f"`raw/{path}`'s"), self.profile(ours, "ours")) if x)
+        self.add(what, f"<= {limit}", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
+                 why)
+
+    def fork_join_row(self, ours, workers, label):
+        """oneTBB's fork-join beside the targets: a reference for the in-arena path, not a target."""
+        raw = self.raw_row(ours, "tbb_task_group", workers)
+        ratio = self.per_task_ns(ours) / raw["ns_per_op"] if ours and raw and raw.get("ns_per_op") else None
+        self.rows.append((
+            f"reference: `thread-pool` post, workers = {workers} ({label}): per-task cost / `raw/tbb_task_group`",
+            "none: the in-arena reference", "-" if ratio is None else f"{ratio:.2f}", "reference",
+            (f"`raw/tbb_task_group` {raw['ns_per_op']:.0f} ns per task: " if ratio is not None else "") +
+            "the caller runs inside the arena, spawns each task into its own deque (no shared queue, no wake-up "
+            "of a sleeping thread per task) and joins the work while it waits, so the submitting thread is one "
+            "more worker; an executor's caller stays outside and only hands tasks over, as `raw/tbb_enqueue` does"))
+
     def placement(self, connections):
         """Where a socket row's requests went: the same run confined to one CPU, and the share
         of wake-ups that crossed CPUs in a scheduler trace (scripts/wakeup_trace.py)."""
@@ -189,16 +226,27 @@ class Report:
                           "client that woke it" if split else ""))
         return "; ".join(parts)
 
-    def build(self, overhead_tasks):
+    def build(self, overhead_tasks, trace_tasks=10000):
         cpus, auto = self.cpus, self.auto
         empty = lambda pool, w, **kw: self.find("cpu", pool, w, tasks=overhead_tasks, **kw)
-        for workers, limit, label in ((cpus, 1.0, "usable CPUs"), (auto, 1.5, "auto, oversubscribed")):
-            self.ratio_row(f"`thread-pool` submit, workers = {workers} ({label}): per-task cost / `tbb`", limit,
-                           empty("thread-pool", workers), empty("tbb", workers), True)
-        self.ratio_row(f"`thread-pool` post (no future), workers = {cpus}: per-task cost / `tbb` posting too", 0.8,
-                       empty("thread-pool", cpus, posted=True), empty("tbb", cpus, posted=True), True)
+        # Against the libraries used directly (raw/<path>/workers:<n> of the same run), with no
+        # per-task timing on either side (--instrument off): first what each adapter adds over
+        # its library, then our pool against oneTBB's enqueue, with its fork-join beside it.
+        bare = lambda pool, w, **kw: empty(pool, w, instrumented=False, **kw)
+        sizes = ((cpus, "usable CPUs"), (auto, "auto"))
+        for pool, path in (("tbb", "tbb_enqueue"), ("asio", "asio_post")):
+            for workers, label in sizes:
+                self.raw_ratio_row(f"`{pool}` adapter_overhead, workers = {workers} ({label}): `{pool}` post "
+                                   f"(no future) / `raw/{path}`", 1.15, bare(pool, workers, posted=True), path, workers)
+        for workers, label in sizes:
+            self.raw_ratio_row(f"`thread-pool` post (no future), workers = {workers} ({label}): per-task cost / "
+                               "`raw/tbb_enqueue`", 1.0, bare("thread-pool", workers, posted=True), "tbb_enqueue",
+                               workers)
+            self.raw_ratio_row(f"`thread-pool` submit (a future each), workers = {workers} ({label}): per-task cost / "
+                               "`raw/tbb_enqueue`", 1.5, bare("thread-pool", workers), "tbb_enqueue", workers)
+            self.fork_join_row(bare("thread-pool", workers, posted=True), workers, label)
         for workers in (cpus, auto):
-            self.ratio_row(f"`thread-pool` / `asio` throughput, workers = {workers}", 2,
+            self.ratio_row(f"`thread-pool` / `asio` adapter throughput, submit, workers = {workers}", 2,
                            empty("thread-pool", workers), empty("asio", workers), False, throughput=True)
         trip = self.find("cpu", "process-pool", in_flight=1)
         pipe = trip["_probes"].get("pipe_round_trip") if trip else None
@@ -287,8 +335,15 @@ class Report:
                  None if cost is None else f"{cost:.1f} ns", cost is not None and cost <= 20,
                  "" if pool_cost is None else f"on `thread-pool` at {cpus} workers: {pool_cost:.0f} ns, within its "
                                               "run-to-run noise")
+        traced, untraced = (self.find("cpu", "sync", 1, tasks=trace_tasks, traced=t) for t in (True, False))
+        trace_cost = self.per_task_ns(traced) - self.per_task_ns(untraced) if traced and untraced else None
+        self.add("tracing per task (`--trace` on - off), on `sync` where nothing else varies: every task timed and "
+                 "kept for the trace", "<= 1000 ns",
+                 None if trace_cost is None else f"{trace_cost:.0f} ns", trace_cost is not None and trace_cost <= 1000,
+                 "a trace is for looking at a run, not for timing it: its figures are a little slower than the "
+                 "untraced run's")
         allocs = [(e["heap_allocs_per_task"], label) for e, label in (
-            (empty("thread-pool", cpus), "submit"), (empty("thread-pool", cpus, posted=True), "post"),
+            (empty("thread-pool", cpus), "submit"), (empty("thread-pool", cpus, posted=True, instrumented=False), "post"),
             (empty("thread-pool", cpus, instrumented=False), "submit, uninstrumented")) if e and "heap_allocs_per_task" in e]
         worst = max(allocs) if allocs else None
         self.add("heap allocations per task, `thread-pool`, callables <= 48 bytes (once warm)", "0",
@@ -306,18 +361,45 @@ class Report:
     def markdown(self, command):
         probes = [(k[1], e["ns_per_op"]) for k, e in sorted(self.entries.items(), key=lambda kv: str(kv[0]))
                   if k[0] == "probe"]
-        met = sum(1 for r in self.rows if r[3] == "met")
+        targets = [r for r in self.rows if r[3] != "reference"]
+        met = sum(1 for r in targets if r[3] == "met")
         out = ["# poolbench performance against its targets", "",
                f"Machine: {self.context.get('host_name', '?')}, {self.cpus} usable CPU(s), cgroup limit "
                f"{self.context.get('cgroup_cpu_limit', '?')}. Made by: `{command}`.", "",
-               f"{met} of {len(self.rows)} targets met. Every ratio comes from one run, so machine drift cancels.", "",
+               f"{met} of {len(targets)} targets met. Every ratio comes from one run, so machine drift cancels; "
+               "rows marked reference are shown beside the targets, not counted among them.", "",
                "| what | target | measured | status | why, where short |", "|---|---|---:|---|---|"]
         for what, target, measured, status, why in self.rows:
             out.append(f"| {what} | {target} | {measured} | {status} | {why} |")
         out += ["", "Machine probes from the first file (the empty-task run), median ns per operation:", "",
                 "| probe | ns |", "|---|---:|"]
         out += [f"| {name} | {ns:,.0f} |" for name, ns in probes]
+        out += self.raw_table()
         return "\n".join(out) + "\n"
+
+    def raw_table(self):
+        """Each raw library row, per run file that has it, with its adapter's row of the same
+        file and their ratio (adapter_overhead)."""
+        adapter = {"tbb_enqueue": "tbb", "asio_post": "asio"}
+        lines = []
+        for key, e in sorted(self.entries.items(), key=lambda kv: str(kv[0])):
+            if key[0] != "raw" or e.get("ns_per_op") is None:
+                continue
+            path, workers = key[1], key[2]
+            ours = self.find("cpu", adapter[path], workers, tasks=e.get("tasks"), posted=True, instrumented=False) \
+                if path in adapter else None
+            same = ours if ours and self.raw_row(ours, path, workers) else None
+            mine = self.raw_row(same, path, workers) if same else e
+            lines.append(f"| `raw/{path}/workers:{workers}` | {mine['ns_per_op']:,.0f} | "
+                         + (f"`{adapter[path]}` post: {self.per_task_ns(same):,.0f} | "
+                            f"{self.per_task_ns(same) / mine['ns_per_op']:.2f} |" if same else "- | - |"))
+        if not lines:
+            return []
+        return ["", "The libraries used directly (`raw/<path>/workers:<n>`, no poolbench code per task; "
+                "median ns per task of the empty-task run that has the adapter's posted, uninstrumented row), "
+                "and each adapter's adapter_overhead over its library in the same run:", "",
+                "| raw library row | ns per task | adapter, ns per task | adapter_overhead |",
+                "|---|---:|---:|---:|"] + lines
 
 
 def main(argv):
@@ -326,6 +408,8 @@ def main(argv):
     parser.add_argument("--out", default="", help="Markdown file to write (default: stdout)")
     parser.add_argument("--overhead-tasks", type=int, default=20000,
                         help="task count of the empty-task cpu run that measures per-task cost")
+    parser.add_argument("--trace-tasks", type=int, default=10000,
+                        help="task count of the empty-task cpu runs with and without --trace that measure its cost")
     parser.add_argument("--command", default="scripts/bench.sh", help="the command to name in the report")
     try:
         args = parser.parse_args(argv)
@@ -338,7 +422,7 @@ def main(argv):
         print(f"perf_report.py: {e}", file=sys.stderr)
         return 2
     report = Report(entries, context, wakeups)
-    report.build(args.overhead_tasks)
+    report.build(args.overhead_tasks, args.trace_tasks)
     text = report.markdown(args.command)
     if args.out:
         write_atomically(args.out, text)

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "tests/quota_cgroup.hpp"
 #include "tests/run_command.hpp"
@@ -144,6 +145,42 @@ TEST_F(RunTest, PostedUninstrumentedRunLeavesOutProcessPoolAndSaysHowItRan) {
   }
   EXPECT_EQ(pools, (std::set<std::string>{"sync", "thread-per-task", "thread-pool", "tbb", "asio"}))
       << "process-pool cannot take posted closures and is left out";
+}
+
+TEST_F(RunTest, EmptyTaskRunCarriesTheRawLibraryRowsAtEverySize) {
+  const auto out = dir_ / "empty.json";
+  const auto r =
+      run("--scenarios cpu --iterations 0 --tasks 300 --pools tbb --workers 1,3 "
+          "--benchmark_min_time=0.001 --out " +
+          shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ns per task, the library alone"));
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  std::set<std::string> raw;
+  for (const auto& b : j["benchmarks"]) {
+    const std::string name = b["name"];
+    if (name.rfind("raw/", 0) != 0) continue;
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_GT(b["ns_per_op"].get<double>(), 0);
+    EXPECT_GT(b["tasks_per_second"].get<double>(), 0);
+    EXPECT_EQ(b["tasks"], 300) << "as many tasks per run as the executors' cells";
+    raw.insert(name.substr(0, name.rfind("/real_time")));
+  }
+  EXPECT_EQ(raw, (std::set<std::string>{"raw/tbb_enqueue/workers:1", "raw/tbb_enqueue/workers:3",
+                                        "raw/tbb_task_group/workers:1", "raw/tbb_task_group/workers:3",
+                                        "raw/asio_post/workers:1", "raw/asio_post/workers:3"}));
+
+  const auto busy = dir_ / "busy.json";
+  ASSERT_EQ(run("--scenarios cpu --iterations 10 --tasks 30 --pools tbb --workers 1 --benchmark_min_time=0.001 "
+                "--out " +
+                shell_quote(busy.string()))
+                .exit_code,
+            0);
+  std::ifstream busy_in(busy);
+  for (const auto& b : nlohmann::json::parse(busy_in)["benchmarks"])
+    EXPECT_NE(b["name"].get<std::string>().rfind("raw/", 0), 0u) << "only empty-task runs measure the libraries";
 }
 
 TEST_F(RunTest, TimedOutConnectionMarksItsBenchmarkErroredAndTheRunGoesOn) {

@@ -32,7 +32,7 @@ NOT_POOLBENCH_KEYS = {
     # scripts/wakeup_trace.py's files, which perf_report.py reads beside the runs.
     "wakeup_trace", "pools", "wakeups", "cross_cpu", "command",
     # perf_report.py's own notes on an entry, and the probe names it looks up in "_probes".
-    "_probes", "_repetitions", "pipe_round_trip", "thread_create_join", "condvar_round_trip",
+    "_probes", "_raw", "_repetitions", "pipe_round_trip", "thread_create_join", "condvar_round_trip",
     # The trace file plot.py draws (`poolbench run --trace`): Chrome's trace-event fields, and
     # poolbench's in it (otherData's runs, a task slice's args, the counter tracks' names).
     "traceEvents", "otherData", "ph", "cat", "pid", "tid", "ts", "dur", "args", "runs", "run", "benchmark",

@@ -66,6 +66,9 @@ Names every_written_counter() {
   scenarios::ScenarioOptions flow = small_knobs();
   flow.flow = {scenarios::Submission::post, 2, false, {}};
   names.merge(harness_counters("cpu", "thread-pool", flow));
+  scenarios::ScenarioOptions traced = small_knobs();
+  traced.flow.time_every_task = true;
+  names.merge(harness_counters("cpu", "thread-pool", traced));
   scenarios::ScenarioOptions open = small_knobs();
   open.flow.arrivals.rate = 2'000;
   open.flow.arrivals.duration = std::chrono::milliseconds(5);

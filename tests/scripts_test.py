@@ -144,8 +144,8 @@ class PerfReportTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("| what | target | measured | status |", r.stdout)
         statuses = sum(r.stdout.count(f" | {s} | ") for s in ("met", "short", "not measured"))
-        self.assertEqual(statuses, 18, r.stdout)
-        self.assertRegex(r.stdout, r"\d+ of 18 targets met")
+        self.assertEqual(statuses, 24, r.stdout)
+        self.assertRegex(r.stdout, r"\d+ of 24 targets met")
         self.assertIn("| pipe_round_trip |", r.stdout)
         self.assertIn("not measured", r.stdout)
 
@@ -153,12 +153,70 @@ class PerfReportTest(unittest.TestCase):
         r = run(PYTHON, PERF_REPORT, self.f.run_json, "--overhead-tasks", "8")
         self.assertEqual(r.returncode, 0, r.stderr)
         rows = {line.split(" | ")[0]: line for line in r.stdout.splitlines() if line.startswith("| `")}
-        submit = next(v for k, v in rows.items() if "`thread-pool` submit, workers = 2" in k)
-        self.assertRegex(submit, r"\| \d+\.\d\d \| (met|short) \|")
+        asio = next(v for k, v in rows.items() if "`thread-pool` / `asio` adapter throughput, submit, workers = 2" in k)
+        self.assertRegex(asio, r"\| \d+\.\d\d \| (met|short) \|")
+        submit = next(v for k, v in rows.items() if "`thread-pool` submit (a future each), workers = 2" in k)
+        self.assertIn("not measured", submit, "run.json has no uninstrumented run, nor raw library rows")
         rss = next(v for k, v in rows.items() if "RSS per idle worker" in k)
         self.assertRegex(rss, r"\| \d+\.\d\d MiB \| (met|short) \|")
         post = next(v for k, v in rows.items() if "post (no future)" in k)
         self.assertIn("not measured", post, "run.json has no posted run")
+
+    def test_adapters_and_our_pool_are_divided_by_the_raw_library_rows_of_their_own_run(self):
+        """An empty-task run's `raw/<path>/workers:<n>` rows divide the adapters' and our pool's
+        per-task cost from the same file; the fork-join row is a reference, not a target."""
+        def entry(name, **counters):
+            return dict(name=name, run_name=name, run_type="iteration", iterations=1, **counters)
+        common = dict(tasks=8, instrumented=0)
+        benchmarks = [entry("raw/tbb_enqueue/workers:2/real_time", workers=2, tasks=8, ns_per_op=200.0,
+                            tasks_per_second=5e6),
+                      entry("raw/tbb_task_group/workers:2/real_time", workers=2, tasks=8, ns_per_op=100.0,
+                            tasks_per_second=1e7),
+                      entry("raw/asio_post/workers:2/real_time", workers=2, tasks=8, ns_per_op=250.0,
+                            tasks_per_second=4e6),
+                      entry("cpu/tbb/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 220, **common),
+                      entry("cpu/asio/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 500, **common),
+                      entry("cpu/thread-pool/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 150,
+                            **common),
+                      entry("cpu/thread-pool/workers:2/real_time", workers=2, tasks_per_second=1e9 / 280, **common)]
+        path = os.path.join(self.f.dir, "raw.json")
+        with open(path, "w") as f:
+            json.dump({"context": {"usable_cpus": "2", "default_workers": "10"}, "benchmarks": benchmarks}, f)
+        r = run(PYTHON, PERF_REPORT, path, "--overhead-tasks", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {line.split(" | ")[0]: line for line in r.stdout.splitlines() if line.startswith("| ")}
+        row = lambda text: next(v for k, v in rows.items() if text in k)
+        self.assertIn("| 1.10 | met |", row("`tbb` adapter_overhead, workers = 2"))
+        self.assertIn("| 2.00 | short |", row("`asio` adapter_overhead, workers = 2"))
+        self.assertIn("| 0.75 | met |", row("`thread-pool` post (no future), workers = 2"))
+        self.assertIn("| 1.40 | met |", row("`thread-pool` submit (a future each), workers = 2"))
+        reference = row("reference: `thread-pool` post, workers = 2")
+        self.assertIn("| 1.50 | reference |", reference)
+        self.assertIn("spawns each task into its own deque", reference)
+        self.assertIn("not measured", row("`tbb` adapter_overhead, workers = 10"), "no raw row at 10 workers")
+        self.assertIn("| `raw/tbb_enqueue/workers:2` | 200 | `tbb` post: 220 | 1.10 |", r.stdout)
+        self.assertRegex(r.stdout, r"\d+ of 24 targets met")
+
+    def test_tracing_row_divides_a_traced_run_by_the_same_run_untraced(self):
+        """The --trace cost row: sync's per-task cost with every task traced, less its cost
+        untraced at the same task count, apart from the instrumentation row's runs."""
+        def entry(**counters):
+            name = "cpu/sync/workers:1/real_time"
+            return dict(name=name, run_name=name, run_type="iteration", iterations=1, workers=1, **counters)
+        untraced = os.path.join(self.f.dir, "untraced.json")
+        traced = os.path.join(self.f.dir, "traced.json")
+        for path, counters in ((untraced, dict(tasks=10000, tasks_per_second=1e9 / 150)),
+                               (traced, dict(tasks=10000, traced=1, tasks_per_second=1e9 / 400))):
+            with open(path, "w") as f:
+                json.dump({"context": {"usable_cpus": "2", "default_workers": "10"},
+                           "benchmarks": [entry(**counters)]}, f)
+        r = run(PYTHON, PERF_REPORT, untraced, traced)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = next(line for line in r.stdout.splitlines() if line.startswith("| tracing per task"))
+        self.assertIn("| 250 ns | met |", row)
+        r = run(PYTHON, PERF_REPORT, untraced)
+        row = next(line for line in r.stdout.splitlines() if line.startswith("| tracing per task"))
+        self.assertIn("not measured", row, "an untraced run alone measures no tracing cost")
 
     def socket_run_as_8_connections(self, cpus, requests_per_second):
         """The fixture's 2-connection socket entries relabelled as 8 connections on `cpus` CPUs,

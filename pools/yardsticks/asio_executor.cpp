@@ -12,21 +12,15 @@ AsioExecutor::~AsioExecutor() {
 }
 
 void AsioExecutor::enqueue(Job job) {
-  admission_->admit(name());
-  try {
-    boost::asio::post(pool_, [this, admission = admission_, job = std::move(job)]() mutable {
-      record(admission->run(job));
-      admission->release();
-    });
-  } catch (...) {
-    admission_->release();
-    throw;
-  }
+  admission_.admit(name());
+  // The job's body is gone once it has run or been cancelled; counting its end is the
+  // handler's last touch of this executor, which shutdown may then destroy.
+  boost::asio::post(pool_, [this, job = std::move(job)]() mutable { record(admission_.run(job)); });
 }
 
 void AsioExecutor::shutdown(bool wait, bool cancel_pending) {
-  admission_->close(cancel_pending);
-  if (wait) admission_->wait_idle();
+  admission_.close(cancel_pending);
+  if (wait) Admission::wait_idle([this] { return unfinished(); });
 }
 
 }  // namespace poolbench

@@ -6,6 +6,20 @@
 
 namespace poolbench {
 
+// oneTBB calls the functor as const; the job inside is still run exactly once. oneTBB is
+// not built with ThreadSanitizer, so the hand-off is annotated for it.
+struct TbbExecutor::Task {
+  TbbExecutor* executor;
+  mutable Job job;
+
+  Task(TbbExecutor* e, Job j) : executor(e), job(std::move(j)) { tsan_published(this); }
+  Task(Task&& other) noexcept : executor(other.executor), job(std::move(other.job)) { tsan_published(this); }
+  void operator()() const {
+    tsan_received(const_cast<Task*>(this));
+    executor->end(job);
+  }
+};
+
 TbbExecutor::TbbExecutor(std::size_t workers)
     : workers_(require_workers(workers, "tbb")), arena_(static_cast<int>(workers), /*reserved_for_masters=*/0) {
   if (static_cast<int>(workers) + 1 > oneapi::tbb::info::default_concurrency())
@@ -17,37 +31,19 @@ TbbExecutor::TbbExecutor(std::size_t workers)
 TbbExecutor::~TbbExecutor() { shutdown(); }
 
 void TbbExecutor::enqueue(Job job) {
-  admission_->admit(name());
-  try {
-    // oneTBB calls the functor as const; the job inside is still run exactly once.
-    // oneTBB is not built with ThreadSanitizer, so the hand-off is annotated for it.
-    struct Run {
-      TbbExecutor* self;
-      std::shared_ptr<Admission> admission;
-      mutable Job job;
+  admission_.admit(name());
+  arena_.enqueue(Task(this, std::move(job)));
+}
 
-      Run(TbbExecutor* s, std::shared_ptr<Admission> a, Job j) : self(s), admission(std::move(a)), job(std::move(j)) {
-        tsan_published(this);
-      }
-      Run(Run&& other) noexcept : self(other.self), admission(std::move(other.admission)), job(std::move(other.job)) {
-        tsan_published(this);
-      }
-      void operator()() const {
-        tsan_received(const_cast<Run*>(this));
-        self->record(admission->run(job));
-        admission->release();
-      }
-    };
-    arena_.enqueue(Run(this, admission_, std::move(job)));
-  } catch (...) {
-    admission_->release();
-    throw;
-  }
+void TbbExecutor::end(Job& job) {
+  // The job's body is gone once it has run or been cancelled; counting its end is the
+  // last touch of this executor, which shutdown may then destroy.
+  record(admission_.run(job));
 }
 
 void TbbExecutor::shutdown(bool wait, bool cancel_pending) {
-  admission_->close(cancel_pending);
-  if (wait) admission_->wait_idle();
+  admission_.close(cancel_pending);
+  if (wait) Admission::wait_idle([this] { return unfinished(); });
 }
 
 }  // namespace poolbench
