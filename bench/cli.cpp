@@ -117,6 +117,9 @@ void add_tune_options(CLI::App& tune, TuneRequest& r) {
                   "within it; alone, the highest rate each size sustains within it");
   tune.add_flag("--quick", r.quick, "Small knobs");
   tune.add_option("--out", r.out, "Write the sweep and the verdict as JSON here (atomically)");
+  tune.add_option("--trace", r.trace,
+                  "Time every task and write the measured runs as a Chrome trace-event timeline here (Perfetto)");
+  tune.add_option("--trace-limit", r.trace_limit, "Most tasks the trace keeps; whole runs only")->capture_default_str();
   add_knob_options(tune, r.knobs);
 }
 

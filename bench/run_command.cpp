@@ -79,22 +79,16 @@ int run_benchmarks(const RunRequest& request) {
                       "use --out for the JSON file)",
                       flag));
 
-  std::optional<TraceRecorder> trace;
   if (!request.trace.empty()) {
     if (!grid.knobs.flow.instrumented) throw ConfigError("--trace needs the tasks timed: leave out --instrument off");
-    if (request.trace_limit < 1)
-      throw ConfigError(
-          fmt::format("--trace-limit {} is out of range (allowed: 1 or more tasks)", request.trace_limit));
     grid.knobs.flow.time_every_task = true;
   }
   std::vector<std::unique_ptr<scenarios::Scenario>> scenarios;
   for (const auto& name : grid.scenarios) scenarios.push_back(scenarios::make_scenario(name, grid.knobs));
 
   OutputFile output(request.out);
-  if (!request.trace.empty()) {
-    trace.emplace(request.trace, static_cast<std::size_t>(request.trace_limit));
-    grid.trace = &*trace;
-  }
+  const std::unique_ptr<TraceRecorder> trace = open_trace(request.trace, request.trace_limit);
+  grid.trace = trace.get();
   std::vector<std::string> args{"poolbench"};
   if (!output.temp_path().empty()) {
     // Through the open fd: should an interrupt remove the temporary file first, Google
@@ -125,14 +119,7 @@ int run_benchmarks(const RunRequest& request) {
   benchmark::Shutdown();
   output.commit();
   if (!request.out.empty()) std::fprintf(stderr, "poolbench: wrote %s\n", request.out.c_str());
-  if (trace) {
-    trace->commit();
-    std::fprintf(stderr, "poolbench: wrote %s (%zu tasks)\n", request.trace.c_str(), trace->traced_tasks());
-    if (trace->stopped())
-      std::fprintf(stderr,
-                   "poolbench: the trace stopped at %zu tasks (--trace-limit %lld): the runs after it are not in it\n",
-                   trace->traced_tasks(), request.trace_limit);
-  }
+  if (trace) trace->commit_and_say("poolbench");
   if (any_failed) {
     std::fprintf(stderr, "poolbench: some benchmarks failed; see ERROR lines above (error_occurred in the JSON)\n");
     return 1;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "pools/core/errors.hpp"
@@ -19,15 +20,15 @@ std::string us(std::uint64_t ns, std::uint64_t origin) {
 std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
 
 /// `path`, once `limit` is known to be one a trace can keep.
-std::string checked_path(std::string path, std::size_t limit) {
-  if (limit == 0) throw ConfigError("--trace-limit 0 is out of range (allowed: 1 or more tasks)");
+std::string checked_path(std::string path, long long limit) {
+  if (limit < 1) throw ConfigError(fmt::format("--trace-limit {} is out of range (allowed: 1 or more tasks)", limit));
   return path;
 }
 
 }  // namespace
 
 TraceRecorder::TraceRecorder(std::string path, std::size_t limit)
-    : file_(checked_path(path, limit)), path_(std::move(path)), limit_(limit) {}
+    : file_(checked_path(path, static_cast<long long>(limit))), path_(std::move(path)), limit_(limit) {}
 
 bool TraceRecorder::add_run(const std::string& benchmark, const std::string& executor, std::size_t workers,
                             const scenarios::RunRecord& record, const std::vector<WorkerThread>& pool_threads) {
@@ -122,6 +123,20 @@ std::string TraceRecorder::events() const {
     }
   }
   return out;
+}
+
+void TraceRecorder::commit_and_say(const char* program) {
+  commit();
+  std::fprintf(stderr, "%s: wrote %s (%zu tasks in %zu runs)\n", program, path_.c_str(), traced_tasks_, runs_.size());
+  if (stopped_)
+    std::fprintf(stderr, "%s: the trace stopped at %zu tasks (--trace-limit %zu): the runs after it are not in it\n",
+                 program, traced_tasks_, limit_);
+}
+
+std::unique_ptr<TraceRecorder> open_trace(const std::string& path, long long limit) {
+  if (path.empty()) return nullptr;
+  checked_path(path, limit);
+  return std::make_unique<TraceRecorder>(path, static_cast<std::size_t>(limit));
 }
 
 void TraceRecorder::commit() {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,8 @@ class TraceRecorder {
 
   /// Writes the trace file whole (a temporary file renamed into place).
   void commit();
+  /// Commits, then tells stderr, as `program`, what the trace holds and where it stopped.
+  void commit_and_say(const char* program);
 
  private:
   struct Run {
@@ -64,5 +67,9 @@ class TraceRecorder {
   std::map<std::pair<int, int>, std::string> names_;  ///< each track's name
   std::map<int, std::string> process_names_;          ///< worker processes' names
 };
+
+/// The recorder `--trace PATH --trace-limit LIMIT` ask for, or none when PATH is empty;
+/// ConfigError for a limit below 1 or a path that cannot be written.
+std::unique_ptr<TraceRecorder> open_trace(const std::string& path, long long limit);
 
 }  // namespace poolbench::bench

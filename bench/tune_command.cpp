@@ -60,8 +60,9 @@ TaskProfile profile_tasks(scenarios::Scenario& scenario) {
 /// executor, warms it up with one run, measures one run, and shuts it down.
 class Sweeper {
  public:
-  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, std::chrono::nanoseconds task_timeout)
-      : scenario_(scenario), pool_(std::move(pool)), usable_(usable), task_timeout_(task_timeout) {}
+  Sweeper(scenarios::Scenario& scenario, std::string pool, unsigned usable, std::chrono::nanoseconds task_timeout,
+          TraceRecorder* trace)
+      : scenario_(scenario), pool_(std::move(pool)), usable_(usable), task_timeout_(task_timeout), trace_(trace) {}
 
   void sweep(const std::vector<std::size_t>& sizes, int repetitions, std::uint64_t seed) {
     for (std::size_t workers : sizes) {
@@ -111,7 +112,7 @@ class Sweeper {
     std::fprintf(stderr, "tune: %s on %s, %zu workers (visit %zu of %zu), %.1f s elapsed\n",
                  std::string(scenario_.name()).c_str(), pool_.c_str(), workers, order_.size() + 1, visits, elapsed);
     m.metrics->resume();
-    measure_once(workers, *m.metrics);
+    measure_once(workers, *m.metrics, trace_);
     m.metrics->pause();
     m.point.throughputs = m.metrics->run_throughputs();
     order_.push_back(workers);
@@ -119,7 +120,7 @@ class Sweeper {
 
   /// Builds the executor, warms it up with one run, adds one measured run to `metrics`, and
   /// shuts it down.
-  void measure_once(std::size_t workers, Metrics& metrics) {
+  void measure_once(std::size_t workers, Metrics& metrics, TraceRecorder* trace = nullptr) {
     const Cell cell{std::string(scenario_.name()), pool_, workers};
     progress_started(cell.name());
     auto executor = make_executor(pool_, {workers, {}, task_timeout_});
@@ -127,7 +128,9 @@ class Sweeper {
       scenarios::RunRecord record = scenario_.run(*executor);
       if (!record.ok())
         throw Error(fmt::format("{} at {} workers failed: {}", cell.name(), workers, record.first_error));
-      if (run > 0) metrics.add(record);  // the first run warms the executor up and is not counted
+      if (run == 0) continue;  // the first run warms the executor up and is not counted
+      metrics.add(record);
+      if (trace) trace->add_run(cell.name(), pool_, workers, record, executor->worker_threads());
     }
     metrics.before_shutdown(*executor);
     executor.reset();
@@ -138,6 +141,7 @@ class Sweeper {
   std::string pool_;
   unsigned usable_;
   std::chrono::nanoseconds task_timeout_;
+  TraceRecorder* trace_;  ///< receives each measured run, when tracing
   std::uint64_t start_ns_ = scenarios::now_ns();
   std::vector<Measured> measured_;
   std::vector<std::size_t> order_;
@@ -302,16 +306,25 @@ int tune_pool_size(const TuneRequest& r) {
         fmt::format("cannot tune '{}' (allowed: {}: executors with a size)", r.pool, fmt::join(sized, ", ")));
   if (r.max_workers && (*r.max_workers < 1 || *r.max_workers > static_cast<long long>(max_workers)))
     throw ConfigError(fmt::format("--max-workers {} is out of range (allowed: 1 to {})", *r.max_workers, max_workers));
+  if ((r.slo_p99 || r.knobs.rate) && !r.trace.empty())
+    throw ConfigError(
+        "--trace follows tune's throughput sweep; to trace an objective's pick, run it: poolbench run --rate R "
+        "--workers N --trace FILE");
   if (r.slo_p99 || r.knobs.rate) return tune_for_objective(r);
   const int repetitions = r.repetitions ? static_cast<int>(*r.repetitions) : 5;
   if (repetitions < 2 || repetitions > 1000)
     throw ConfigError(fmt::format(
         "--repetitions {} is out of range (allowed: 2 to 1000; the Mann-Whitney U test compares repetitions)",
         repetitions));
-  const scenarios::ScenarioOptions knobs = resolve_knobs(r.knobs, r.quick);
+  scenarios::ScenarioOptions knobs = resolve_knobs(r.knobs, r.quick);
+  if (!r.trace.empty()) {
+    if (!knobs.flow.instrumented) throw ConfigError("--trace needs the tasks timed: leave out --instrument off");
+    knobs.flow.time_every_task = true;
+  }
   auto scenario = scenarios::make_scenario(r.scenario, knobs);
   const std::chrono::nanoseconds task_timeout = resolve_task_timeout(r.knobs);
   OutputFile output(r.out);
+  const std::unique_ptr<TraceRecorder> trace = open_trace(r.trace, r.trace_limit);
 
   const MachineSize size = topology.size();
   const std::size_t cap = std::min<std::size_t>(r.max_workers ? static_cast<std::size_t>(*r.max_workers) : max_workers,
@@ -326,7 +339,7 @@ int tune_pool_size(const TuneRequest& r) {
   const double estimate = formula_estimate(topology.usable_cpus(), 1.0, profile.wait_ns, profile.compute_ns);
   const std::size_t formula_workers =
       std::isfinite(estimate) ? std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(estimate)), 1, cap) : cap;
-  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), task_timeout);
+  Sweeper sweeper(*scenario, r.pool, topology.usable_cpus(), task_timeout, trace.get());
   progress_begin("scouting sizes", static_cast<std::size_t>(std::bit_width(cap)) + 1, /*at_most=*/true);
   const std::vector<std::size_t> sizes =
       tune_sizes(cap, {auto_workers, py38_workers, formula_workers}, [&](std::size_t n) { return sweeper.scout(n); });
@@ -351,6 +364,7 @@ int tune_pool_size(const TuneRequest& r) {
     output.commit();
     std::fprintf(stderr, "tune: wrote %s\n", r.out.c_str());
   }
+  if (trace) trace->commit_and_say("tune");
   return 0;
 }
 

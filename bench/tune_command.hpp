@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "bench/knobs.hpp"
+#include "bench/trace_recorder.hpp"
 
 namespace poolbench::bench {
 
@@ -17,6 +18,8 @@ struct TuneRequest {
   std::optional<std::string> slo_p99;  ///< a latency objective, e.g. "50ms": tune for it instead of throughput
   bool quick = false;
   std::string out;
+  std::string trace;  ///< trace-event file of the measured runs; empty = none
+  long long trace_limit = static_cast<long long>(default_trace_limit);
   KnobFlags knobs;
 };
 

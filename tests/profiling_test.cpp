@@ -169,6 +169,29 @@ TEST_F(Profiling, TraceKeepsWholeRunsUpToItsLimitAndSaysWhereItStopped) {
   EXPECT_EQ(slices, 8u);
 }
 
+TEST_F(Profiling, TuneTracesEveryMeasuredRunAndOnlyThose) {
+  const auto r = run_command(shell_quote(poolbench) +
+                             " tune --scenario sleep --tasks 4 --sleep-ms 1 --max-workers 2 --repetitions 2 --trace " +
+                             path("t.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json trace = read(dir_ / "t.json");
+  const nlohmann::json& runs = trace["otherData"]["runs"];
+  std::map<std::string, int> per_size;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run["tasks"], 4);
+    EXPECT_EQ(run["executor"], "thread-pool");
+    ++per_size[run["benchmark"].get<std::string>()];
+  }
+  ASSERT_FALSE(per_size.empty());
+  for (const auto& [benchmark, visits] : per_size)
+    EXPECT_EQ(visits, 2) << benchmark << ": one measured run per visit, the warm-up and scouting runs left out";
+  const auto objective = run_command(shell_quote(poolbench) +
+                                     " tune --scenario sleep --rate 100 --slo-p99 50ms --trace " + path("slo.json"));
+  EXPECT_EQ(objective.exit_code, 2) << objective.err;
+  EXPECT_THAT(objective.err, HasSubstr("--trace follows tune's throughput sweep"));
+  EXPECT_FALSE(fs::exists(dir_ / "slo.json"));
+}
+
 TEST_F(Profiling, TraceBadInputGetsOneLineExitTwoAndNoFile) {
   for (const auto& [args, named] : std::vector<std::pair<std::string, std::string>>{
            {"--trace /nonexistent-dir/t.json", "/nonexistent-dir/t.json"},
