@@ -61,22 +61,30 @@ std::string join(const std::vector<std::string_view>& words) {
 
 }  // namespace
 
-KernelCounters::KernelCounters() {
-  bool user_only = false;
+KernelCounters::KernelCounters() noexcept {
+  try {
+    open_all();
+  } catch (const std::exception&) {
+    // Out of memory while writing a few words: count nothing rather than stop the run.
+    for (UniqueFd& fd : fds_) fd.reset();
+    status_.clear();
+  }
+}
+
+void KernelCounters::open_all() {
+  // perf_event_paranoid 2 lets a user count its own processes in user space only: one mode
+  // for every event, decided by whether the kernel lets the first be counted in full.
+  const int probe = open_counter(specs.front(), false);
+  const bool user_only = probe < 0 && (errno == EACCES || errno == EPERM);
+  if (probe >= 0) ::close(probe);
   std::vector<std::string_view> counted, refused, no_pmu, kernel_only;
   int refused_errno = 0;
   for (const EventSpec& spec : specs) {
-    int fd = open_counter(spec, user_only);
-    if (fd < 0 && (errno == EACCES || errno == EPERM) && !user_only) {
-      // perf_event_paranoid 2 lets a user count its own processes in user space only.
-      user_only = true;
-      fd = open_counter(spec, true);
-    }
-    if (fd >= 0 && user_only && spec.kernel_side) {
-      ::close(fd);  // counted in user space only, a kernel-side event would read 0: not a count
-      kernel_only.push_back(spec.words);
+    if (user_only && spec.kernel_side) {
+      kernel_only.push_back(spec.words);  // counted in user space only, it would read 0: not a count
       continue;
     }
+    const int fd = open_counter(spec, user_only);
     if (fd >= 0) {
       fds_[static_cast<std::size_t>(spec.event)].reset(fd);
       counted.push_back(spec.words);
@@ -87,22 +95,23 @@ KernelCounters::KernelCounters() {
       refused.push_back(spec.words);
     }
   }
-  if (!counted.empty()) status_ = "counted for the whole process tree: " + join(counted);
-  if (user_only) status_ += std::string(status_.empty() ? "" : "; ") + "in user space only";
+  const auto clause = [this](const std::string& text) { status_ += (status_.empty() ? "" : "; ") + text; };
+  if (!counted.empty())
+    clause("counted for the whole process tree" + std::string(user_only ? ", in user space only: " : ": ") +
+           join(counted));
   if (!kernel_only.empty())
-    status_ += "; " + join(kernel_only) + " absent: perf_event_paranoid " + paranoid_level() +
-               " allows only user-space counting, and they happen in the kernel";
+    clause(join(kernel_only) + " absent: perf_event_paranoid " + paranoid_level() +
+           " allows only user-space counting, and they happen in the kernel");
   if (!no_pmu.empty())
-    status_ += std::string(status_.empty() ? "" : "; ") + join(no_pmu) +
-               " absent: this machine exposes no hardware PMU to perf_event_open (most VMs do not)";
+    clause(join(no_pmu) + " absent: this machine exposes no hardware PMU to perf_event_open (most VMs do not)");
   if (!refused.empty())
-    status_ += std::string(status_.empty() ? "" : "; ") + join(refused) + " absent: perf_event_open refused them (" +
-               std::strerror(refused_errno) + "; perf_event_paranoid " + paranoid_level() + ")";
+    clause(join(refused) + " absent: perf_event_open refused them (" + std::strerror(refused_errno) +
+           "; perf_event_paranoid " + paranoid_level() + ")");
   if (counted.empty() || !kernel_only.empty() || !refused.empty())
     std::fprintf(stderr, "poolbench: kernel event counts: %s\n", status_.c_str());
 }
 
-KernelCounters& KernelCounters::process() {
+KernelCounters& KernelCounters::process() noexcept {
   static KernelCounters counters;
   return counters;
 }

@@ -38,10 +38,11 @@ class KernelCounters {
  public:
   /// Opens what this machine and its `perf_event_paranoid` allow; never throws: an event
   /// refused is not counted, and `status()` says why.
-  KernelCounters();
+  KernelCounters() noexcept;
 
-  /// The counters of this process, opened on first use; the harness opens them at start.
-  static KernelCounters& process();
+  /// The counters of this process, opened on first use: `run` and `tune` open them at
+  /// start, before any executor, so every worker counts.
+  static KernelCounters& process() noexcept;
 
   bool counting(KernelEvent event) const noexcept { return static_cast<bool>(fds_[static_cast<std::size_t>(event)]); }
   bool counting_any() const noexcept;
@@ -50,6 +51,8 @@ class KernelCounters {
   const std::string& status() const noexcept { return status_; }
 
  private:
+  void open_all();
+
   std::array<UniqueFd, kernel_event_count> fds_;
   std::string status_;
 };

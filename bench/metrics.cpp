@@ -140,7 +140,7 @@ void Metrics::before_shutdown(const Executor& executor) {
     ++idle_workers_;
   }
   worker_rss_ = std::max(worker_rss_, worker_rss);
-  breakdown_.set_pool_threads(executor.worker_threads());
+  breakdown_.end_executor(executor.worker_threads());
   threads_ = executor.threads_created();
   processes_ = executor.processes_created();
 }

@@ -10,6 +10,7 @@
 
 #include "bench/benchmark_grid.hpp"
 #include "bench/interrupt.hpp"
+#include "bench/kernel_counters.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/output_file.hpp"
 #include "bench/table_reporter.hpp"
@@ -109,6 +110,7 @@ int run_benchmarks(const RunRequest& request) {
                     "--benchmark_filter, --benchmark_repetitions, --benchmark_min_time)",
                     argv[1]));
 
+  KernelCounters::process();  // before any executor exists, so that its workers count
   add_context(topology, parse_sizing_rule("auto"));
   bool any_failed = false;
   std::vector<std::string> names = register_probes(any_failed);

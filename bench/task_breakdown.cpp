@@ -55,20 +55,32 @@ void TaskBreakdown::add_counters(Counters& c) const {
                  queued_.count() ? static_cast<double>(wakeup_.count()) / static_cast<double>(queued_.count()) : 0);
   add_part(counter_key("running_mean_us"), counter_key("running_p50_us"), counter_key("running_p99_us"), running_);
   add_part(counter_key("handback_mean_us"), counter_key("handback_p50_us"), counter_key("handback_p99_us"), handback_);
-  if (workers_ == 0 || wall_ns_ <= 0 || busy_ns_.empty()) return;
+  if (workers_ == 0) return;
+  std::vector<double> fractions = fractions_;
+  for (double f : executor_fractions({})) fractions.push_back(f);
+  if (fractions.empty()) return;
+  double sum = 0;
+  for (double f : fractions) sum += f;
+  c.emplace_back(counter_key("worker_busy_fraction_mean"), sum / static_cast<double>(fractions.size()));
+  c.emplace_back(counter_key("worker_busy_fraction_min"), *std::min_element(fractions.begin(), fractions.end()));
+  c.emplace_back(counter_key("worker_busy_fraction_max"), *std::max_element(fractions.begin(), fractions.end()));
+}
+
+std::vector<double> TaskBreakdown::executor_fractions(const std::vector<WorkerThread>& pool_threads) const {
+  if (wall_ns_ <= 0) return {};
   std::map<WorkerKey, double> busy = busy_ns_;
   if (every_task_timed_)
-    for (const WorkerThread& t : pool_threads_) busy.try_emplace({t.pid, t.tid}, 0.0);
-  double sum = 0, low = 1, high = 0;
-  for (const auto& [worker, ns] : busy) {
-    const double fraction = std::min(1.0, ns / wall_ns_);
-    sum += fraction;
-    low = std::min(low, fraction);
-    high = std::max(high, fraction);
-  }
-  c.emplace_back(counter_key("worker_busy_fraction_mean"), sum / static_cast<double>(busy.size()));
-  c.emplace_back(counter_key("worker_busy_fraction_min"), low);
-  c.emplace_back(counter_key("worker_busy_fraction_max"), high);
+    for (const WorkerThread& t : pool_threads) busy.try_emplace({t.pid, t.tid}, 0.0);
+  std::vector<double> fractions;
+  for (const auto& [worker, ns] : busy) fractions.push_back(std::min(1.0, ns / wall_ns_));
+  return fractions;
+}
+
+void TaskBreakdown::end_executor(const std::vector<WorkerThread>& pool_threads) {
+  for (double f : executor_fractions(pool_threads)) fractions_.push_back(f);
+  busy_ns_.clear();
+  wall_ns_ = 0;
+  every_task_timed_ = true;
 }
 
 }  // namespace poolbench::bench

@@ -23,10 +23,12 @@ class TaskBreakdown {
   /// `workers`: how many tasks the executor runs at once (0: every task at once).
   explicit TaskBreakdown(std::size_t workers) : workers_(workers) {}
 
+  /// Adds one run of the executor in use.
   void add(const scenarios::RunRecord& record);
-  /// The worker threads the executor reports; when every task was timed, one of them that
-  /// ran none was idle throughout and counts with a busy fraction of 0.
-  void set_pool_threads(std::vector<WorkerThread> threads) { pool_threads_ = std::move(threads); }
+  /// Closes the runs of one executor (`tune` builds one per visit), whose worker threads are
+  /// `pool_threads`: when every task was timed, one of them that ran none was idle
+  /// throughout and counts with a busy fraction of 0.
+  void end_executor(const std::vector<WorkerThread>& pool_threads);
 
   /// `queued_*`, `wakeup_*`, `running_*`, `handback_*`, `wakeup_share`, and, for an
   /// executor with a fixed number of workers, `worker_busy_fraction_mean|min|max`.
@@ -44,10 +46,16 @@ class TaskBreakdown {
   LogHistogram wakeup_;
   LogHistogram running_;
   LogHistogram handback_;
-  std::map<WorkerKey, double> busy_ns_;  ///< estimated: each timed task counts for its stride
+  /// Busy fractions of the workers of executors already closed.
+  std::vector<double> fractions_;
+  /// Of the executor in use: each worker's busy time, estimated (each timed task counts for
+  /// its stride), the time of its runs, and whether every task was timed.
+  std::map<WorkerKey, double> busy_ns_;
   double wall_ns_ = 0;
   bool every_task_timed_ = true;
-  std::vector<WorkerThread> pool_threads_;
+
+  /// The busy fraction of each worker of the executor in use, `pool_threads` included.
+  std::vector<double> executor_fractions(const std::vector<WorkerThread>& pool_threads) const;
 };
 
 /// Counts, for each timing of a run (in submit order), the tasks submitted before it that

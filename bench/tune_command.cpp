@@ -1,4 +1,5 @@
 #include "bench/tune_command.hpp"
+#include "bench/kernel_counters.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -332,6 +333,7 @@ int tune_pool_size(const TuneRequest& r) {
   const std::size_t auto_workers = workers_for(parse_sizing_rule("auto"), size);
   const std::size_t py38_workers = workers_for(parse_sizing_rule("py38"), size);
 
+  KernelCounters::process();  // before any executor exists, so that its workers count
   progress_begin("profiling", 1);
   progress_started("profiling the tasks inline");
   const TaskProfile profile = profile_tasks(*scenario);

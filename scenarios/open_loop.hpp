@@ -79,6 +79,7 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
   const auto submitter = static_cast<std::int32_t>(::gettid());
   const auto done = std::make_unique<std::atomic<std::uint64_t>[]>(tasks);
   std::atomic<std::uint64_t> ended{0};
+  std::size_t watched = 0;  // futures whose done callback is registered: all, unless registering one threw
   const detail::PreciseWakeups precise;
   // A moment's lead, so that the first arrival is not late for the set-up.
   const std::uint64_t start = now_ns() + 1'000'000;
@@ -93,16 +94,17 @@ RunRecord run_open_loop(const Arrivals& arrivals, Submit submit, Check check) {
         done[i].store(now_ns(), std::memory_order_relaxed);
         ended.fetch_add(1, std::memory_order_acq_rel);
       });
+      ++watched;
     }
   } catch (const std::exception& e) {
     record.fail("task " + std::to_string(futures.size()) + " could not be submitted: " + e.what());
   }
   wait_all(futures);
   // The callbacks read `done` and `ended`: they must have run before either goes.
-  while (ended.load(std::memory_order_acquire) < futures.size()) std::this_thread::yield();
+  while (ended.load(std::memory_order_acquire) < watched) std::this_thread::yield();
   std::vector<TimedArrival> timed;
-  timed.reserve(futures.size());
-  for (std::size_t i = 0; i < futures.size(); ++i) {
+  timed.reserve(watched);
+  for (std::size_t i = 0; i < watched; ++i) {
     TaskSample sample;
     try {
       sample = futures[i].get();

@@ -7,33 +7,40 @@
 
 namespace poolbench::scenarios {
 
-TaskTracker::TaskTracker(std::size_t tasks, bool every_task)
+TaskTracker::TaskTracker(std::size_t tasks, bool in_process, bool every_task)
     : stride_(every_task ? 1 : std::bit_ceil(std::max<std::size_t>(1, (tasks + timed_per_run - 1) / timed_per_run))),
       shift_(std::countr_zero(stride_)),
+      every_task_(every_task),
+      watch_futures_(!in_process || every_task),
       submitter_tid_(static_cast<std::int32_t>(::gettid())),
-      slot_count_((tasks + stride_ - 1) / stride_),
-      slots_(std::make_unique<Slot[]>(slot_count_)) {}
+      submit_ns_((tasks + stride_ - 1) / stride_, 0),
+      submitted_ns_(every_task ? submit_ns_.size() : 0, 0),
+      done_ns_(std::make_unique<std::atomic<std::uint64_t>[]>(submit_ns_.size())) {}
 
-void TaskTracker::track(std::size_t index, const Future<TaskSample>& future) {
-  future.add_done_callback([this, index](const Future<TaskSample>&) {
-    slots_[slot(index)].done_ns.store(now_ns(), std::memory_order_release);
-  });
+TaskTracker::~TaskTracker() {
+  // The callbacks write into this tracker: none may still be coming once it is gone.
+  for (std::size_t s = 0; s < watched_; ++s) wait_done(s);
 }
 
-TaskTiming TaskTracker::timing(std::size_t index, const TaskSample& sample, bool has_future) const {
-  const Slot& s = slots_[slot(index)];
-  return {index,           s.submit_ns,   s.submitted_ns,
-          sample.start_ns, sample.end_ns, has_future ? done_ns(index) : sample.end_ns,
+void TaskTracker::submitted(std::size_t index, const Future<TaskSample>* future) {
+  const std::size_t s = slot(index);
+  if (every_task_) submitted_ns_[s] = now_ns();
+  if (!future || !watch_futures_) return;
+  future->add_done_callback(
+      [this, s](const Future<TaskSample>&) { done_ns_[s].store(now_ns(), std::memory_order_release); });
+  watched_ = s + 1;
+}
+
+TaskTiming TaskTracker::timing(std::size_t index, const TaskSample& sample) const {
+  const std::size_t s = slot(index);
+  return {index,           submit_ns_[s], every_task_ ? submitted_ns_[s] : submit_ns_[s],
+          sample.start_ns, sample.end_ns, s < watched_ ? wait_done(s) : sample.end_ns,
           sample.pid,      sample.tid,    submitter_tid_};
 }
 
-void TaskTracker::settle(std::size_t submitted) const noexcept {
-  for (std::size_t i = 0; i < submitted; i += stride_) done_ns(i);
-}
-
-std::uint64_t TaskTracker::done_ns(std::size_t index) const noexcept {
+std::uint64_t TaskTracker::wait_done(std::size_t s) const noexcept {
   std::uint64_t done;
-  while ((done = slots_[slot(index)].done_ns.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+  while ((done = done_ns_[s].load(std::memory_order_acquire)) == 0) std::this_thread::yield();
   return done;
 }
 

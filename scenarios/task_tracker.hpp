@@ -24,44 +24,46 @@ namespace poolbench::scenarios {
 /// Times a sample of the tasks of one run — every task when a run has at most
 /// `timed_per_run` or when asked to time them all, else every k-th (k a power of two) —
 /// so timing costs a few nanoseconds per task, not four clock reads. Submit times are
-/// taken in the submitting thread; start and end times by the task itself; the done time
-/// when its future ends (for a posted task, its end). Slots are sized up front.
+/// taken in the submitting thread; start and end times by the task itself. The done time
+/// is when its future ends for a task run in another process (the reply's trip back counts)
+/// and, when every task is timed (a trace), for every task with a future; otherwise a task
+/// run in this process is done as it ends, which saves a callback per timed task. Slots
+/// are sized up front; the destructor waits for the callbacks it registered.
 class TaskTracker {
  public:
   static constexpr std::size_t timed_per_run = 1024;
 
-  TaskTracker(std::size_t tasks, bool every_task);
+  TaskTracker(std::size_t tasks, bool in_process, bool every_task);
+  ~TaskTracker();
+  TaskTracker(const TaskTracker&) = delete;
+  TaskTracker& operator=(const TaskTracker&) = delete;
 
   /// Whether task `index` is one of the timed sample.
   bool timed(std::size_t index) const noexcept { return (index & (stride_ - 1)) == 0; }
   std::uint64_t stride() const noexcept { return stride_; }
-  /// Call just before handing task `index` over, and just after (timed ones only).
-  void submitting(std::size_t index) noexcept { slots_[slot(index)].submit_ns = now_ns(); }
-  void submitted(std::size_t index) noexcept { slots_[slot(index)].submitted_ns = now_ns(); }
-  /// Records task `index`'s done time when its future ends (timed tasks with a future).
-  void track(std::size_t index, const Future<TaskSample>& future);
-  /// The times of timed task `index`, which ended with `sample`; done is its end when it
-  /// had no future.
-  TaskTiming timing(std::size_t index, const TaskSample& sample, bool has_future) const;
-  /// Waits until the callbacks of the first `submitted` tasks' futures have run: the
-  /// tracker must outlive them.
-  void settle(std::size_t submitted) const noexcept;
+  /// Call just before handing timed task `index` over.
+  void submitting(std::size_t index) noexcept { submit_ns_[slot(index)] = now_ns(); }
+  /// Call once the hand-over of timed task `index` returned, with its future if it has one.
+  void submitted(std::size_t index, const Future<TaskSample>* future);
+  /// The times of timed task `index`, which ended with `sample`.
+  TaskTiming timing(std::size_t index, const TaskSample& sample) const;
 
  private:
-  struct Slot {
-    std::uint64_t submit_ns = 0;
-    std::uint64_t submitted_ns = 0;
-    std::atomic<std::uint64_t> done_ns{0};
-  };
-
-  std::uint64_t done_ns(std::size_t index) const noexcept;
   std::size_t slot(std::size_t index) const noexcept { return index >> shift_; }
+  /// The done time of slot `s`, once its future's callback has stored it.
+  std::uint64_t wait_done(std::size_t s) const noexcept;
 
   std::size_t stride_;  ///< a power of two, so `timed` costs no division
   int shift_;           ///< log2(stride_)
+  bool every_task_;
+  bool watch_futures_;  ///< take done times from futures' callbacks
   std::int32_t submitter_tid_;
-  std::size_t slot_count_;
-  std::unique_ptr<Slot[]> slots_;  ///< one per timed task
+  std::vector<std::uint64_t> submit_ns_;     ///< one per timed task, written by the submitter
+  std::vector<std::uint64_t> submitted_ns_;  ///< when every task is timed
+  /// Written by whichever thread ends a future, so kept apart from the submitter's slots;
+  /// 0 until then.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> done_ns_;
+  std::size_t watched_ = 0;  ///< slots below this have a callback registered (they are registered in order)
 };
 
 /// Counts posted tasks as they end, so the submitter can wait for a number of them
@@ -84,10 +86,10 @@ class EndCounter {
 namespace detail {
 
 template <class Check>
-void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, bool has_future,
-                  RunRecord& record, Check& check) {
+void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker* tracker, RunRecord& record,
+                  Check& check) {
   if (tracker && tracker->timed(index)) {
-    const TaskTiming timing = tracker->timing(index, sample, has_future);
+    const TaskTiming timing = tracker->timing(index, sample);
     if (!record.add_timing(timing)) return;
     record.latency_ns.push_back(timing.done_ns - timing.submit_ns);
   }
@@ -95,10 +97,10 @@ void check_sample(std::size_t index, const TaskSample& sample, const TaskTracker
 }
 
 template <class Submit, class Check>
-RunRecord run_submitted(std::uint64_t tasks, const TaskFlow& flow, Submit& submit, Check& check) {
+RunRecord run_submitted(bool in_process, std::uint64_t tasks, const TaskFlow& flow, Submit& submit, Check& check) {
   RunRecord record;
   std::optional<TaskTracker> tracker;
-  if (flow.instrumented) tracker.emplace(tasks, flow.time_every_task);
+  if (flow.instrumented) tracker.emplace(tasks, in_process, flow.time_every_task);
   std::vector<Future<TaskSample>> futures;
   futures.reserve(tasks);
   const std::uint64_t start = now_ns();
@@ -109,23 +111,17 @@ RunRecord run_submitted(std::uint64_t tasks, const TaskFlow& flow, Submit& submi
       const bool timed = tracker && tracker->timed(i);
       if (timed) tracker->submitting(i);
       futures.push_back(submit(i, timed));
-      if (timed) {
-        tracker->submitted(i);
-        tracker->track(i, futures.back());
-      }
+      if (timed) tracker->submitted(i, &futures.back());
     }
   } catch (const std::exception& e) {
     record.fail("task " + std::to_string(futures.size()) + " could not be submitted: " + e.what());
   }
   wait_all(futures);
   record.wall_ns = now_ns() - start;
-  if (tracker) {
-    record.timing_stride = tracker->stride();
-    tracker->settle(futures.size());
-  }
+  if (tracker) record.timing_stride = tracker->stride();
   for (std::size_t i = 0; i < futures.size(); ++i) {
     try {
-      detail::check_sample(i, futures[i].get(), tracker ? &*tracker : nullptr, true, record, check);
+      detail::check_sample(i, futures[i].get(), tracker ? &*tracker : nullptr, record, check);
     } catch (const std::exception& e) {
       record.fail("task " + std::to_string(i) + " failed: " + e.what());
     }
@@ -176,7 +172,7 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
     return record;
   }
   std::optional<TaskTracker> tracker;
-  if (flow.instrumented) tracker.emplace(tasks, flow.time_every_task);
+  if (flow.instrumented) tracker.emplace(tasks, true, flow.time_every_task);
   PostedRun<Body> run(body, tracker ? &*tracker : nullptr, tasks);
   // Tasks the executor itself fails or cancels never reach run_one; its counts tell.
   const TaskCounts before = executor.counts();
@@ -198,7 +194,7 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
       const bool timed = tracker && tracker->timed(posted);
       if (timed) tracker->submitting(posted);
       executor.post([&run, index = posted, timed] { run.run_one(index, timed); });
-      if (timed) tracker->submitted(posted);
+      if (timed) tracker->submitted(posted, nullptr);
     }
   } catch (const std::exception& e) {
     record.fail("task " + std::to_string(posted) + " could not be posted: " + e.what());
@@ -219,7 +215,7 @@ RunRecord run_posted(Executor& executor, std::uint64_t tasks, const TaskFlow& fl
       record.fail("task " + std::to_string(i) + " failed: " + error->second);
       continue;
     }
-    detail::check_sample(i, run.samples[i], run.tracker, false, record, check);
+    detail::check_sample(i, run.samples[i], run.tracker, record, check);
   }
   if (tracker) record.timing_stride = tracker->stride();
   record.end_ns = now_ns();
@@ -239,7 +235,7 @@ RunRecord run_tracked(Executor& executor, std::uint64_t tasks, const TaskFlow& f
                       Check check) {
   if (flow.arrivals.open()) return run_open_loop(flow.arrivals, submit, check);
   if (flow.submission == Submission::post) return detail::run_posted(executor, tasks, flow, body, check);
-  return detail::run_submitted(tasks, flow, submit, check);
+  return detail::run_submitted(executor.runs_in_process(), tasks, flow, submit, check);
 }
 
 }  // namespace poolbench::scenarios

@@ -41,18 +41,24 @@ SCENARIO_UNITS = {"cpu": "tasks/s", "sleep": "tasks/s", "mixed": "tasks/s", "soc
 REFERENCE_POOLS = ("sync", "thread-per-task", "py-sync", "py-thread-per-task")
 
 
-def load(path):
+def read_json(path, label):
+    """The JSON in `path`; BadInput naming it as `label` when it cannot be read, is empty or
+    is not JSON."""
     try:
         with open(path) as f:
             text = f.read()
     except OSError as error:
-        raise BadInput(f"{path}: {error.strerror}")
+        raise BadInput(f"{label}: {error.strerror}")
     if not text.strip():
-        raise BadInput(f"{path}: the file is empty")
+        raise BadInput(f"{label}: the file is empty")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadInput(f"{path}: not JSON ({error.msg} at line {error.lineno})")
+        raise BadInput(f"{label}: not JSON ({error.msg} at line {error.lineno})")
+
+
+def load(path):
+    data = read_json(path, path)
     if not isinstance(data, dict) or not ("benchmarks" in data or "tuning" in data):
         raise BadInput(f"{path}: neither a run file (no 'benchmarks') nor a tune file (no 'tuning')")
     if "benchmarks" in data and not isinstance(data["benchmarks"], list):
@@ -64,15 +70,7 @@ def load(path):
 
 def load_trace(path):
     """A `poolbench run --trace` file: Chrome trace-event JSON with a 'traceEvents' list."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as error:
-        raise BadInput(f"--trace {path}: {error.strerror}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadInput(f"--trace {path}: not JSON ({error.msg} at line {error.lineno})")
+    data = read_json(path, f"--trace {path}")
     if not isinstance(data, dict) or not isinstance(data.get("traceEvents"), list):
         raise BadInput(f"--trace {path}: not a trace file (no 'traceEvents' list)")
     return data

@@ -22,14 +22,6 @@ const std::string poolbench = POOLBENCH_BINARY;
 /// Runs of `poolbench run` with its profiling on, each in a fresh directory.
 class Profiling : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("poolbench-profiling-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   /// `poolbench run` with `args`, leaving out the machine probes, which these tests do not need.
   CommandResult run(const std::string& args) {
     return run_command(shell_quote(poolbench) + " run --benchmark_filter=-probe/ " + args);
@@ -39,13 +31,10 @@ class Profiling : public ::testing::Test {
     std::ifstream in(file);
     return nlohmann::json::parse(in);
   }
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-    return names;
-  }
+  std::vector<std::string> files() const { return scratch_.files(); }
 
-  fs::path dir_;
+  ScratchDirectory scratch_{"poolbench-profiling"};
+  const fs::path dir_ = scratch_.path();
 };
 
 using Track = std::pair<int, int>;  // pid, tid

@@ -1,6 +1,7 @@
 #include "tests/run_command.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -33,6 +34,25 @@ std::filesystem::path output_base() {
 }
 
 }  // namespace
+
+ScratchDirectory::ScratchDirectory(const std::string& prefix)
+    : path_(std::filesystem::temp_directory_path() /
+            (prefix + "-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::vector<std::string> ScratchDirectory::files() const {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(path_)) names.push_back(e.path().filename().string());
+  return names;
+}
 
 std::string shell_quote(const std::string& text) {
   std::string out = "'";

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,23 @@ struct CommandResult {
 
 /// Runs `command` with /bin/sh, capturing stdout and stderr separately.
 CommandResult run_command(const std::string& command);
+
+/// A fresh directory for one test's files, named for the running test, removed with all
+/// it holds when the object goes.
+class ScratchDirectory {
+ public:
+  explicit ScratchDirectory(const std::string& prefix);
+  ~ScratchDirectory();
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  /// The names of the files in it: a test of bad input checks that none was left.
+  std::vector<std::string> files() const;
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// Quotes `text` for /bin/sh.
 std::string shell_quote(const std::string& text);

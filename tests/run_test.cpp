@@ -20,25 +20,14 @@ namespace fs = std::filesystem;
 
 const std::string poolbench = POOLBENCH_BINARY;
 
-/// A fresh directory for one test's output files, removed afterwards.
+/// `poolbench run` and `tune`, each test with a fresh directory for its output files.
 class RunTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("poolbench-run-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   CommandResult run(const std::string& args) { return run_command(shell_quote(poolbench) + " run " + args); }
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-    return names;
-  }
+  std::vector<std::string> files() const { return scratch_.files(); }
 
-  fs::path dir_;
+  ScratchDirectory scratch_{"poolbench-run"};
+  const fs::path dir_ = scratch_.path();
 };
 
 constexpr const char* tiny_knobs =
@@ -179,7 +168,9 @@ TEST_F(RunTest, EmptyTaskRunCarriesTheRawLibraryRowsAtEverySize) {
                 .exit_code,
             0);
   std::ifstream busy_in(busy);
-  for (const auto& b : nlohmann::json::parse(busy_in)["benchmarks"])
+  const auto busy_run = nlohmann::json::parse(busy_in);
+  ASSERT_FALSE(busy_run["benchmarks"].empty());
+  for (const auto& b : busy_run["benchmarks"])
     EXPECT_NE(b["name"].get<std::string>().rfind("raw/", 0), 0u) << "only empty-task runs measure the libraries";
 }
 

@@ -504,7 +504,7 @@ class TimelinePlotTest(PictureTest):
         no_tasks = trace_fixture()
         no_tasks["traceEvents"] = [e for e in no_tasks["traceEvents"] if e.get("cat") != "task"]
         cases = [(["--trace", self.write("broken.json", "{\"traceEvents\": [")], "not JSON"),
-                 (["--trace", self.write("empty.json", "")], "not JSON"),
+                 (["--trace", self.write("empty.json", "")], "the file is empty"),
                  (["--trace", self.write("other.json", {"benchmarks": []})], "traceEvents"),
                  (["--trace", self.write("dict.json", {"traceEvents": {}})], "traceEvents"),
                  (["--trace", self.write("list.json", [1, 2])], "traceEvents"),

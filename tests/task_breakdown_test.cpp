@@ -73,7 +73,7 @@ TEST(TaskBreakdown, IdleWorkersCountOnlyWhenEveryTaskWasTimed) {
   run.timings = {task(0, 0, 0, 50, 50, 7), task(1, 0, 0, 25, 25, 8)};
   TaskBreakdown every(4);
   every.add(run);
-  every.set_pool_threads(pool);
+  every.end_executor(pool);
   bench::Counters c;
   every.add_counters(c);
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_min"), 0) << "two of four workers ran nothing";
@@ -83,11 +83,28 @@ TEST(TaskBreakdown, IdleWorkersCountOnlyWhenEveryTaskWasTimed) {
   run.timing_stride = 2;  // a sample cannot tell an idle worker from an unsampled one
   TaskBreakdown sampled(4);
   sampled.add(run);
-  sampled.set_pool_threads(pool);
+  sampled.end_executor(pool);
   bench::Counters s;
   sampled.add_counters(s);
   EXPECT_DOUBLE_EQ(value(s, "worker_busy_fraction_min"), 0.5);
   EXPECT_DOUBLE_EQ(value(s, "worker_busy_fraction_max"), 1.0);
+}
+
+TEST(TaskBreakdown, EachExecutorsWorkersCountOverItsOwnRuns) {
+  // tune builds an executor per visit: each one's workers are busy over its own runs, not
+  // over all the visits'.
+  TaskBreakdown breakdown(1);
+  for (int tid : {7, 8, 9}) {
+    scenarios::RunRecord run;
+    run.wall_ns = 100'000;
+    run.timings = {task(0, 0, 0, 80, 80, tid)};
+    breakdown.add(run);
+    breakdown.end_executor({{100, tid}});
+  }
+  bench::Counters c;
+  breakdown.add_counters(c);
+  EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_mean"), 0.8);
+  EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_min"), 0.8);
 }
 
 TEST(TaskBreakdown, AnExecutorWithoutFixedWorkersHasNoBusyFractionAndEveryTaskIsAWakeUp) {

@@ -94,8 +94,12 @@ bool ThreadPool::spin_for_work() {
 std::vector<WorkerThread> ThreadPool::worker_threads() const {
   std::vector<WorkerThread> threads;
   const int pid = ::getpid();
-  for (std::size_t i = 0; i < workers_.size(); ++i)
-    if (const int tid = worker_tids_[i].load(std::memory_order_acquire); tid != 0) threads.push_back({pid, tid});
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    // A worker not yet scheduled since the pool started publishes its id as it first runs.
+    int tid;
+    while ((tid = worker_tids_[i].load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+    threads.push_back({pid, tid});
+  }
   return threads;
 }
 

@@ -28,6 +28,7 @@ class ThreadPool final : public Executor {
   std::string_view name() const noexcept override { return "thread-pool"; }
   std::size_t worker_count() const noexcept override { return workers_.size(); }
   std::uint64_t threads_created() const noexcept override { return workers_.size(); }
+  /// Every worker thread, in worker order; waits for any not yet started.
   std::vector<WorkerThread> worker_threads() const override;
   void shutdown(bool wait = true, bool cancel_pending = false) override;
 
