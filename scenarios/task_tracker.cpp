@@ -45,10 +45,11 @@ std::uint64_t TaskTracker::wait_done(std::size_t s) const noexcept {
 }
 
 void EndCounter::add() noexcept {
-  ended_.fetch_add(1, std::memory_order_seq_cst);
-  // Pairs with the waiter's increment of waiters_ before it re-checks ended_: one of the
-  // two sees the other, so a wake-up is never lost.
-  if (waiters_.load(std::memory_order_seq_cst) > 0) {
+  const std::uint64_t ended = ended_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // Pairs with the waiter's store of awaited_ before it re-checks ended_: one of the two
+  // sees the other, so the wake-up is never lost.
+  const std::uint64_t awaited = awaited_.load(std::memory_order_seq_cst);
+  if (awaited != 0 && ended >= awaited) {
     std::lock_guard lock(mutex_);
     changed_.notify_all();
   }
@@ -57,9 +58,9 @@ void EndCounter::add() noexcept {
 bool EndCounter::wait_for(std::uint64_t count, std::chrono::milliseconds limit) {
   if (ended() >= count) return true;
   std::unique_lock lock(mutex_);
-  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  awaited_.store(count, std::memory_order_seq_cst);
   const bool reached = changed_.wait_for(lock, limit, [&] { return ended_.load(std::memory_order_seq_cst) >= count; });
-  waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  awaited_.store(0, std::memory_order_seq_cst);
   return reached;
 }
 

@@ -67,18 +67,20 @@ class TaskTracker {
 };
 
 /// Counts posted tasks as they end, so the submitter can wait for a number of them
-/// without a future per task.
+/// without a future per task. Like a latch, only the task that reaches the awaited count
+/// wakes the waiter: the others pay one atomic increment, not a wake-up each.
 class EndCounter {
  public:
   /// Called by each task as it ends (ran, or failed inside the harness's wrapper).
   void add() noexcept;
   std::uint64_t ended() const noexcept { return ended_.load(std::memory_order_acquire); }
-  /// Waits until `count` tasks have ended or `limit` has passed; true when they have.
+  /// Waits until `count` tasks have ended or `limit` has passed; true when they have. One
+  /// thread waits at a time (the submitter).
   bool wait_for(std::uint64_t count, std::chrono::milliseconds limit);
 
  private:
   std::atomic<std::uint64_t> ended_{0};
-  std::atomic<int> waiters_{0};
+  std::atomic<std::uint64_t> awaited_{0};  ///< the count the waiter waits for; 0 when none waits
   std::mutex mutex_;
   std::condition_variable changed_;
 };

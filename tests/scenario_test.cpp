@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <latch>
+
 #include "pools/registry.hpp"
 #include "pools/threads/thread_pool.hpp"
 #include "scenarios/cpu_scenario.hpp"
@@ -173,6 +175,20 @@ TEST(Scenarios, ATaskReportingTimesOutOfOrderFailsAloneAndItsTimesAreNotUsed) {
       EXPECT_NE(t.tid, 0) << "each timing names the thread that ran it";
     }
   }
+}
+
+TEST(EndCounter, WakesItsWaiterOnceTheAwaitedCountIsReachedAndNotBefore) {
+  scenarios::EndCounter counter;
+  std::latch started(1);
+  std::jthread ender([&] {
+    started.wait();
+    for (int i = 0; i < 1000; ++i) counter.add();
+  });
+  EXPECT_FALSE(counter.wait_for(1, std::chrono::milliseconds(20))) << "nothing has ended yet";
+  started.count_down();
+  EXPECT_TRUE(counter.wait_for(1000, std::chrono::seconds(60))) << "the 1000th end wakes the waiter";
+  EXPECT_EQ(counter.ended(), 1000u);
+  EXPECT_FALSE(counter.wait_for(1001, std::chrono::milliseconds(20)));
 }
 
 TEST(Scenarios, UninstrumentedRunsCheckEveryValueButTimeOnlyTheRun) {
