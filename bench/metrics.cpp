@@ -50,7 +50,6 @@ void Metrics::add(const scenarios::RunRecord& record, std::uint64_t heap_allocat
     warm_tasks_ += record.tasks;
   }
   for (auto v : record.latency_ns) latency_.record(v);
-  for (auto v : record.queue_wait_ns) queue_wait_.record(v);
   breakdown_.add(record);
   for (auto v : record.rtt_ns) rtt_.record(v);
   if (record.open_loop) add_open_loop(*record.open_loop);
@@ -168,8 +167,8 @@ Counters Metrics::counters() const {
       {counter_key("latency_p99_us"), us(latency_.percentile(99))},
       {counter_key("latency_p999_us"), us(latency_.percentile(99.9))},
       {counter_key("latency_max_us"), us(latency_.max())},
-      {counter_key("queue_wait_p50_us"), us(queue_wait_.percentile(50))},
-      {counter_key("queue_wait_p99_us"), us(queue_wait_.percentile(99))},
+      {counter_key("queue_wait_p50_us"), us(breakdown_.queued().percentile(50))},
+      {counter_key("queue_wait_p99_us"), us(breakdown_.queued().percentile(99))},
       {counter_key("cpu_utilization"), wall > 0 ? used.cpu_seconds / wall / usable_cpus_ : 0},
       {counter_key("ctx_switches_per_task"), static_cast<double>(used.context_switches) / tasks},
       {counter_key("peak_rss_mib"), static_cast<double>(peak_rss + worker_rss_) / (1024.0 * 1024.0)},

@@ -56,7 +56,6 @@ class Metrics {
     std::uint64_t peak_rss = 0;
   } before_;
   LogHistogram latency_;
-  LogHistogram queue_wait_;
   TaskBreakdown breakdown_;
   LogHistogram rtt_;
   LogHistogram uncorrected_;  ///< open loop: actual submit → done

@@ -80,10 +80,7 @@ int run_benchmarks(const RunRequest& request) {
                       "use --out for the JSON file)",
                       flag));
 
-  if (!request.trace.empty()) {
-    if (!grid.knobs.flow.instrumented) throw ConfigError("--trace needs the tasks timed: leave out --instrument off");
-    grid.knobs.flow.time_every_task = true;
-  }
+  if (!request.trace.empty()) time_every_task_for_trace(grid.knobs.flow);
   std::vector<std::unique_ptr<scenarios::Scenario>> scenarios;
   for (const auto& name : grid.scenarios) scenarios.push_back(scenarios::make_scenario(name, grid.knobs));
 

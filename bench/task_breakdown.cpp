@@ -12,16 +12,13 @@ double us(double ns) { return ns / 1000.0; }
 }  // namespace
 
 std::vector<std::size_t> tasks_found(const std::vector<scenarios::TaskTiming>& timings) {
-  std::vector<std::size_t> order(timings.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return timings[a].submit_ns < timings[b].submit_ns; });
-  std::vector<std::size_t> found(timings.size(), 0);
+  std::vector<std::size_t> found;
+  found.reserve(timings.size());
   std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> ends;
-  for (std::size_t i : order) {
-    while (!ends.empty() && ends.top() <= timings[i].submit_ns) ends.pop();
-    found[i] = ends.size();
-    ends.push(timings[i].end_ns);
+  for (const scenarios::TaskTiming& t : timings) {
+    while (!ends.empty() && ends.top() <= t.submit_ns) ends.pop();
+    found.push_back(ends.size());
+    ends.push(t.end_ns);
   }
   return found;
 }
@@ -33,7 +30,7 @@ void TaskBreakdown::add(const scenarios::RunRecord& record) {
   const std::vector<std::size_t> found = tasks_found(record.timings);
   for (std::size_t i = 0; i < record.timings.size(); ++i) {
     const scenarios::TaskTiming& t = record.timings[i];
-    const std::uint64_t queued = t.start_ns - t.submit_ns;
+    const std::uint64_t queued = t.queued_ns();
     queued_.record(queued);
     running_.record(t.end_ns - t.start_ns);
     handback_.record(t.done_ns - t.end_ns);

@@ -30,6 +30,9 @@ class TaskBreakdown {
   /// throughout and counts with a busy fraction of 0.
   void end_executor(const std::vector<WorkerThread>& pool_threads);
 
+  /// Submit → start of every timed task so far.
+  const LogHistogram& queued() const noexcept { return queued_; }
+
   /// `queued_*`, `wakeup_*`, `running_*`, `handback_*`, `wakeup_share`, and, for an
   /// executor with a fixed number of workers, `worker_busy_fraction_mean|min|max`.
   void add_counters(Counters& counters) const;
@@ -58,8 +61,9 @@ class TaskBreakdown {
   std::vector<double> executor_fractions(const std::vector<WorkerThread>& pool_threads) const;
 };
 
-/// Counts, for each timing of a run (in submit order), the tasks submitted before it that
-/// had not ended when it was submitted: what it found in the executor, queued or running.
+/// Counts, for each timing of a run (RunRecord keeps them in submit order), the tasks
+/// submitted before it that had not ended when it was submitted: what it found in the
+/// executor, queued or running.
 std::vector<std::size_t> tasks_found(const std::vector<scenarios::TaskTiming>& timings);
 
 }  // namespace poolbench::bench

@@ -133,6 +133,11 @@ void TraceRecorder::commit_and_say(const char* program) {
                  program, traced_tasks_, limit_);
 }
 
+void time_every_task_for_trace(scenarios::TaskFlow& flow) {
+  if (!flow.instrumented) throw ConfigError("--trace needs the tasks timed: leave out --instrument off");
+  flow.time_every_task = true;
+}
+
 std::unique_ptr<TraceRecorder> open_trace(const std::string& path, long long limit) {
   if (path.empty()) return nullptr;
   checked_path(path, limit);

@@ -68,6 +68,10 @@ class TraceRecorder {
   std::map<int, std::string> process_names_;          ///< worker processes' names
 };
 
+/// Makes `flow` time every task, as a trace needs; ConfigError when it times none
+/// (`--instrument off`).
+void time_every_task_for_trace(scenarios::TaskFlow& flow);
+
 /// The recorder `--trace PATH --trace-limit LIMIT` ask for, or none when PATH is empty;
 /// ConfigError for a limit below 1 or a path that cannot be written.
 std::unique_ptr<TraceRecorder> open_trace(const std::string& path, long long limit);

@@ -1,5 +1,4 @@
 #include "bench/tune_command.hpp"
-#include "bench/kernel_counters.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +14,7 @@
 #include <random>
 
 #include "bench/interrupt.hpp"
+#include "bench/kernel_counters.hpp"
 #include "bench/machine_info.hpp"
 #include "bench/metrics.hpp"
 #include "bench/objective_tune.hpp"
@@ -318,10 +318,7 @@ int tune_pool_size(const TuneRequest& r) {
         "--repetitions {} is out of range (allowed: 2 to 1000; the Mann-Whitney U test compares repetitions)",
         repetitions));
   scenarios::ScenarioOptions knobs = resolve_knobs(r.knobs, r.quick);
-  if (!r.trace.empty()) {
-    if (!knobs.flow.instrumented) throw ConfigError("--trace needs the tasks timed: leave out --instrument off");
-    knobs.flow.time_every_task = true;
-  }
+  if (!r.trace.empty()) time_every_task_for_trace(knobs.flow);
   auto scenario = scenarios::make_scenario(r.scenario, knobs);
   const std::chrono::nanoseconds task_timeout = resolve_task_timeout(r.knobs);
   OutputFile output(r.out);

@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "pools/core/errors.hpp"
 #include "pools/core/named_table.hpp"
@@ -148,6 +149,12 @@ double check_knob(Knob knob, double value) {
   return value;
 }
 
+std::uint64_t await_time(const std::atomic<std::uint64_t>& time) noexcept {
+  std::uint64_t t;
+  while ((t = time.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+  return t;
+}
+
 bool TaskTiming::consistent() const noexcept {
   return submit_ns <= submitted_ns && submit_ns <= start_ns && start_ns <= end_ns && end_ns <= done_ns;
 }
@@ -163,7 +170,6 @@ bool RunRecord::add_timing(const TaskTiming& timing) {
          "its worker's clock or reply cannot be trusted");
     return false;
   }
-  queue_wait_ns.push_back(timing.start_ns - timing.submit_ns);
   timings.push_back(timing);
   return true;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -76,6 +77,9 @@ struct TaskTiming {
   std::int32_t tid = 0;
   std::int32_t submitter_tid = 0;  ///< the thread that submitted it
 
+  /// Submit → start: how long it waited for a worker.
+  std::uint64_t queued_ns() const noexcept { return start_ns - submit_ns; }
+
   /// Whether the times are in order: submit ≤ start ≤ end ≤ done, and submit ≤ submitted
   /// (an inline executor is done before its hand-over returns). A task that ran in another
   /// process reports its own start and end, which the harness trusts no further than this.
@@ -87,13 +91,12 @@ struct TaskTiming {
 /// any task or check failed. Times are nanoseconds.
 struct RunRecord {
   std::uint64_t wall_ns = 0;
-  std::uint64_t tasks = 0;                   ///< tasks that ended (connections, for socket)
-  std::vector<std::uint64_t> latency_ns;     ///< submit → done (open loop: scheduled → done), one per timed task
-  std::vector<std::uint64_t> queue_wait_ns;  ///< submit → start, one per timed task
-  std::vector<TaskTiming> timings;           ///< every timed task's times, in submit order
-  std::uint64_t timing_stride = 1;           ///< one task in this many is timed
-  std::uint64_t start_ns = 0;                ///< when the run began
-  std::uint64_t end_ns = 0;                  ///< when its last timestamp had been taken
+  std::uint64_t tasks = 0;                ///< tasks that ended (connections, for socket)
+  std::vector<std::uint64_t> latency_ns;  ///< submit → done (open loop: scheduled → done), one per timed task
+  std::vector<TaskTiming> timings;        ///< every timed task's times, in submit order
+  std::uint64_t timing_stride = 1;        ///< one task in this many is timed
+  std::uint64_t start_ns = 0;             ///< when the run began
+  std::uint64_t end_ns = 0;               ///< when its last timestamp had been taken
   std::uint64_t failures = 0;
   std::string first_error;
   std::uint64_t task_busy_ns = 0;  ///< summed over tasks, when profiling (see task_sample.hpp)
@@ -106,8 +109,8 @@ struct RunRecord {
   bool ok() const noexcept { return failures == 0; }
   /// Counts a failure, keeping the first message.
   void fail(std::string message);
-  /// Adds a timed task's times and its queue wait, or fails the task when they are out of
-  /// order; true when added.
+  /// Adds a timed task's times, or fails the task when they are out of order; true when
+  /// added.
   bool add_timing(const TaskTiming& timing);
   /// Counts a task that ended with `sample` whose check said `error` (empty: it passed):
   /// a failure, or a task done with its busy and CPU time; true for the latter.
@@ -194,5 +197,9 @@ std::unique_ptr<Scenario> make_scenario(std::string_view name, const ScenarioOpt
 
 /// Nanoseconds on CLOCK_MONOTONIC: one clock for the parent and its worker processes.
 std::uint64_t now_ns() noexcept;
+
+/// The now_ns() time a future's callback stores in `time` (0 until then), once it has:
+/// the future has ended, so the callback is running or about to.
+std::uint64_t await_time(const std::atomic<std::uint64_t>& time) noexcept;
 
 }  // namespace poolbench::scenarios

@@ -1,7 +1,5 @@
 #include "scenarios/socket_scenario.hpp"
 
-#include <thread>
-
 #include "scenarios/echo_server.hpp"
 #include "scenarios/load_client.hpp"
 #include "scenarios/open_loop.hpp"
@@ -36,8 +34,7 @@ RunRecord SocketScenario::run(Executor& executor) {
       record.fail("server task for connection " + std::to_string(i) + " failed: " + e.what());
       continue;
     }
-    std::uint64_t done;
-    while ((done = connection.done_ns->load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+    const std::uint64_t done = await_time(*connection.done_ns);
     if (!record.add_timing({i, connection.submit_ns, connection.submitted_ns, sample.start_ns, sample.end_ns, done,
                             sample.pid, sample.tid, connection.submitter_tid}))
       continue;

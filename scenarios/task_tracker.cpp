@@ -19,7 +19,7 @@ TaskTracker::TaskTracker(std::size_t tasks, bool in_process, bool every_task)
 
 TaskTracker::~TaskTracker() {
   // The callbacks write into this tracker: none may still be coming once it is gone.
-  for (std::size_t s = 0; s < watched_; ++s) wait_done(s);
+  for (std::size_t s = 0; s < watched_; ++s) await_time(done_ns_[s]);
 }
 
 void TaskTracker::submitted(std::size_t index, const Future<TaskSample>* future) {
@@ -34,14 +34,8 @@ void TaskTracker::submitted(std::size_t index, const Future<TaskSample>* future)
 TaskTiming TaskTracker::timing(std::size_t index, const TaskSample& sample) const {
   const std::size_t s = slot(index);
   return {index,           submit_ns_[s], every_task_ ? submitted_ns_[s] : submit_ns_[s],
-          sample.start_ns, sample.end_ns, s < watched_ ? wait_done(s) : sample.end_ns,
+          sample.start_ns, sample.end_ns, s < watched_ ? await_time(done_ns_[s]) : sample.end_ns,
           sample.pid,      sample.tid,    submitter_tid_};
-}
-
-std::uint64_t TaskTracker::wait_done(std::size_t s) const noexcept {
-  std::uint64_t done;
-  while ((done = done_ns_[s].load(std::memory_order_acquire)) == 0) std::this_thread::yield();
-  return done;
 }
 
 void EndCounter::add() noexcept {

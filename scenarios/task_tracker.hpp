@@ -50,8 +50,6 @@ class TaskTracker {
 
  private:
   std::size_t slot(std::size_t index) const noexcept { return index >> shift_; }
-  /// The done time of slot `s`, once its future's callback has stored it.
-  std::uint64_t wait_done(std::size_t s) const noexcept;
 
   std::size_t stride_;  ///< a power of two, so `timed` costs no division
   int shift_;           ///< log2(stride_)

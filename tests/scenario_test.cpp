@@ -56,9 +56,9 @@ TEST_P(EveryScenarioOnEveryExecutor, RunsCorrectlyAndCountsEveryTask) {
     ASSERT_TRUE(r.ok()) << r.first_error;
     EXPECT_EQ(r.tasks, scenario->tasks_per_run());
     EXPECT_EQ(r.latency_ns.size(), r.tasks);
-    EXPECT_EQ(r.queue_wait_ns.size(), r.tasks);
+    EXPECT_EQ(r.timings.size(), r.tasks);
     EXPECT_GT(r.wall_ns, 0u);
-    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.queue_wait_ns[i], r.latency_ns[i]);
+    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.timings[i].queued_ns(), r.latency_ns[i]);
     if (scenario_name == "socket") {
       EXPECT_EQ(r.requests, tiny().connections * tiny().round_trips);
       EXPECT_EQ(r.rtt_ns.size(), r.requests);
@@ -119,7 +119,7 @@ TEST_P(PostedScenarioOnInProcessExecutor, ChecksAndTimesEveryTaskWithoutFutures)
     ASSERT_TRUE(r.ok()) << name << ": " << r.first_error;
     EXPECT_EQ(r.tasks, 300u);
     EXPECT_EQ(r.latency_ns.size(), 300u);
-    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.queue_wait_ns[i], r.latency_ns[i]);
+    for (std::size_t i = 0; i < r.tasks; ++i) EXPECT_LE(r.timings[i].queued_ns(), r.latency_ns[i]);
   }
   executor->shutdown();
   EXPECT_EQ(executor->counts().completed, 600u);
@@ -202,7 +202,7 @@ TEST(Scenarios, UninstrumentedRunsCheckEveryValueButTimeOnlyTheRun) {
     EXPECT_EQ(r.tasks, o.tasks);
     EXPECT_GT(r.wall_ns, 0u);
     EXPECT_TRUE(r.latency_ns.empty());
-    EXPECT_TRUE(r.queue_wait_ns.empty());
+    EXPECT_TRUE(r.timings.empty());
   }
 }
 
@@ -318,7 +318,7 @@ TEST(OpenLoop, EverySocketRequestIsSentOnItsConnectionsScheduleAndTimed) {
     ASSERT_TRUE(r.ok()) << r.first_error;
     ASSERT_TRUE(r.open_loop);
     EXPECT_EQ(r.tasks, 3u) << "one server task per connection";
-    EXPECT_EQ(r.queue_wait_ns.size(), 3u);
+    EXPECT_EQ(r.timings.size(), 3u);
     EXPECT_EQ(r.requests, 150u) << "3,000/s for 50 ms, whatever --round-trips says";
     ASSERT_EQ(r.latency_ns.size(), 150u) << "every request is timed from its schedule";
     ASSERT_EQ(r.open_loop->uncorrected_latency_ns.size(), 150u);
