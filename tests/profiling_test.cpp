@@ -39,6 +39,9 @@ class Profiling : public ::testing::Test {
 
 using Track = std::pair<int, int>;  // pid, tid
 
+/// Whether a run file's entry is a machine probe's rather than a scenario's.
+bool is_probe(const nlohmann::json& entry) { return entry["name"].get<std::string>().rfind("probe/", 0) == 0; }
+
 Track track_of(const nlohmann::json& e) { return {e["pid"].get<int>(), e["tid"].get<int>()}; }
 
 TEST_F(Profiling, TraceOfEveryExecutorHasAWorkerTrackPerWorkerOneSlicePerTaskAndAFlowPerSubmit) {
@@ -207,7 +210,7 @@ TEST_F(Profiling, BreakdownOfEveryExecutorAddsUpToItsMeanLatency) {
   const nlohmann::json j = read(dir_ / "run.json");
   for (const auto& b : j["benchmarks"]) {
     const std::string name = b["name"];
-    if (name.rfind("probe/", 0) == 0) continue;
+    if (is_probe(b)) continue;
     SCOPED_TRACE(name);
     executors.insert(name.substr(name.find('/') + 1, name.find('/', name.find('/') + 1) - name.find('/') - 1));
     const double latency = b["latency_mean_us"];
@@ -236,7 +239,7 @@ TEST_F(Profiling, AWorkerThatRanNoTaskCountsAsIdle) {
   const nlohmann::json j = read(dir_ / "run.json");
   std::size_t entries = 0;
   for (const auto& b : j["benchmarks"]) {
-    if (b["name"].get<std::string>().rfind("probe/", 0) == 0) continue;
+    if (is_probe(b)) continue;
     SCOPED_TRACE(b["name"].get<std::string>());
     ++entries;
     ASSERT_EQ(b["iterations"].get<int>(), 1) << "the test needs runs that leave workers idle";
@@ -266,7 +269,7 @@ TEST_F(Profiling, KernelCountsCoverTheWorkerProcesses) {
     return;
   }
   for (const auto& b : j["benchmarks"]) {
-    if (b["name"].get<std::string>().rfind("probe/", 0) == 0) continue;
+    if (is_probe(b)) continue;
     SCOPED_TRACE(b["name"].get<std::string>());
     for (const char* key : {"kernel_context_switches_per_task", "kernel_cpu_migrations_per_task",
                             "kernel_page_faults_per_task", "kernel_task_clock_us_per_task"})

@@ -22,6 +22,13 @@ double value(const bench::Counters& counters, std::string_view name) {
   return -1;
 }
 
+/// The counters `breakdown` writes.
+bench::Counters counters_of(const TaskBreakdown& breakdown) {
+  bench::Counters counters;
+  breakdown.add_counters(counters);
+  return counters;
+}
+
 bool has(const bench::Counters& counters, std::string_view name) {
   for (const auto& [key, v] : counters)
     if (key == name) return true;
@@ -41,8 +48,7 @@ TEST(TaskBreakdown, PartsAddUpToTheLatencyAndWakeUpIsTheQueuedTimeOfTasksThatFou
   run.timings = {task(0, 0, 4, 10, 12), task(1, 2, 10, 20, 26)};
   TaskBreakdown breakdown(1);
   breakdown.add(run);
-  bench::Counters c;
-  breakdown.add_counters(c);
+  const bench::Counters c = counters_of(breakdown);
   EXPECT_DOUBLE_EQ(value(c, "queued_mean_us"), (4 + 8) / 2.0);
   EXPECT_DOUBLE_EQ(value(c, "running_mean_us"), (6 + 10) / 2.0);
   EXPECT_DOUBLE_EQ(value(c, "handback_mean_us"), (2 + 6) / 2.0);
@@ -60,8 +66,7 @@ TEST(TaskBreakdown, InASampledRunEachTimedTaskStandsForItsStride) {
   run.timings = {task(0, 0, 1, 50, 51), task(4, 10, 11, 60, 61)};
   TaskBreakdown breakdown(2);
   breakdown.add(run);
-  bench::Counters c;
-  breakdown.add_counters(c);
+  const bench::Counters c = counters_of(breakdown);
   EXPECT_DOUBLE_EQ(value(c, "wakeup_share"), 0.5) << "4 tasks in 2 workers: task 4 found none idle";
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_max"), 1.0) << "4 x 49 us of a 100 us run, at most all of it";
 }
@@ -74,8 +79,7 @@ TEST(TaskBreakdown, IdleWorkersCountOnlyWhenEveryTaskWasTimed) {
   TaskBreakdown every(4);
   every.add(run);
   every.end_executor(pool);
-  bench::Counters c;
-  every.add_counters(c);
+  const bench::Counters c = counters_of(every);
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_min"), 0) << "two of four workers ran nothing";
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_max"), 0.5);
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_mean"), (0.5 + 0.25) / 4);
@@ -84,8 +88,7 @@ TEST(TaskBreakdown, IdleWorkersCountOnlyWhenEveryTaskWasTimed) {
   TaskBreakdown sampled(4);
   sampled.add(run);
   sampled.end_executor(pool);
-  bench::Counters s;
-  sampled.add_counters(s);
+  const bench::Counters s = counters_of(sampled);
   EXPECT_DOUBLE_EQ(value(s, "worker_busy_fraction_min"), 0.5);
   EXPECT_DOUBLE_EQ(value(s, "worker_busy_fraction_max"), 1.0);
 }
@@ -101,8 +104,7 @@ TEST(TaskBreakdown, EachExecutorsWorkersCountOverItsOwnRuns) {
     breakdown.add(run);
     breakdown.end_executor({{100, tid}});
   }
-  bench::Counters c;
-  breakdown.add_counters(c);
+  const bench::Counters c = counters_of(breakdown);
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_mean"), 0.8);
   EXPECT_DOUBLE_EQ(value(c, "worker_busy_fraction_min"), 0.8);
 }
@@ -113,8 +115,7 @@ TEST(TaskBreakdown, AnExecutorWithoutFixedWorkersHasNoBusyFractionAndEveryTaskIs
   run.timings = {task(0, 0, 30, 50, 50), task(1, 1, 40, 60, 61)};
   TaskBreakdown per_task(0);
   per_task.add(run);
-  bench::Counters c;
-  per_task.add_counters(c);
+  const bench::Counters c = counters_of(per_task);
   EXPECT_DOUBLE_EQ(value(c, "wakeup_share"), 1.0);
   EXPECT_FALSE(has(c, "worker_busy_fraction_mean"));
 }
