@@ -6,6 +6,7 @@
 
 #include "bench/interrupt.hpp"
 #include "bench/measure.hpp"
+#include "bench/paired_runs.hpp"
 #include "bench/probes.hpp"
 #include "bench/raw_libraries.hpp"
 #include "bench/schema.hpp"
@@ -108,7 +109,7 @@ std::vector<std::string> register_raw_libraries(const GridOptions& options, bool
       auto* b =
           benchmark::RegisterBenchmark(row.c_str(), [name, workers, tasks, row, &any_failed](benchmark::State& state) {
             progress_started(row);
-            std::unique_ptr<RawLibraryRun> library;
+            std::unique_ptr<TaskBatch> library;
             try {
               library = make_raw_library_run(name, workers);
               library->run(tasks);  // warm-up: threads started, memory pools filled
@@ -133,6 +134,62 @@ std::vector<std::string> register_raw_libraries(const GridOptions& options, bool
   return full_names;
 }
 
+std::string paired_row(const LibraryPair& pair, std::size_t workers) {
+  return "paired/" + std::string(pair.pool) + "/" + std::string(pair.library) + "/workers:" + std::to_string(workers);
+}
+
+Counters paired_counters(std::size_t workers, std::uint64_t tasks, bool posted, const PairedTiming& timing) {
+  Counters counters{{counter_key("workers"), static_cast<double>(workers)},
+                    {counter_key("tasks"), static_cast<double>(tasks)},
+                    {counter_key("ns_per_op"), timing.ns_per_op},
+                    {counter_key("library_ns_per_op"), timing.library_ns_per_op},
+                    {counter_key("ratio"), timing.ratio},
+                    {counter_key("ratio_min"), timing.ratio_min},
+                    {counter_key("ratio_max"), timing.ratio_max},
+                    {counter_key("rounds"), static_cast<double>(timing.rounds)}};
+  if (posted) counters.emplace_back(counter_key("posted"), 1);
+  if (timing.context_switches) {
+    counters.emplace_back(counter_key("kernel_context_switches_per_task"), *timing.context_switches);
+    counters.emplace_back(counter_key("library_context_switches_per_task"), *timing.library_context_switches);
+  }
+  return counters;
+}
+
+std::vector<std::string> register_paired_runs(const GridOptions& options, bool& any_failed) {
+  std::vector<std::string> full_names;
+  if (!measures_empty_tasks(options)) return full_names;
+  const std::uint64_t tasks = options.knobs.tasks;
+  const scenarios::Submission submission = options.knobs.flow.submission;
+  for (const LibraryPair& pair : library_pairs()) {
+    if (std::find(options.pools.begin(), options.pools.end(), pair.pool) == options.pools.end()) continue;
+    for (std::size_t workers : options.workers) {
+      const std::string row = paired_row(pair, workers);
+      auto* b = benchmark::RegisterBenchmark(
+          row.c_str(), [pair, workers, tasks, submission, row, &any_failed](benchmark::State& state) {
+            progress_started(row);
+            PairedTiming timing;
+            for (auto _ : state) {
+              try {
+                timing = time_pair([&] { return make_executor_batch(pair.pool, workers, submission); },
+                                   [&] { return make_raw_library_run(std::string(pair.library), workers); }, tasks,
+                                   paired_rounds);
+              } catch (const std::exception& e) {
+                any_failed = true;
+                state.SkipWithError(e.what());
+                return;
+              }
+            }
+            for (const auto& [counter, value] :
+                 paired_counters(workers, tasks, submission == scenarios::Submission::post, timing))
+              state.counters[std::string(counter)] = value;
+          });
+      b->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+      full_names.push_back(row + "/iterations:1/real_time");
+    }
+  }
+  return full_names;
+}
+
 std::vector<std::string> register_grid(const GridOptions& options,
                                        std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
                                        const Topology& topology, bool& any_failed) {
@@ -152,6 +209,7 @@ std::vector<std::string> register_grid(const GridOptions& options,
     full_names.push_back(cell.name() + "/real_time");
   }
   for (auto& name : register_raw_libraries(options, any_failed)) full_names.push_back(std::move(name));
+  for (auto& name : register_paired_runs(options, any_failed)) full_names.push_back(std::move(name));
   return full_names;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/paired_runs.hpp"
 #include "bench/probes.hpp"
 #include "bench/schema.hpp"
 #include "bench/trace_recorder.hpp"
@@ -72,9 +73,29 @@ Counters raw_library_counters(std::size_t workers, std::uint64_t tasks, std::uin
 /// their full names (`raw/<name>/workers:<n>/real_time`); none for other grids.
 std::vector<std::string> register_raw_libraries(const GridOptions& options, bool& any_failed);
 
-/// Registers one Google Benchmark per cell, then the raw library rows of an empty-task
-/// grid (register_raw_libraries); `any_failed` is set when a run errors.
-/// Returns their full names (`<cell>/real_time`, then `raw/<name>/workers:<n>/real_time`).
+/// Rounds each paired row times: odd, so the median is one round's.
+inline constexpr std::uint64_t paired_rounds = 9;
+
+/// `paired/<pool>/<library path>/workers:<n>`: an executor timed against a library used
+/// directly (paired_runs.hpp), named like a cell so that scripts key it by pool and size.
+std::string paired_row(const LibraryPair& pair, std::size_t workers);
+
+/// The counters of a paired row: `workers`, `tasks` (per batch), `ns_per_op` (ours),
+/// `library_ns_per_op`, `ratio` (ours ÷ the library's, median of the rounds), `ratio_min`,
+/// `ratio_max`, `rounds`, `posted` = 1 when tasks were posted, as a cell has it, and where
+/// the kernel counts them `kernel_context_switches_per_task` (ours) and
+/// `library_context_switches_per_task`.
+Counters paired_counters(std::size_t workers, std::uint64_t tasks, bool posted, const PairedTiming& timing);
+
+/// When the grid measures empty tasks, registers one `paired/...` benchmark per library
+/// pair whose executor the grid runs, at each grid size, handing tasks over as the grid
+/// does (`--submit`): `paired_rounds` rounds of one batch each side, with as many tasks
+/// per batch as the cells. Returns their full names (`.../iterations:1/real_time`).
+std::vector<std::string> register_paired_runs(const GridOptions& options, bool& any_failed);
+
+/// Registers one Google Benchmark per cell, then the raw library rows and paired rows of an
+/// empty-task grid (register_raw_libraries, register_paired_runs); `any_failed` is set when
+/// a run errors. Returns their full names in that order.
 std::vector<std::string> register_grid(const GridOptions& options,
                                        std::vector<std::unique_ptr<scenarios::Scenario>>& scenarios,
                                        const Topology& topology, bool& any_failed);

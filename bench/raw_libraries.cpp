@@ -47,7 +47,7 @@ struct CountDown {
   }
 };
 
-class TbbEnqueue final : public RawLibraryRun {
+class TbbEnqueue final : public TaskBatch {
  public:
   explicit TbbEnqueue(std::size_t workers) : arena_(workers) {}
   void run(std::uint64_t tasks) override {
@@ -60,7 +60,7 @@ class TbbEnqueue final : public RawLibraryRun {
   Arena arena_;
 };
 
-class TbbTaskGroup final : public RawLibraryRun {
+class TbbTaskGroup final : public TaskBatch {
  public:
   explicit TbbTaskGroup(std::size_t workers) : arena_(workers) {}
   void run(std::uint64_t tasks) override {
@@ -75,7 +75,7 @@ class TbbTaskGroup final : public RawLibraryRun {
   Arena arena_;
 };
 
-class AsioPost final : public RawLibraryRun {
+class AsioPost final : public TaskBatch {
  public:
   explicit AsioPost(std::size_t workers) : pool_(workers) {}
   ~AsioPost() override { pool_.join(); }
@@ -93,11 +93,11 @@ class AsioPost final : public RawLibraryRun {
 
 struct RawLibrary {
   const char* name;
-  std::unique_ptr<RawLibraryRun> (*make)(std::size_t);
+  std::unique_ptr<TaskBatch> (*make)(std::size_t);
 };
 
 template <class Run>
-std::unique_ptr<RawLibraryRun> make(std::size_t workers) {
+std::unique_ptr<TaskBatch> make(std::size_t workers) {
   return std::make_unique<Run>(workers);
 }
 
@@ -117,7 +117,7 @@ const std::vector<std::string>& raw_library_names() {
   return names;
 }
 
-std::unique_ptr<RawLibraryRun> make_raw_library_run(const std::string& name, std::size_t workers) {
+std::unique_ptr<TaskBatch> make_raw_library_run(const std::string& name, std::size_t workers) {
   const RawLibrary* library = find_named(raw_libraries(), name);
   if (!library) throw_unknown_name("raw library path", name, raw_library_names());
   return library->make(require_workers(workers, name));

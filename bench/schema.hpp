@@ -34,11 +34,11 @@ inline constexpr std::array schema_table{
     // Counters of every scenario entry (`<scenario>/<pool>/workers:<n>`), in the order
     // Metrics::counters() writes them.
     SchemaKey{"workers", "counter", "count", "workers of the executor (thread-per-task: tasks per run, all at once)",
-              "scenario entries and raw/<library path>/workers:<n> entries"},
-    SchemaKey{"tasks", "counter", "count", "tasks per run (socket: connections per run)",
-              "scenario entries and raw/<library path>/workers:<n> entries"},
+              "scenario, raw and paired entries"},
+    SchemaKey{"tasks", "counter", "count", "tasks per run (socket: connections per run; paired: per batch)",
+              "scenario, raw and paired entries"},
     SchemaKey{"tasks_per_second", "counter", "tasks/s", "tasks ended per second of the timed runs",
-              "scenario entries and raw/<library path>/workers:<n> entries"},
+              "scenario and raw entries"},
     SchemaKey{"latency_mean_us", "counter", "us",
               "mean of submit -> done over the timed tasks (open loop: scheduled -> done); done is when the "
               "submitter could see the result",
@@ -143,7 +143,7 @@ inline constexpr std::array schema_table{
               "executors with worker processes"},
     SchemaKey{"in_flight", "counter", "count", "most tasks outstanding at once", "runs with --in-flight"},
     SchemaKey{"posted", "counter", "flag", "1: tasks were posted (fire-and-forget), not submitted",
-              "runs with --submit post"},
+              "runs with --submit post (scenario and paired entries)"},
     SchemaKey{"instrumented", "counter", "flag", "0: tasks were not timed one by one", "runs with --instrument off"},
     SchemaKey{"traced", "counter", "flag", "1: every task was timed for --trace, not a sample", "runs with --trace"},
     SchemaKey{"uncorrected_latency_mean_us", "counter", "us",
@@ -191,13 +191,29 @@ inline constexpr std::array schema_table{
     SchemaKey{"rtt_p99_us", "counter", "us", "99th percentile request -> reply round trip", "socket runs"},
     // Counters of the probe/<name> entries (also the fields of `probe --json`).
     // ns_per_op is also the counter of the raw/<library path>/workers:<n> entries of an
-    // empty-task run (--iterations 0): oneTBB or Boost.Asio used directly, no poolbench code per task.
+    // empty-task run (--iterations 0): oneTBB or Boost.Asio used directly, no poolbench code
+    // per task; and of its paired/<pool>/<library path>/workers:<n> entries, ours.
     SchemaKey{"ns_per_op", "counter", "ns",
-              "cost of one operation: of the probe, median over batches; of a raw library row, wall time per task",
-              "probe/<name> entries and raw/<library path>/workers:<n> entries (empty-task runs)"},
+              "cost of one operation: of the probe, median over batches; of a raw library row, wall time per "
+              "task; of a paired row, the executor's wall time per task, median over the rounds",
+              "probe/<name>, raw and paired entries (empty-task runs)"},
     SchemaKey{"spread", "counter", "fraction", "median absolute deviation / median, across batches",
               "probe/<name> entries"},
     SchemaKey{"operations", "counter", "count", "operations timed in all", "probe/<name> entries"},
+    // Counters of the paired/<pool>/<library path>/workers:<n> entries of an empty-task run:
+    // the executor and the library timed in alternating rounds (paired_runs.hpp).
+    SchemaKey{"library_ns_per_op", "counter", "ns", "the library's wall time per task, median over the rounds",
+              "paired entries"},
+    SchemaKey{"ratio", "counter", "ratio",
+              "the executor's wall time per task / the library's in the same round, median over the rounds",
+              "paired entries"},
+    SchemaKey{"ratio_min", "counter", "ratio", "the lowest round's ratio", "paired entries"},
+    SchemaKey{"ratio_max", "counter", "ratio", "the highest round's ratio", "paired entries"},
+    SchemaKey{"rounds", "counter", "count", "rounds timed, each one batch of each side", "paired entries"},
+    SchemaKey{"library_context_switches_per_task", "counter", "count",
+              "context switches of the whole process per task while the library's batches ran, median over the "
+              "rounds (kernel_context_switches_per_task is the executor's)",
+              "paired entries where the kernel counts context switches"},
     // Context: machine_context(), in its order.
     SchemaKey{"poolbench_version", "context", "text", "version of poolbench that wrote the file", "every file"},
     SchemaKey{"hwloc_version", "context", "text", "version of hwloc that read the topology", "every file"},

@@ -68,6 +68,13 @@ double exact_cdf(std::size_t m, std::size_t n, std::size_t u) {
 
 }  // namespace
 
+double median_of(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() < 2 || b.size() < 2)
     throw ConfigError(fmt::format("the Mann-Whitney U test needs at least 2 repetitions of each size, not {} and {}",

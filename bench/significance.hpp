@@ -4,6 +4,9 @@
 
 namespace poolbench::bench {
 
+/// The median of `values` (the mean of the two middle ones for an even count); 0 when empty.
+double median_of(std::vector<double> values);
+
 /// The two-sided Mann–Whitney U test, the one Google Benchmark's compare.py uses to call
 /// two sets of repetitions different: the probability of samples at least as far apart as
 /// `a` and `b` if both came from one distribution. Exact for samples under 8 without ties,

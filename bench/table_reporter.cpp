@@ -44,6 +44,15 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
                          counter(run, counter_key("tasks_per_second")), counter(run, counter_key("ns_per_op")));
       continue;
     }
+    if (name.rfind("paired/", 0) == 0) {
+      out << fmt::format(
+          "{:<44}{:>13.0f} ns per task against {:.0f} for the library alone: {:.2f}x (rounds "
+          "{:.2f}x to {:.2f}x)\n",
+          name, counter(run, counter_key("ns_per_op")), counter(run, counter_key("library_ns_per_op")),
+          counter(run, counter_key("ratio")), counter(run, counter_key("ratio_min")),
+          counter(run, counter_key("ratio_max")));
+      continue;
+    }
     const double rps = counter(run, counter_key("requests_per_second"));
     const double efficiency = counter(run, counter_key("efficiency"));
     out << fmt::format(

@@ -12,13 +12,6 @@
 namespace poolbench::bench {
 namespace {
 
-double median_of(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 const SweepPoint& at(const std::vector<SweepPoint>& points, std::size_t workers) {
   for (const auto& p : points)
     if (p.workers == workers) return p;

@@ -54,23 +54,25 @@ stage_plots() {
 }
 
 # The performance report, medians of 3 repetitions: empty tasks (per-task cost, with the
-# machine probes and, in each of these runs, the raw library rows: oneTBB and Boost.Asio
-# used directly) submitted, then posted and submitted with no per-task timing, the runs the
-# adapters and our pool are divided by their libraries in; one-at-a-time process-pool round
-# trips; sleep and ~2 ms cpu efficiency; socket at 8, 32 and 64 connections; then
-# Python's process pool.
+# machine probes and the raw library rows: oneTBB and Boost.Asio used directly) submitted,
+# then posted and submitted with no per-task timing, whose paired rows (each executor and
+# its library in alternating rounds) divide the adapters and our pool by their libraries;
+# one-at-a-time process-pool round trips; sleep and ~2 ms cpu efficiency; socket at 8, 32
+# and 64 connections; then Python's process pool.
 stage_performance() {
   local empty_tasks=(--scenarios cpu --iterations 0 --tasks 20000 --benchmark_repetitions=3)
+  # Its paired rows would repeat perf_uninstrumented's: a pair times no harness code.
   "$bin" run "${empty_tasks[@]}" --pools sync,thread-per-task,thread-pool,process-pool,tbb,asio \
-    --workers cpus,auto --out "$out/perf_overhead.json"
+    --workers cpus,auto --benchmark_filter=-^paired/ --out "$out/perf_overhead.json"
   "$bin" run "${empty_tasks[@]}" --submit post --instrument off --pools thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_post.json"
   "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_uninstrumented.json"
   # What --trace costs: every task of one run of 10,000 timed and kept, against the same run
   # untraced (one run per repetition, so the trace keeps them all; the file itself goes).
+  # Only the sync cell: the probes and library rows belong to the runs above.
   local traced=(--scenarios cpu --iterations 0 --tasks 10000 --pools sync --benchmark_min_time=0.001
-    --benchmark_repetitions=5)
+    --benchmark_repetitions=5 --benchmark_filter=^cpu/)
   "$bin" run "${traced[@]}" --out "$out/perf_untraced.json"
   "$bin" run "${traced[@]}" --trace "$out/.trace.json" --out "$out/perf_traced.json"
   rm -f "$out/.trace.json"

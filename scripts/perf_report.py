@@ -20,10 +20,16 @@ def entry_key(parts, entry, cpus):
             bool(entry.get("traced")), cpus)
 
 
+def paired_key(pool, library, workers, posted):
+    """The key of a `paired/<pool>/<library>/workers:<n>` entry: the executor and the library
+    timed in alternating rounds of one run (bench/paired_runs.hpp)."""
+    return ("paired", pool, library, workers, posted)
+
+
 def load_entries(paths):
     """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
     posted, instrumented, usable CPUs): the median of repetitions where a file has them (with
-    the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; each
+    the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; paired rows by paired_key; each
     entry remembers its file's probes as "_probes" and its file's raw library rows
     (`raw/<path>/workers:<n>`, oneTBB or Boost.Asio used directly) as "_raw", keyed
     "<path>/workers:<n>", so a ratio can use the probe or library row of its own run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
@@ -82,6 +88,8 @@ def load_entries(paths):
             if parts[0] == "probe" and len(parts) > 1:
                 # Probes divide the ratios of the run they came with: the first file's win.
                 entries.setdefault(("probe", parts[1]), entry)
+            elif parts[0] == "paired" and len(parts) >= 4 and parts[3].startswith("workers:"):
+                entries[paired_key(parts[1], parts[2], int(parts[3].split(":")[1]), bool(entry.get("posted")))] = entry
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
                 entries[entry_key(parts, entry, cpus)] = entry
     return entries, context, wakeups
@@ -97,7 +105,7 @@ class Report:
                  connections=None, cpus=None, traced=False, test=lambda e: True):
         """Every entry matching every given field (None = any; cpus None = the machine's)."""
         for key, e in self.entries.items():
-            if key[0] == "probe":
+            if key[0] in ("probe", "paired"):
                 continue
             sc, pl, w, conn, t, fl, po, ins, tr, c = key
             if (sc, pl, po, ins, tr, c) == (scenario, pool, posted, instrumented, traced, cpus or self.cpus) \
@@ -114,11 +122,13 @@ class Report:
     def per_task_ns(entry):
         return 1e9 / entry["tasks_per_second"] if entry and entry.get("tasks_per_second") else None
 
-    def add(self, what, target, measured, ok, why=""):
+    def add(self, what, target, measured, ok, why="", note=""):
+        """One target's row; `why` is shown where it is short, `note` whatever its status."""
         status = "not measured" if measured is None else ("met" if ok else "short")
         if measured is None:
             why = "no run among the given files measures it (bench.sh's performance stage does)"
-        self.rows.append((what, target, "-" if measured is None else measured, status, "" if ok else why))
+        shown = "; ".join(x for x in (note if measured is not None else "", "" if ok else why) if x)
+        self.rows.append((what, target, "-" if measured is None else measured, status, shown))
 
     def profile(self, entry, label=""):
         """Context switches and CPU use per task: the figures that say where time went."""
@@ -172,31 +182,51 @@ class Report:
         self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
                  ok, why)
 
+    def paired(self, pool, library, workers, posted):
+        """The `paired/<pool>/<library>/workers:<n>` entry of the run that handed tasks over
+        as `posted` says, or None."""
+        return self.entries.get(paired_key(pool, library, workers, posted))
+
     @staticmethod
-    def raw_row(entry, path, workers):
-        """The row `raw/<path>/workers:<n>` of the run file `entry` came from, or None."""
-        return entry["_raw"].get(f"{path}/workers:{workers}") if entry else None
+    def paired_story(e, library):
+        """What a paired row measured and where its time went: both sides' cost, how far
+        single rounds strayed, and the context switches each side caused."""
+        parts = [f"ours {e['ns_per_op']:.0f} ns per task against {e['library_ns_per_op']:.0f} ns for `{library}`, "
+                 f"the median of {e.get('rounds', 0):.0f} alternating rounds of {e.get('tasks', 0):,.0f} tasks"]
+        low, high = e.get("ratio_min", 0), e.get("ratio_max", 0)
+        if low > 0 and high > 1.5 * low:
+            parts.append(f"unstable: single rounds gave {low:.2f}x to {high:.2f}x")
+        ours, theirs = e.get("kernel_context_switches_per_task"), e.get("library_context_switches_per_task")
+        if ours is not None and theirs is not None:
+            parts.append(f"context switches per task: ours {ours:.3f}, the library's {theirs:.3f}")
+        return "; ".join(parts)
 
-    def raw_ratio_row(self, what, limit, ours, path, workers):
-        """Our per-task cost over a library's own (`raw/<path>`), both from one run file."""
-        raw = self.raw_row(ours, path, workers)
-        ratio = self.per_task_ns(ours) / raw["ns_per_op"] if ours and raw and raw.get("ns_per_op") else None
-        why = "; ".join(x for x in (
-            f"ours {self.per_task_ns(ours):.0f} ns per task against {raw['ns_per_op']:.0f} ns for `raw/{path}`"
-            if ratio is not None else "",
-            self.unstable(ours, "tasks_per_second", 0, "our"),
-            self.unstable(raw, "tasks_per_second", 0, f"`raw/{path}`'s"), self.profile(ours, "ours")) if x)
+    def paired_row(self, what, limit, pool, library, workers, posted):
+        """Our cost over a library's own, taken within each round of one paired row. An
+        adapter below its library is met, but says why, as no adapter can make its library
+        faster."""
+        e = self.paired(pool, library, workers, posted)
+        ratio = e.get("ratio") if e else None
+        story = self.paired_story(e, library) if e else ""
+        note = ""
+        if ratio is not None and round(ratio, 2) < 1 and pool != "thread-pool":
+            ours, theirs = e.get("kernel_context_switches_per_task", 0), e.get("library_context_switches_per_task", 0)
+            note = story + "; below 1: " + (
+                "the library alone switched context more; its empty tasks end before the next is handed over, so "
+                "its threads go idle and each hand-over wakes one, while ours, each a little longer (the "
+                "Executor's counts), keep them busy" if theirs > max(1.5 * ours, 0.05) else
+                "the adapter's cost is lost in the rounds' spread")
         self.add(what, f"<= {limit}", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
-                 why)
+                 story, note)
 
-    def fork_join_row(self, ours, workers, label):
+    def fork_join_row(self, workers, label):
         """oneTBB's fork-join beside the targets: a reference for the in-arena path, not a target."""
-        raw = self.raw_row(ours, "tbb_task_group", workers)
-        ratio = self.per_task_ns(ours) / raw["ns_per_op"] if ours and raw and raw.get("ns_per_op") else None
+        e = self.paired("thread-pool", "tbb_task_group", workers, True)
+        ratio = e.get("ratio") if e else None
         self.rows.append((
             f"reference: `thread-pool` post, workers = {workers} ({label}): per-task cost / `raw/tbb_task_group`",
             "none: the in-arena reference", "-" if ratio is None else f"{ratio:.2f}", "reference",
-            (f"`raw/tbb_task_group` {raw['ns_per_op']:.0f} ns per task: " if ratio is not None else "") +
+            (self.paired_story(e, "tbb_task_group") + ": " if e else "") +
             "the caller runs inside the arena, spawns each task into its own deque (no shared queue, no wake-up "
             "of a sleeping thread per task) and joins the work while it waits, so the submitting thread is one "
             "more worker; an executor's caller stays outside and only hands tasks over, as `raw/tbb_enqueue` does"))
@@ -229,22 +259,20 @@ class Report:
     def build(self, overhead_tasks, trace_tasks=10000):
         cpus, auto = self.cpus, self.auto
         empty = lambda pool, w, **kw: self.find("cpu", pool, w, tasks=overhead_tasks, **kw)
-        # Against the libraries used directly (raw/<path>/workers:<n> of the same run), with no
-        # per-task timing on either side (--instrument off): first what each adapter adds over
-        # its library, then our pool against oneTBB's enqueue, with its fork-join beside it.
-        bare = lambda pool, w, **kw: empty(pool, w, instrumented=False, **kw)
+        # Against the libraries used directly, each ratio taken within the rounds of one paired
+        # row (paired/<pool>/<library>/workers:<n>): first what each adapter adds over its
+        # library, then our pool against oneTBB's enqueue, with its fork-join beside it.
         sizes = ((cpus, "usable CPUs"), (auto, "auto"))
-        for pool, path in (("tbb", "tbb_enqueue"), ("asio", "asio_post")):
+        for pool, library in (("tbb", "tbb_enqueue"), ("asio", "asio_post")):
             for workers, label in sizes:
-                self.raw_ratio_row(f"`{pool}` adapter_overhead, workers = {workers} ({label}): `{pool}` post "
-                                   f"(no future) / `raw/{path}`", 1.15, bare(pool, workers, posted=True), path, workers)
+                self.paired_row(f"`{pool}` adapter_overhead, workers = {workers} ({label}): `{pool}` post "
+                                f"(no future) / `raw/{library}`", 1.15, pool, library, workers, True)
         for workers, label in sizes:
-            self.raw_ratio_row(f"`thread-pool` post (no future), workers = {workers} ({label}): per-task cost / "
-                               "`raw/tbb_enqueue`", 1.0, bare("thread-pool", workers, posted=True), "tbb_enqueue",
-                               workers)
-            self.raw_ratio_row(f"`thread-pool` submit (a future each), workers = {workers} ({label}): per-task cost / "
-                               "`raw/tbb_enqueue`", 1.5, bare("thread-pool", workers), "tbb_enqueue", workers)
-            self.fork_join_row(bare("thread-pool", workers, posted=True), workers, label)
+            self.paired_row(f"`thread-pool` post (no future), workers = {workers} ({label}): per-task cost / "
+                            "`raw/tbb_enqueue`", 1.0, "thread-pool", "tbb_enqueue", workers, True)
+            self.paired_row(f"`thread-pool` submit (a future each), workers = {workers} ({label}): per-task cost / "
+                            "`raw/tbb_enqueue`", 1.5, "thread-pool", "tbb_enqueue", workers, False)
+            self.fork_join_row(workers, label)
         for workers in (cpus, auto):
             self.ratio_row(f"`thread-pool` / `asio` adapter throughput, submit, workers = {workers}", 2,
                            empty("thread-pool", workers), empty("asio", workers), False, throughput=True)
@@ -366,7 +394,8 @@ class Report:
         out = ["# poolbench performance against its targets", "",
                f"Machine: {self.context.get('host_name', '?')}, {self.cpus} usable CPU(s), cgroup limit "
                f"{self.context.get('cgroup_cpu_limit', '?')}. Made by: `{command}`.", "",
-               f"{met} of {len(targets)} targets met. Every ratio comes from one run, so machine drift cancels; "
+               f"{met} of {len(targets)} targets met. Every ratio comes from one run, so machine drift cancels (and "
+               "against a library, from within each round of a paired row); "
                "rows marked reference are shown beside the targets, not counted among them.", "",
                "| what | target | measured | status | why, where short |", "|---|---|---:|---|---|"]
         for what, target, measured, status, why in self.rows:
@@ -378,28 +407,34 @@ class Report:
         return "\n".join(out) + "\n"
 
     def raw_table(self):
-        """Each raw library row, per run file that has it, with its adapter's row of the same
-        file and their ratio (adapter_overhead)."""
-        adapter = {"tbb_enqueue": "tbb", "asio_post": "asio"}
-        lines = []
+        """Each raw library row of the empty-task runs, then each paired row: an executor and a
+        library in alternating rounds, where the ratios above come from."""
+        raw = [f"| `raw/{key[1]}/workers:{key[2]}` | {e['ns_per_op']:,.0f} |"
+               for key, e in sorted(self.entries.items(), key=lambda kv: str(kv[0]))
+               if key[0] == "raw" and e.get("ns_per_op") is not None]
+        paired = []
         for key, e in sorted(self.entries.items(), key=lambda kv: str(kv[0])):
-            if key[0] != "raw" or e.get("ns_per_op") is None:
+            if key[0] != "paired":
                 continue
-            path, workers = key[1], key[2]
-            ours = self.find("cpu", adapter[path], workers, tasks=e.get("tasks"), posted=True, instrumented=False) \
-                if path in adapter else None
-            same = ours if ours and self.raw_row(ours, path, workers) else None
-            mine = self.raw_row(same, path, workers) if same else e
-            lines.append(f"| `raw/{path}/workers:{workers}` | {mine['ns_per_op']:,.0f} | "
-                         + (f"`{adapter[path]}` post: {self.per_task_ns(same):,.0f} | "
-                            f"{self.per_task_ns(same) / mine['ns_per_op']:.2f} |" if same else "- | - |"))
-        if not lines:
-            return []
-        return ["", "The libraries used directly (`raw/<path>/workers:<n>`, no poolbench code per task; "
-                "median ns per task of the empty-task run that has the adapter's posted, uninstrumented row), "
-                "and each adapter's adapter_overhead over its library in the same run:", "",
-                "| raw library row | ns per task | adapter, ns per task | adapter_overhead |",
-                "|---|---:|---:|---:|"] + lines
+            _, pool, library, workers, posted = key
+            switches = (f"{e['kernel_context_switches_per_task']:.3f} / {e['library_context_switches_per_task']:.3f}"
+                        if "library_context_switches_per_task" in e else "-")
+            paired.append(f"| `{pool}` {'post' if posted else 'submit'} / `{library}`, workers = {workers} | "
+                          f"{e['ns_per_op']:,.0f} | {e['library_ns_per_op']:,.0f} | {e['ratio']:.2f} | "
+                          f"{e.get('ratio_min', 0):.2f} to {e.get('ratio_max', 0):.2f} | {switches} |")
+        out = []
+        if raw:
+            out += ["", "The libraries used directly, each row measured on its own after the executors "
+                    "(`raw/<path>/workers:<n>`, no poolbench code per task), median ns per task:", "",
+                    "| raw library row | ns per task |", "|---|---:|"] + raw
+        if paired:
+            out += ["", "Paired rows (`paired/<pool>/<library>/workers:<n>`): the executor and the library, each "
+                    "built afresh and warmed every round, one batch each, taking turns to go first; the ratio is "
+                    "the median of the rounds' own ratios, so what the machine did during a round reaches both "
+                    "sides:", "",
+                    "| pair | ours, ns per task | library, ns per task | ratio | rounds' range | "
+                    "context switches per task, ours / library |", "|---|---:|---:|---:|---|---|"] + paired
+        return out
 
 
 def main(argv):

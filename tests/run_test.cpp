@@ -160,6 +160,23 @@ TEST_F(RunTest, EmptyTaskRunCarriesTheRawLibraryRowsAtEverySize) {
   EXPECT_EQ(raw, (std::set<std::string>{"raw/tbb_enqueue/workers:1", "raw/tbb_enqueue/workers:3",
                                         "raw/tbb_task_group/workers:1", "raw/tbb_task_group/workers:3",
                                         "raw/asio_post/workers:1", "raw/asio_post/workers:3"}));
+  std::set<std::string> paired;
+  for (const auto& b : j["benchmarks"]) {
+    const std::string name = b["name"];
+    if (name.rfind("paired/", 0) != 0) continue;
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_GT(b["ns_per_op"].get<double>(), 0);
+    EXPECT_GT(b["library_ns_per_op"].get<double>(), 0);
+    EXPECT_LE(b["ratio_min"].get<double>(), b["ratio"].get<double>());
+    EXPECT_LE(b["ratio"].get<double>(), b["ratio_max"].get<double>());
+    EXPECT_EQ(b["tasks"], 300);
+    EXPECT_FALSE(b.contains("posted")) << "this run submits";
+    paired.insert(name.substr(0, name.rfind("/iterations:")));
+  }
+  EXPECT_EQ(paired, (std::set<std::string>{"paired/tbb/tbb_enqueue/workers:1", "paired/tbb/tbb_enqueue/workers:3"}))
+      << "only the pairs of the run's pools";
+  EXPECT_THAT(r.out, HasSubstr("for the library alone"));
 
   const auto busy = dir_ / "busy.json";
   ASSERT_EQ(run("--scenarios cpu --iterations 10 --tasks 30 --pools tbb --workers 1 --benchmark_min_time=0.001 "

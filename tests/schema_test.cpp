@@ -57,7 +57,8 @@ Names harness_counters(const std::string& scenario_name, const std::string& pool
 }
 
 /// Every counter the harness can write: each scenario on a thread and a process pool, a
-/// flow with every optional knob set, and a probe's entry.
+/// flow with every optional knob set, and a probe's, a raw library row's and a paired
+/// row's entry.
 Names every_written_counter() {
   Names names;
   for (const auto& scenario : scenarios::scenario_names())
@@ -74,6 +75,11 @@ Names every_written_counter() {
   open.flow.arrivals.duration = std::chrono::milliseconds(5);
   names.merge(harness_counters("sleep", "thread-pool", open));
   for (const auto& [name, value] : probe_counters(ProbeResult{})) names.emplace(name);
+  for (const auto& [name, value] : raw_library_counters(2, 10, 1, 1'000)) names.emplace(name);
+  PairedTiming paired;
+  paired.context_switches = 0.5;
+  paired.library_context_switches = 1.5;
+  for (const auto& [name, value] : paired_counters(2, 10, true, paired)) names.emplace(name);
   return names;
 }
 

@@ -156,30 +156,32 @@ class PerfReportTest(unittest.TestCase):
         asio = next(v for k, v in rows.items() if "`thread-pool` / `asio` adapter throughput, submit, workers = 2" in k)
         self.assertRegex(asio, r"\| \d+\.\d\d \| (met|short) \|")
         submit = next(v for k, v in rows.items() if "`thread-pool` submit (a future each), workers = 2" in k)
-        self.assertIn("not measured", submit, "run.json has no uninstrumented run, nor raw library rows")
+        self.assertIn("not measured", submit, "run.json has no paired rows")
         rss = next(v for k, v in rows.items() if "RSS per idle worker" in k)
         self.assertRegex(rss, r"\| \d+\.\d\d MiB \| (met|short) \|")
         post = next(v for k, v in rows.items() if "post (no future)" in k)
         self.assertIn("not measured", post, "run.json has no posted run")
 
-    def test_adapters_and_our_pool_are_divided_by_the_raw_library_rows_of_their_own_run(self):
-        """An empty-task run's `raw/<path>/workers:<n>` rows divide the adapters' and our pool's
-        per-task cost from the same file; the fork-join row is a reference, not a target."""
+    def test_adapters_and_our_pool_are_divided_by_their_libraries_within_paired_rows(self):
+        """A `paired/<pool>/<library>/workers:<n>` row's ratio (taken within each round) is the
+        adapter's overhead and our pool's ratio to oneTBB, posted or submitted as its run
+        handed tasks over; an adapter below its library says why; the fork-join row is a
+        reference, not a target."""
         def entry(name, **counters):
             return dict(name=name, run_name=name, run_type="iteration", iterations=1, **counters)
-        common = dict(tasks=8, instrumented=0)
+        def paired(pool, library, ratio, posted=True, ours=220.0, theirs=200.0, switches=(0.01, 0.01)):
+            return entry(f"paired/{pool}/{library}/workers:2/iterations:1/real_time", workers=2, tasks=8,
+                         ns_per_op=ours, library_ns_per_op=theirs, ratio=ratio, ratio_min=ratio * 0.9,
+                         ratio_max=ratio * 1.1, rounds=9, kernel_context_switches_per_task=switches[0],
+                         library_context_switches_per_task=switches[1], **({"posted": 1} if posted else {}))
         benchmarks = [entry("raw/tbb_enqueue/workers:2/real_time", workers=2, tasks=8, ns_per_op=200.0,
                             tasks_per_second=5e6),
-                      entry("raw/tbb_task_group/workers:2/real_time", workers=2, tasks=8, ns_per_op=100.0,
-                            tasks_per_second=1e7),
-                      entry("raw/asio_post/workers:2/real_time", workers=2, tasks=8, ns_per_op=250.0,
-                            tasks_per_second=4e6),
-                      entry("cpu/tbb/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 220, **common),
-                      entry("cpu/asio/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 500, **common),
-                      entry("cpu/thread-pool/workers:2/real_time", workers=2, posted=1, tasks_per_second=1e9 / 150,
-                            **common),
-                      entry("cpu/thread-pool/workers:2/real_time", workers=2, tasks_per_second=1e9 / 280, **common)]
-        path = os.path.join(self.f.dir, "raw.json")
+                      paired("tbb", "tbb_enqueue", 1.10),
+                      paired("asio", "asio_post", 0.50, ours=500.0, theirs=1000.0, switches=(0.5, 1.5)),
+                      paired("thread-pool", "tbb_enqueue", 0.75),
+                      paired("thread-pool", "tbb_enqueue", 1.40, posted=False),
+                      paired("thread-pool", "tbb_task_group", 1.50)]
+        path = os.path.join(self.f.dir, "paired.json")
         with open(path, "w") as f:
             json.dump({"context": {"usable_cpus": "2", "default_workers": "10"}, "benchmarks": benchmarks}, f)
         r = run(PYTHON, PERF_REPORT, path, "--overhead-tasks", "8")
@@ -187,15 +189,26 @@ class PerfReportTest(unittest.TestCase):
         rows = {line.split(" | ")[0]: line for line in r.stdout.splitlines() if line.startswith("| ")}
         row = lambda text: next(v for k, v in rows.items() if text in k)
         self.assertIn("| 1.10 | met |", row("`tbb` adapter_overhead, workers = 2"))
-        self.assertIn("| 2.00 | short |", row("`asio` adapter_overhead, workers = 2"))
+        asio = row("`asio` adapter_overhead, workers = 2")
+        self.assertIn("| 0.50 | met |", asio)
+        self.assertIn("the library alone switched context more", asio)
         self.assertIn("| 0.75 | met |", row("`thread-pool` post (no future), workers = 2"))
         self.assertIn("| 1.40 | met |", row("`thread-pool` submit (a future each), workers = 2"))
         reference = row("reference: `thread-pool` post, workers = 2")
         self.assertIn("| 1.50 | reference |", reference)
         self.assertIn("spawns each task into its own deque", reference)
-        self.assertIn("not measured", row("`tbb` adapter_overhead, workers = 10"), "no raw row at 10 workers")
-        self.assertIn("| `raw/tbb_enqueue/workers:2` | 200 | `tbb` post: 220 | 1.10 |", r.stdout)
+        self.assertIn("not measured", row("`tbb` adapter_overhead, workers = 10"), "no paired row at 10 workers")
+        self.assertIn("| `raw/tbb_enqueue/workers:2` | 200 |", r.stdout)
+        self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 2 | 220 | 200 | 1.10 | 0.99 to 1.21 | 0.010 / 0.010 |",
+                      r.stdout)
         self.assertRegex(r.stdout, r"\d+ of 24 targets met")
+
+        benchmarks[1] = paired("tbb", "tbb_enqueue", 1.30)
+        with open(path, "w") as f:
+            json.dump({"context": {"usable_cpus": "2", "default_workers": "10"}, "benchmarks": benchmarks}, f)
+        r = run(PYTHON, PERF_REPORT, path, "--overhead-tasks", "8")
+        short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
+        self.assertIn("| 1.30 | short | ours 220 ns per task against 200 ns for `tbb_enqueue`", short)
 
     def test_tracing_row_divides_a_traced_run_by_the_same_run_untraced(self):
         """The --trace cost row: sync's per-task cost with every task traced, less its cost
