@@ -10,31 +10,36 @@ cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 ensure_packages
 
+# Each stage's line carries the seconds since the start, so a slow stage shows in CI's log.
+stage() { echo "=== [${SECONDS}s] $*" >&2; }
+
 read -r -a presets <<< "${POOLBENCH_PRESETS:-release tsan asan}"
 for preset in "${presets[@]}"; do
-  echo "=== ${preset}: build" >&2
+  stage "${preset}: build"
   if [ "$preset" = release ] || [ "$preset" = debug ]; then
     build_preset "$preset"
   else
     # The soak runs only in release: sanitizer builds leave it out.
     build_preset "$preset" --target pools_tests cli_tests run_tests poolbench
   fi
-  echo "=== ${preset}: test" >&2
+  stage "${preset}: test"
   # Tests with timing margins (label `timing`) run alone, after the rest, and only in
   # builds without a sanitizer (whose presets leave them out).
   # Twice as many at once as there are CPUs: most tests wait on processes and sockets.
   ctest --preset "$preset" -j "$(($(nproc) * 2))" -LE timing
   if [ "$preset" = release ] || [ "$preset" = debug ]; then
-    echo "=== ${preset}: tests with timing margins, one at a time" >&2
+    stage "${preset}: tests with timing margins, one at a time"
     ctest --preset "$preset" -L timing
   fi
   if [ "$preset" = release ]; then
-    echo "=== release: style (scripts/lint.sh: clang-format on every source, clang-tidy on those the last commit changed)" >&2
+    stage "release: style (scripts/lint.sh: clang-format on every source, clang-tidy on those the last commit changed)"
     scripts/lint.sh
   fi
   if [ "$preset" = release ] && [ "${POOLBENCH_SOAK_SECONDS:-60}" != 0 ]; then
-    echo "=== release: soak (scripts/soak.sh; POOLBENCH_SOAK_SECONDS=0 skips it)" >&2
+    stage "release: soak (scripts/soak.sh; POOLBENCH_SOAK_SECONDS=0 skips it)"
     "build/release/tests/pools_soak" --seconds "${POOLBENCH_SOAK_SECONDS:-60}"
   fi
 done
+stage "fuzz (scripts/fuzz.sh)"
 POOLBENCH_FUZZ_SECONDS="${POOLBENCH_FUZZ_SECONDS:-10}" scripts/fuzz.sh
+stage "done"

@@ -3,6 +3,17 @@
 #include <string>
 
 namespace poolbench {
+namespace {
+
+/// This thread's shard of a completion count: threads take shards in turn as they first
+/// end a task, so a pool's workers, started together, take different ones.
+std::size_t this_thread_shard(std::size_t shards) noexcept {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t taken = next.fetch_add(1, std::memory_order_relaxed);
+  return taken % shards;
+}
+
+}  // namespace
 
 std::size_t require_workers(std::size_t workers, std::string_view executor) {
   if (workers == 0 || workers > max_workers)
@@ -24,7 +35,7 @@ void Executor::check_message_bounds(const std::string& task, WireWriter& writer)
 TaskCounts Executor::counts() const noexcept {
   TaskCounts c;
   // Outcomes are read before `submitted`, so a snapshot never shows more ended than submitted.
-  c.completed = completed_.load(std::memory_order_acquire);
+  for (const Shard& shard : completed_) c.completed += shard.value.load(std::memory_order_acquire);
   c.failed = failed_.load(std::memory_order_acquire);
   c.cancelled = cancelled_.load(std::memory_order_acquire);
   c.submitted = submitted_.load(std::memory_order_acquire);
@@ -39,7 +50,7 @@ std::uint64_t Executor::unfinished() const noexcept {
 void Executor::record(TaskOutcome outcome) noexcept {
   switch (outcome) {
     case TaskOutcome::completed:
-      completed_.fetch_add(1, std::memory_order_release);
+      completed_[this_thread_shard(completed_shards)].value.fetch_add(1, std::memory_order_release);
       break;
     case TaskOutcome::failed:
       failed_.fetch_add(1, std::memory_order_release);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <concepts>
 #include <cstdint>
@@ -176,9 +177,19 @@ class Executor {
   void enqueue_counted(Job job);
   void enqueue_remote_counted(RemoteCall call);
 
-  // Submitters write the first line, workers the second: apart, neither slows the other.
+  /// A count on a cache line of its own.
+  struct alignas(64) Shard {
+    std::atomic<std::uint64_t> value{0};
+  };
+  /// Completions are counted per worker thread, each thread in its own shard (threads
+  /// share one only beyond `completed_shards`) and summed on read: a task's end then
+  /// writes a line no other worker writes, where one shared count made every end of a
+  /// busy pool wait for the line to move between CPUs.
+  static constexpr std::size_t completed_shards = 8;
+
+  // Submitters write `submitted_`, workers the shards: apart, neither slows the other.
   alignas(64) std::atomic<std::uint64_t> submitted_{0};
-  alignas(64) std::atomic<std::uint64_t> completed_{0};
+  std::array<Shard, completed_shards> completed_;
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> cancelled_{0};
 };
