@@ -26,10 +26,23 @@ def paired_key(pool, library, workers, posted):
     return ("paired", pool, library, workers, posted)
 
 
+def median_repetition(entry):
+    """A paired row's repetition whose ratio is the median (the lower one of an even count), so
+    its costs, ratio and rounds' range all come from the same rounds: a median aggregate
+    takes each counter's median on its own, and its two costs need not divide to its ratio."""
+    repetitions = sorted((r for r in entry["_repetitions"] if r.get("ratio") is not None), key=lambda r: r["ratio"])
+    if not repetitions:
+        return entry
+    chosen = dict(repetitions[(len(repetitions) - 1) // 2])
+    chosen["_repetitions"] = entry["_repetitions"]
+    return chosen
+
+
 def load_entries(paths):
     """Successful entries keyed by (scenario, pool, workers, connections, tasks, in_flight,
     posted, instrumented, usable CPUs): the median of repetitions where a file has them (with
-    the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; paired rows by paired_key; each
+    the repetitions themselves as "_repetitions"), else the run itself. Probes are keyed ("probe", name), from the first file that has them; paired rows by paired_key, as
+    their median repetition (median_repetition); each
     entry remembers its file's probes as "_probes" and its file's raw library rows
     (`raw/<path>/workers:<n>`, oneTBB or Boost.Asio used directly) as "_raw", keyed
     "<path>/workers:<n>", so a ratio can use the probe or library row of its own run. Files from scripts/wakeup_trace.py are returned apart: by connection count, then by
@@ -89,7 +102,8 @@ def load_entries(paths):
                 # Probes divide the ratios of the run they came with: the first file's win.
                 entries.setdefault(("probe", parts[1]), entry)
             elif parts[0] == "paired" and len(parts) >= 4 and parts[3].startswith("workers:"):
-                entries[paired_key(parts[1], parts[2], int(parts[3].split(":")[1]), bool(entry.get("posted")))] = entry
+                entries[paired_key(parts[1], parts[2], int(parts[3].split(":")[1]), bool(entry.get("posted")))] = \
+                    median_repetition(entry)
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
                 entries[entry_key(parts, entry, cpus)] = entry
     return entries, context, wakeups
@@ -193,6 +207,10 @@ class Report:
         single rounds strayed, and the context switches each side caused."""
         parts = [f"ours {e['ns_per_op']:.0f} ns per task against {e['library_ns_per_op']:.0f} ns for `{library}`, "
                  f"the median of {e.get('rounds', 0):.0f} alternating rounds of {e.get('tasks', 0):,.0f} tasks"]
+        ratios = sorted(r["ratio"] for r in e.get("_repetitions", []) if r.get("ratio") is not None)
+        if len(ratios) > 1:
+            parts[0] += (f" (the median repetition of {len(ratios)}, whose ratios were "
+                         f"{', '.join(f'{r:.2f}' for r in ratios)})")
         low, high = e.get("ratio_min", 0), e.get("ratio_max", 0)
         if low > 0 and high > 1.5 * low:
             parts.append(f"unstable: single rounds gave {low:.2f}x to {high:.2f}x")
@@ -202,22 +220,22 @@ class Report:
         return "; ".join(parts)
 
     def paired_row(self, what, limit, pool, library, workers, posted):
-        """Our cost over a library's own, taken within each round of one paired row. An
-        adapter below its library is met, but says why, as no adapter can make its library
-        faster."""
+        """Our cost over a library's own, taken within each round of one paired row, with
+        both costs beside it. An adapter below its library is met, but says why, as no
+        adapter can make its library faster."""
         e = self.paired(pool, library, workers, posted)
         ratio = e.get("ratio") if e else None
         story = self.paired_story(e, library) if e else ""
-        note = ""
+        note = story
         if ratio is not None and round(ratio, 2) < 1 and pool != "thread-pool":
             ours, theirs = e.get("kernel_context_switches_per_task", 0), e.get("library_context_switches_per_task", 0)
-            note = story + "; below 1: " + (
+            note += "; below 1: " + (
                 "the library alone switched context more; its empty tasks end before the next is handed over, so "
                 "its threads go idle and each hand-over wakes one, while ours, each a little longer (the "
                 "Executor's counts), keep them busy" if theirs > max(1.5 * ours, 0.05) else
                 "the adapter's cost is lost in the rounds' spread")
         self.add(what, f"<= {limit}", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
-                 story, note)
+                 note=note)
 
     def fork_join_row(self, workers, label):
         """oneTBB's fork-join beside the targets: a reference for the in-arena path, not a target."""
@@ -431,7 +449,7 @@ class Report:
             out += ["", "Paired rows (`paired/<pool>/<library>/workers:<n>`): the executor and the library, each "
                     "built afresh and warmed every round, one batch each, taking turns to go first; the ratio is "
                     "the median of the rounds' own ratios, so what the machine did during a round reaches both "
-                    "sides:", "",
+                    "sides; of a row's repetitions, the one whose ratio is the median is shown:", "",
                     "| pair | ours, ns per task | library, ns per task | ratio | rounds' range | "
                     "context switches per task, ours / library |", "|---|---:|---:|---:|---|---|"] + paired
         return out

@@ -210,6 +210,29 @@ class PerfReportTest(unittest.TestCase):
         short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
         self.assertIn("| 1.30 | short | ours 220 ns per task against 200 ns for `tbb_enqueue`", short)
 
+    def test_a_paired_row_with_repetitions_shows_its_median_repetition_whole(self):
+        """Google Benchmark's median aggregate takes each counter's median on its own, so its
+        two costs need not divide to its ratio: the report shows the repetition whose ratio is
+        the median, with its own costs and rounds, and lists every repetition's ratio."""
+        name = "paired/tbb/tbb_enqueue/workers:2/iterations:1/real_time"
+        def repetition(ours, theirs, ratio, **extra):
+            return dict(name=name, run_name=name, iterations=1, workers=2, tasks=8, ns_per_op=ours,
+                        library_ns_per_op=theirs, ratio=ratio, ratio_min=ratio - 0.1, ratio_max=ratio + 0.1,
+                        rounds=9, posted=1, **extra)
+        benchmarks = [repetition(526.0, 549.0, 0.97, run_type="iteration"),
+                      repetition(823.0, 878.0, 0.96, run_type="iteration"),
+                      repetition(800.0, 626.0, 1.30, run_type="iteration"),
+                      repetition(800.0, 626.0, 0.97, run_type="aggregate", aggregate_name="median")]
+        path = os.path.join(self.f.dir, "repeated.json")
+        with open(path, "w") as f:
+            json.dump({"context": {"usable_cpus": "2", "default_workers": "10"}, "benchmarks": benchmarks}, f)
+        r = run(PYTHON, PERF_REPORT, path, "--overhead-tasks", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        adapter = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
+        self.assertIn("| 0.97 | met | ours 526 ns per task against 549 ns for `tbb_enqueue`", adapter)
+        self.assertIn("the median repetition of 3, whose ratios were 0.96, 0.97, 1.30", adapter)
+        self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 2 | 526 | 549 | 0.97 | 0.87 to 1.07 |", r.stdout)
+
     def test_tracing_row_divides_a_traced_run_by_the_same_run_untraced(self):
         """The --trace cost row: sync's per-task cost with every task traced, less its cost
         untraced at the same task count, apart from the instrumentation row's runs."""
