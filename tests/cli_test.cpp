@@ -16,8 +16,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string poolbench = POOLBENCH_BINARY;
-
 CommandResult run(const std::string& args) { return run_command(shell_quote(poolbench) + " " + args); }
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }

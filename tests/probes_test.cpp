@@ -96,8 +96,6 @@ std::string message_of(const std::exception_ptr& error) {
   }
 }
 
-bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
-
 /// How often `pid` has blocked of its own accord: a partner blocks once per round trip.
 long voluntary_switches(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");

@@ -41,8 +41,6 @@ void expect_pool_still_serves(ProcessPool& pool) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(next[i].get(), i * i);
 }
 
-bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
-
 /// A process that has exited but not been reaped shows state 'Z' in /proc/<pid>/stat. Its
 /// leader shows it as soon as it exits, while its other threads (a worker's lifeline) may
 /// still hold its descriptors open: only once the leader is all that is left are they closed.

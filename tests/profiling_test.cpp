@@ -17,8 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string poolbench = POOLBENCH_BINARY;
-
 /// Runs of `poolbench run` with its profiling on, each in a fresh directory.
 class Profiling : public ::testing::Test {
  protected:

@@ -10,6 +10,9 @@
 
 namespace poolbench::testing {
 
+/// The poolbench binary this build made (CMake passes its path as POOLBENCH_BINARY).
+inline const std::string poolbench = POOLBENCH_BINARY;
+
 /// What a finished command printed and how it exited.
 struct CommandResult {
   int exit_code = -1;

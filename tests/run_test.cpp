@@ -18,8 +18,6 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string poolbench = POOLBENCH_BINARY;
-
 /// `poolbench run` and `tune`, each test with a fresh directory for its output files.
 class RunTest : public ::testing::Test {
  protected:

@@ -22,8 +22,6 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string poolbench = POOLBENCH_BINARY;
-
 /// A process as /proc shows it: its PID and start time (which tells it from a later
 /// process that reuses the PID), its parent and its command line.
 struct ProcessInfo {

@@ -93,8 +93,6 @@ TEST(Subprocess, ProcessPoolWorkerDeathWhileTheHostIgnoresSigchldFailsOnlyItsTas
   EXPECT_EQ(pool.processes_created(), 2u);
 }
 
-bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
-
 /// Starts a spawned and a forked child, ends them all with kill_and_reap_all_subprocesses
 /// and checks what follows; exits 0 when all holds, else with the number of the failed
 /// check. Run in a child process of its own (a death test), since it closes that

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -100,6 +102,8 @@ void expect_no_task_lost(const Executor& executor) {
       << "submitted " << c.submitted << ", completed " << c.completed << ", failed " << c.failed << ", cancelled "
       << c.cancelled;
 }
+
+bool process_is_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
 bool asleep_in_futex_wait(pid_t tid, std::uintptr_t* word) {
   // "202 0x7f0c2a1fe0b0 0x80 0x1 ...": the call's number, then its arguments in hex; or

@@ -87,6 +87,9 @@ bool become_a_waiter(ProcessPool& pool);
 /// test that sees it knows the thread is not still on its way to sleeping.
 bool asleep_in_futex_wait(pid_t tid, std::uintptr_t* word = nullptr);
 
+/// True once process `pid` is gone: exited and reaped, so not even a zombie is left.
+bool process_is_gone(pid_t pid);
+
 /// Polls `condition` every millisecond for up to `seconds`; true once it holds.
 template <class F>
 bool eventually(F condition, int seconds = 20);
