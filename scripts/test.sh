@@ -4,7 +4,7 @@
 # AddressSanitizer + UBSan, then the fuzz
 # targets for a short while (scripts/fuzz.sh).
 # POOLBENCH_PRESETS="release" limits the run to the named presets;
-# POOLBENCH_FUZZ_SECONDS sets the seconds per fuzz target (default here 10; 0 skips fuzzing).
+# POOLBENCH_FUZZ_SECONDS sets the seconds per fuzz target (default here 5; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
@@ -44,5 +44,5 @@ for preset in "${presets[@]}"; do
   fi
 done
 stage "fuzz (scripts/fuzz.sh)"
-POOLBENCH_FUZZ_SECONDS="${POOLBENCH_FUZZ_SECONDS:-10}" scripts/fuzz.sh
+POOLBENCH_FUZZ_SECONDS="${POOLBENCH_FUZZ_SECONDS:-5}" scripts/fuzz.sh
 stage "done"
