@@ -15,8 +15,10 @@ stage() { echo "=== [${SECONDS}s] $*" >&2; }
 
 read -r -a presets <<< "${POOLBENCH_PRESETS:-release tsan asan}"
 for preset in "${presets[@]}"; do
+  sanitized=true
+  [ "$preset" = release ] || [ "$preset" = debug ] && sanitized=false
   stage "${preset}: build"
-  if [ "$preset" = release ] || [ "$preset" = debug ]; then
+  if ! $sanitized; then
     build_preset "$preset"
   else
     # The soak runs only in release: sanitizer builds leave it out.
@@ -28,9 +30,9 @@ for preset in "${presets[@]}"; do
   # `scripts`), as their presets say: a label given here replaces the preset's.
   # Twice as many at once as there are CPUs: most tests wait on processes and sockets.
   left_out=timing
-  [ "$preset" = release ] || [ "$preset" = debug ] || left_out="timing|scripts"
+  $sanitized && left_out="timing|scripts"
   ctest --preset "$preset" -j "$(($(nproc) * 2))" -LE "$left_out"
-  if [ "$preset" = release ] || [ "$preset" = debug ]; then
+  if ! $sanitized; then
     stage "${preset}: tests with timing margins, one at a time"
     ctest --preset "$preset" -L timing
   fi

@@ -22,7 +22,7 @@ class Profiling : public ::testing::Test {
  protected:
   /// `poolbench run` with `args`, leaving out the machine probes, which these tests do not need.
   CommandResult run(const std::string& args) {
-    return run_command(shell_quote(poolbench) + " run --benchmark_filter=-probe/ " + args);
+    return run_command(shell_quote(poolbench) + " run " + without_probes + " " + args);
   }
   std::string path(const std::string& name) const { return shell_quote((dir_ / name).string()); }
   static nlohmann::json read(const fs::path& file) {

@@ -13,6 +13,10 @@ namespace poolbench::testing {
 /// The poolbench binary this build made (CMake passes its path as POOLBENCH_BINARY).
 inline const std::string poolbench = POOLBENCH_BINARY;
 
+/// A `poolbench run` argument that leaves out the machine probes (seconds of forks and
+/// threads per run, more under a sanitizer). A later --benchmark_filter replaces it.
+inline const std::string without_probes = "--benchmark_filter=-^probe/";
+
 /// What a finished command printed and how it exited.
 struct CommandResult {
   int exit_code = -1;

@@ -21,12 +21,8 @@ namespace fs = std::filesystem;
 /// `poolbench run` and `tune`, each test with a fresh directory for its output files.
 class RunTest : public ::testing::Test {
  protected:
-  /// `poolbench run` with `args`, leaving out the machine probes (seconds of forks and
-  /// threads per run, more under a sanitizer) unless `args` names its own filter.
-  CommandResult run(const std::string& args) {
-    const bool filtered = args.find("--benchmark_filter") != std::string::npos;
-    return run_with_probes((filtered ? "" : "--benchmark_filter=-^probe/ ") + args);
-  }
+  /// `poolbench run` with `args`, leaving out the machine probes unless `args` filters itself.
+  CommandResult run(const std::string& args) { return run_with_probes(without_probes + " " + args); }
   CommandResult run_with_probes(const std::string& args) {
     return run_command(shell_quote(poolbench) + " run " + args);
   }
