@@ -66,6 +66,12 @@ stage_performance() {
     --workers cpus,auto --benchmark_filter=-^paired/ --out "$out/perf_overhead.json"
   "$bin" run "${empty_tasks[@]}" --submit post --instrument off --pools thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_post.json"
+  # The adapters' pairs again confined to one CPU, where the submitter and the worker take
+  # turns and no hand-over waits on a wake-up: what each adapter adds to every task.
+  local first_cpu c
+  first_cpu=$(awk '/^Cpus_allowed_list/ { split($2, c, /[,-]/); print c[1] }' /proc/self/status)
+  taskset -c "$first_cpu" "$bin" run "${empty_tasks[@]}" --submit post --instrument off --pools tbb,asio --workers 1 \
+    --benchmark_filter=^paired/ --out "$out/perf_post_one_cpu.json"
   "$bin" run "${empty_tasks[@]}" --instrument off --pools sync,thread-pool,tbb,asio --workers cpus,auto \
     --out "$out/perf_uninstrumented.json"
   # What --trace costs: every task of one run of 10,000 timed and kept, against the same run
@@ -85,8 +91,6 @@ stage_performance() {
   # Each socket size, then where its requests go: the run again confined to one CPU, and a
   # scheduler trace counting the wake-ups that cross CPUs (skipped, with a line, where perf
   # may not trace).
-  local first_cpu c
-  first_cpu=$(awk '/^Cpus_allowed_list/ { split($2, c, /[,-]/); print c[1] }' /proc/self/status)
   for c in 8 32 64; do
     local socket=(--scenarios socket --workers "$c" --connections "$c" --round-trips 200)
     "$bin" run "${socket[@]}" --pools thread-pool,thread-per-task,asio --benchmark_repetitions=3 \
@@ -100,8 +104,8 @@ stage_performance() {
   /usr/bin/python3 scripts/py_baseline.py --poolbench "$bin" --scenarios cpu --iterations 0 --tasks 2000 \
     --pools py-process-pool --workers cpus --out "$out/perf_py.json"
   /usr/bin/python3 scripts/perf_report.py "$out"/perf_overhead.json "$out"/perf_post.json \
-    "$out"/perf_uninstrumented.json "$out"/perf_untraced.json "$out"/perf_traced.json "$out"/perf_round_trip.json \
-    "$out"/perf_sleep.json "$out"/perf_cpu.json \
+    "$out"/perf_post_one_cpu.json "$out"/perf_uninstrumented.json "$out"/perf_untraced.json \
+    "$out"/perf_traced.json "$out"/perf_round_trip.json "$out"/perf_sleep.json "$out"/perf_cpu.json \
     "$out"/perf_socket_*.json "$out"/perf_py.json --command "scripts/bench.sh (its performance stage)" \
     --out "$out/performance.md"
 }

@@ -20,10 +20,10 @@ def entry_key(parts, entry, cpus):
             bool(entry.get("traced")), cpus)
 
 
-def paired_key(pool, library, workers, posted):
+def paired_key(pool, library, workers, posted, cpus):
     """The key of a `paired/<pool>/<library>/workers:<n>` entry: the executor and the library
-    timed in alternating rounds of one run (bench/paired_runs.hpp)."""
-    return ("paired", pool, library, workers, posted)
+    timed in alternating rounds of one run (bench/paired_runs.hpp) on `cpus` usable CPUs."""
+    return ("paired", pool, library, workers, posted, cpus)
 
 
 def median_repetition(entry):
@@ -102,8 +102,8 @@ def load_entries(paths):
                 # Probes divide the ratios of the run they came with: the first file's win.
                 entries.setdefault(("probe", parts[1]), entry)
             elif parts[0] == "paired" and len(parts) >= 4 and parts[3].startswith("workers:"):
-                entries[paired_key(parts[1], parts[2], int(parts[3].split(":")[1]), bool(entry.get("posted")))] = \
-                    median_repetition(entry)
+                entries[paired_key(parts[1], parts[2], int(parts[3].split(":")[1]), bool(entry.get("posted")),
+                                   cpus)] = median_repetition(entry)
             elif len(parts) >= 3 and parts[2].startswith("workers:"):
                 entries[entry_key(parts, entry, cpus)] = entry
     return entries, context, wakeups
@@ -196,10 +196,30 @@ class Report:
         self.add(what, f"{'<=' if at_most else '>='} {limit}", None if ratio is None else f"{ratio:.{digits}f}",
                  ok, why)
 
-    def paired(self, pool, library, workers, posted):
+    def paired(self, pool, library, workers, posted, cpus=None):
         """The `paired/<pool>/<library>/workers:<n>` entry of the run that handed tasks over
-        as `posted` says, or None."""
-        return self.entries.get(paired_key(pool, library, workers, posted))
+        as `posted` says, on `cpus` usable CPUs (None: the machine's), or None."""
+        return self.entries.get(paired_key(pool, library, workers, posted, cpus or self.cpus))
+
+    def fixed_cost(self, pool, library, limit, library_ns):
+        """Why an adapter is short: its own cost per task, measured where it cannot hide. The
+        same pair confined to one CPU (`taskset`, one worker) takes turns between the submitter
+        and the worker, so no hand-over waits on a wake-up and what each side does per task
+        adds up; ours less the library's is then what the adapter adds to every task, and a
+        library faster than that cost over (limit - 1) cannot be matched within `limit`."""
+        one = self.paired(pool, library, 1, True, cpus=1) if self.cpus > 1 else None
+        if not one or one["ns_per_op"] <= one["library_ns_per_op"]:
+            return ""
+        added = one["ns_per_op"] - one["library_ns_per_op"]
+        bound = added / (limit - 1)
+        here = (f"as it did in this row ({library_ns:.0f} ns)" if library_ns < bound else
+                f"though in this row it took {library_ns:.0f} ns")
+        return (f"confined to one CPU (`taskset`, 1 worker), where the submitter and the worker take turns and no "
+                f"hand-over waits on a wake-up, ours takes {one['ns_per_op']:.0f} ns per task against "
+                f"{one['library_ns_per_op']:.0f} ns (ratio {one['ratio']:.2f}): the adapter adds {added:.0f} ns to "
+                "every task, the Executor's count of each task submitted and ended, the admission check and the "
+                "type-erased job with its error capture, none of which the raw row does; against a library that "
+                f"takes under {bound:.0f} ns per task, {here}, that cost alone exceeds {limit:.2f}x")
 
     @staticmethod
     def paired_story(e, library):
@@ -234,8 +254,9 @@ class Report:
                 "its threads go idle and each hand-over wakes one, while ours, each a little longer (the "
                 "Executor's counts), keep them busy" if theirs > max(1.5 * ours, 0.05) else
                 "the adapter's cost is lost in the rounds' spread")
+        why = self.fixed_cost(pool, library, limit, e["library_ns_per_op"]) if e and pool != "thread-pool" else ""
         self.add(what, f"<= {limit}", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
-                 note=note)
+                 why=why, note=note)
 
     def fork_join_row(self, workers, label):
         """oneTBB's fork-join beside the targets: a reference for the in-arena path, not a target."""
@@ -434,10 +455,11 @@ class Report:
         for key, e in sorted(self.entries.items(), key=lambda kv: str(kv[0])):
             if key[0] != "paired":
                 continue
-            _, pool, library, workers, posted = key
+            _, pool, library, workers, posted, cpus = key
             switches = (f"{e['kernel_context_switches_per_task']:.3f} / {e['library_context_switches_per_task']:.3f}"
                         if "library_context_switches_per_task" in e else "-")
-            paired.append(f"| `{pool}` {'post' if posted else 'submit'} / `{library}`, workers = {workers} | "
+            where = "" if cpus == self.cpus else f", {cpus} CPU{'s' if cpus > 1 else ''} (`taskset`)"
+            paired.append(f"| `{pool}` {'post' if posted else 'submit'} / `{library}`, workers = {workers}{where} | "
                           f"{e['ns_per_op']:,.0f} | {e['library_ns_per_op']:,.0f} | {e['ratio']:.2f} | "
                           f"{e.get('ratio_min', 0):.2f} to {e.get('ratio_max', 0):.2f} | {switches} |")
         out = []

@@ -209,6 +209,23 @@ class PerfReportTest(unittest.TestCase):
         r = run(PYTHON, PERF_REPORT, path, "--overhead-tasks", "8")
         short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
         self.assertIn("| 1.30 | short | ours 220 ns per task against 200 ns for `tbb_enqueue`", short)
+        self.assertNotIn("confined to one CPU", short, "no run confined to one CPU was given")
+
+        # The same pair confined to one CPU says what the adapter adds to every task.
+        one_cpu = os.path.join(self.f.dir, "paired_one_cpu.json")
+        with open(one_cpu, "w") as f:
+            json.dump({"context": {"usable_cpus": "1", "default_workers": "5"}, "benchmarks": [
+                entry("paired/tbb/tbb_enqueue/workers:1/iterations:1/real_time", workers=1, tasks=8, ns_per_op=130.0,
+                      library_ns_per_op=80.0, ratio=1.6, ratio_min=1.5, ratio_max=1.7, rounds=9, posted=1)]}, f)
+        r = run(PYTHON, PERF_REPORT, path, one_cpu, "--overhead-tasks", "8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
+        self.assertIn("| 1.30 | short |", short)
+        self.assertIn("ours takes 130 ns per task against 80 ns (ratio 1.60): the adapter adds 50 ns", short)
+        self.assertIn("takes under 333 ns per task, as it did in this row (200 ns)", short)
+        self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 1, 1 CPU (`taskset`) | 130 | 80 | 1.60 |", r.stdout)
+        self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 2 | 220 | 200 | 1.30 |", r.stdout,
+                      "the one-CPU row is kept apart from the machine's")
 
     def test_a_paired_row_with_repetitions_shows_its_median_repetition_whole(self):
         """Google Benchmark's median aggregate takes each counter's median on its own, so its

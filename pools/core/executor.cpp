@@ -38,7 +38,7 @@ TaskCounts Executor::counts() const noexcept {
   for (const Shard& shard : completed_) c.completed += shard.value.load(std::memory_order_acquire);
   c.failed = failed_.load(std::memory_order_acquire);
   c.cancelled = cancelled_.load(std::memory_order_acquire);
-  c.submitted = submitted_.load(std::memory_order_acquire);
+  c.submitted = submitted_.load(std::memory_order_seq_cst);
   return c;
 }
 
@@ -74,7 +74,7 @@ void Executor::require_in_process() const {
 }
 
 void Executor::enqueue_counted(Job job) {
-  submitted_.fetch_add(1, std::memory_order_acq_rel);
+  submitted_.fetch_add(1, std::memory_order_seq_cst);
   try {
     enqueue(std::move(job));
   } catch (...) {
@@ -84,7 +84,7 @@ void Executor::enqueue_counted(Job job) {
 }
 
 void Executor::enqueue_remote_counted(RemoteCall call) {
-  submitted_.fetch_add(1, std::memory_order_acq_rel);
+  submitted_.fetch_add(1, std::memory_order_seq_cst);
   try {
     enqueue_remote(std::move(call));
   } catch (...) {

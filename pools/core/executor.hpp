@@ -146,7 +146,10 @@ class Executor {
   virtual void enqueue_remote(RemoteCall call);
   /// Counts how one task ended.
   void record(TaskOutcome outcome) noexcept;
-  /// Tasks submitted and not yet ended, the one being submitted included.
+  /// Tasks submitted and not yet ended, the one being submitted included. A task is
+  /// counted as submitted before `enqueue` sees it, and that count and this read are
+  /// sequentially consistent: an executor whose `enqueue` checks a flag that shutdown sets
+  /// with `memory_order_seq_cst` before calling this either sees the flag or is counted here.
   std::uint64_t unfinished() const noexcept;
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -73,7 +74,11 @@ class Job {
     TaskOutcome (*run)(void*);
     void (*cancel)(void*) noexcept;
     void (*fail)(void*, std::exception_ptr) noexcept;
+    /// Null where the stored bytes may simply be copied: a trivially copyable body, or
+    /// the pointer to one on the heap. A job changes hands several times on its way to a
+    /// worker, and a copy of its bytes costs less than a call through this table.
     void (*move)(void* from, void* to) noexcept;
+    /// Null where the body has nothing to destroy (a trivially destructible inline body).
     void (*destroy)(void*) noexcept;
   };
 
@@ -93,21 +98,39 @@ class Job {
   }
 
   template <class B>
+  static constexpr auto relocate_inline() {
+    using Move = void (*)(void*, void*) noexcept;
+    if constexpr (std::is_trivially_copyable_v<B>) {
+      return Move{nullptr};
+    } else {
+      return Move{[](void* from, void* to) noexcept {
+        ::new (to) B(std::move(inline_body<B>(from)));
+        inline_body<B>(from).~B();
+      }};
+    }
+  }
+
+  template <class B>
+  static constexpr auto destroy_inline() {
+    using Destroy = void (*)(void*) noexcept;
+    if constexpr (std::is_trivially_destructible_v<B>) {
+      return Destroy{nullptr};
+    } else {
+      return Destroy{[](void* p) noexcept { inline_body<B>(p).~B(); }};
+    }
+  }
+
+  template <class B>
   static constexpr Ops inline_ops{[](void* p) { return inline_body<B>(p).run(); },
                                   [](void* p) noexcept { inline_body<B>(p).cancel(); },
                                   [](void* p, std::exception_ptr e) noexcept { inline_body<B>(p).fail(std::move(e)); },
-                                  [](void* from, void* to) noexcept {
-                                    ::new (to) B(std::move(inline_body<B>(from)));
-                                    inline_body<B>(from).~B();
-                                  },
-                                  [](void* p) noexcept { inline_body<B>(p).~B(); }};
+                                  relocate_inline<B>(), destroy_inline<B>()};
 
   template <class B>
   static constexpr Ops heap_ops{[](void* p) { return heap_body<B>(p).run(); },
                                 [](void* p) noexcept { heap_body<B>(p).cancel(); },
                                 [](void* p, std::exception_ptr e) noexcept { heap_body<B>(p).fail(std::move(e)); },
-                                [](void* from, void* to) noexcept { ::new (to) B*(*static_cast<B**>(from)); },
-                                [](void* p) noexcept { delete &heap_body<B>(p); }};
+                                nullptr, [](void* p) noexcept { delete &heap_body<B>(p); }};
 
   template <class F>
   TaskOutcome consume(F&& action) {
@@ -115,14 +138,19 @@ class Job {
     struct Destroy {
       const Ops* ops;
       void* body;
-      ~Destroy() { ops->destroy(body); }
+      ~Destroy() {
+        if (ops->destroy) ops->destroy(body);
+      }
     } destroy{ops, storage_};
     return action(ops, static_cast<void*>(storage_));
   }
 
   void take(Job& other) noexcept {
     if (other.ops_) {
-      other.ops_->move(other.storage_, storage_);
+      if (other.ops_->move)
+        other.ops_->move(other.storage_, storage_);
+      else
+        std::memcpy(storage_, other.storage_, inline_capacity);
       ops_ = std::exchange(other.ops_, nullptr);
     }
   }

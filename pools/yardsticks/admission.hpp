@@ -21,7 +21,10 @@ class Admission {
   /// ExecutorShutdownError (naming `executor`) once closed, and the Executor uncounts it.
   void admit(std::string_view executor) const;
   /// Runs an admitted job, or cancels it if shutdown asked to cancel pending work.
-  TaskOutcome run(Job& job) const;
+  TaskOutcome run(Job& job) const {
+    if (cancel_pending_.load(std::memory_order_acquire)) return job.cancel();
+    return job.run();
+  }
   /// Refuses further tasks; with `cancel_pending`, admitted tasks not yet started are cancelled.
   void close(bool cancel_pending) noexcept;
   /// After close(): blocks until `unfinished()` (the Executor's submitted - ended) is 0.
