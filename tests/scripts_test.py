@@ -216,16 +216,30 @@ class PerfReportTest(unittest.TestCase):
         with open(one_cpu, "w") as f:
             json.dump({"context": {"usable_cpus": "1", "default_workers": "5"}, "benchmarks": [
                 entry("paired/tbb/tbb_enqueue/workers:1/iterations:1/real_time", workers=1, tasks=8, ns_per_op=130.0,
-                      library_ns_per_op=80.0, ratio=1.6, ratio_min=1.5, ratio_max=1.7, rounds=9, posted=1)]}, f)
+                      library_ns_per_op=80.0, ratio=1.6, ratio_min=1.5, ratio_max=1.7, rounds=9, posted=1,
+                      kernel_context_switches_per_task=0.0002, library_context_switches_per_task=0.0001)]}, f)
         r = run(PYTHON, PERF_REPORT, path, one_cpu, "--overhead-tasks", "8")
         self.assertEqual(r.returncode, 0, r.stderr)
         short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
         self.assertIn("| 1.30 | short |", short)
-        self.assertIn("ours takes 130 ns per task against 80 ns (ratio 1.60): the adapter adds 50 ns", short)
+        self.assertIn("ours takes 130 ns per task against 80 ns (ratio 1.60)", short)
+        self.assertIn("the adapter adds 50 ns to every task", short)
         self.assertIn("takes under 333 ns per task, as it did in this row (200 ns)", short)
+        self.assertIn("with as few context switches as the library (0.0002 and 0.0001 per task)", short)
         self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 1, 1 CPU (`taskset`) | 130 | 80 | 1.60 |", r.stdout)
         self.assertIn("| `tbb` post / `tbb_enqueue`, workers = 2 | 220 | 200 | 1.30 |", r.stdout,
                       "the one-CPU row is kept apart from the machine's")
+
+        # Where ours switched context far more on one CPU, the difference is not all the adapter's code.
+        with open(one_cpu) as f:
+            data = json.load(f)
+        data["benchmarks"][0]["kernel_context_switches_per_task"] = 0.037
+        with open(one_cpu, "w") as f:
+            json.dump(data, f)
+        r = run(PYTHON, PERF_REPORT, path, one_cpu, "--overhead-tasks", "8")
+        short = next(line for line in r.stdout.splitlines() if "`tbb` adapter_overhead, workers = 2" in line)
+        self.assertIn("but it also switched context 0.037 times per task against the library's 0.000", short)
+        self.assertNotIn("the adapter adds", short)
 
     def test_a_paired_row_with_repetitions_shows_its_median_repetition_whole(self):
         """Google Benchmark's median aggregate takes each counter's median on its own, so its
