@@ -233,21 +233,22 @@ TEST(ProcessPool, ATaskThatRunsOverWhileCallsAreSentBehindItFailsForItsTimeout) 
 }
 
 TEST(ProcessPool, EachCallOfALongBatchHasItsOwnTimeoutNotTheBatchs) {
-  // 40 calls of 64 KiB, more than the socket holds, so the pool is still sending the batch
-  // while the worker answers the first calls: each takes 20 ms of a 200 ms timeout, the
-  // whole batch 800 ms. The deadline must move on with each reply, not stay the first call's.
+  // 80 calls of 64 KiB, more than the socket holds, so the pool is still sending the batch
+  // while the worker answers the first calls: each takes 25 ms of a 500 ms timeout (20x, for
+  // a sanitized worker on a loaded machine), the whole batch 2 s. The deadline must move on
+  // with each reply, not stay the first call's.
   // Short calls first, so the pool takes its tasks for short ones and sends them in batches.
-  ProcessPool pool(1, {}, 200ms);
+  ProcessPool pool(1, {}, 500ms);
   std::vector<Future<int>> short_calls;
   for (int i = 0; i < 2000; ++i) short_calls.push_back(pool.submit(square_task, i));
   std::vector<std::string> inputs;
   std::vector<Future<std::string>> calls;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 80; ++i) {
     inputs.push_back(text_pattern(64 * 1024, i));
-    calls.push_back(pool.submit(slow_reverse_task, inputs.back(), 20));
+    calls.push_back(pool.submit(slow_reverse_task, inputs.back(), 25));
   }
   for (int i = 0; i < 2000; ++i) EXPECT_EQ(short_calls[i].get(), i * i);
-  for (int i = 0; i < 40; ++i)
+  for (int i = 0; i < 80; ++i)
     EXPECT_EQ(calls[i].get(), std::string(inputs[i].rbegin(), inputs[i].rend())) << "call " << i;
   pool.shutdown();
   expect_no_task_lost(pool);
