@@ -254,14 +254,15 @@ class Report:
         ratio = e.get("ratio") if e else None
         story = self.paired_story(e, library) if e else ""
         note = story
-        if ratio is not None and round(ratio, 2) < 1 and pool != "thread-pool":
+        adapter = pool != "thread-pool"  # an adapter over its own library, not our pool against another's
+        if ratio is not None and round(ratio, 2) < 1 and adapter:
             ours, theirs = e.get("kernel_context_switches_per_task", 0), e.get("library_context_switches_per_task", 0)
             note += "; below 1: " + (
                 "the library alone switched context more; its empty tasks end before the next is handed over, so "
                 "its threads go idle and each hand-over wakes one, while ours, each a little longer (the "
                 "Executor's counts), keep them busy" if theirs > max(1.5 * ours, 0.05) else
                 "the adapter's cost is lost in the rounds' spread")
-        why = self.fixed_cost(pool, library, limit, e["library_ns_per_op"]) if e and pool != "thread-pool" else ""
+        why = self.fixed_cost(pool, library, limit, e["library_ns_per_op"]) if e and adapter else ""
         self.add(what, f"<= {limit}", None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio <= limit,
                  why=why, note=note)
 

@@ -270,12 +270,6 @@ TYPED_TEST(ExecutorContract, DestroyingWithQueuedTasksNeitherHangsNorLosesOne) {
   }
 }
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-
 TYPED_TEST(ExecutorContract, HundredThousandSmallTasksAllEnd) {
   // Under a sanitizer each new thread costs one to two milliseconds of its bookkeeping, so
   // thread-per-task runs 5,000 tasks there (the same creation, reaping and counting

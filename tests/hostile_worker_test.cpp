@@ -301,13 +301,7 @@ TEST(HostileWorker, AReaderPositionTheWorkerRewindsIsIgnored) {
 /// How many hostile answers one pool takes in the mixed test: each costs a new worker
 /// process, which sanitizers make far slower to start (about 0.4 s each under ASan on the
 /// 2-CPU VM, where 100 still meet each kind of answer about eight times).
-int hostile_answers() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return 100;
-#else
-  return 10'000;
-#endif
-}
+int hostile_answers() { return sanitized ? 100 : 10'000; }
 
 TEST(HostileWorker, TenThousandHostileAnswersFailExactlyTheirTasks) {
   ProcessPool pool(2);

@@ -55,15 +55,10 @@ using poolbench::Future;
 using Clock = std::chrono::steady_clock;
 
 // Sanitized builds run several times slower: every duration the soak chooses is scaled.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int time_scale = 3;
+constexpr int time_scale = poolbench::testing::sanitized ? 3 : 1;
 /// A sanitizer's runtime has its own allocator and shadow memory, which keep what the
 /// program freed (51 MiB more after one TSan minute): RSS is printed, not checked.
-constexpr bool check_rss = false;
-#else
-constexpr int time_scale = 1;
-constexpr bool check_rss = true;
-#endif
+constexpr bool check_rss = !poolbench::testing::sanitized;
 
 constexpr std::uint32_t max_payload = 1u << 20;
 /// RSS may grow by this much from the start figures to the end ones (both taken after

@@ -16,6 +16,14 @@ namespace poolbench::testing {
 /// starts: a worker as slow to start as on a loaded machine or under a sanitizer.
 inline constexpr const char* slow_worker_start_variable = "POOLBENCH_TEST_WORKER_START_MS";
 
+/// Whether this test binary runs under ThreadSanitizer or AddressSanitizer, which make
+/// threads and processes several times slower to start: count-bound tests take fewer.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+
 int square(int x);
 /// Sleeps a few milliseconds that depend on `x`, so tasks end out of input order.
 int jitter_square(int x);

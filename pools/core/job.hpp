@@ -98,33 +98,21 @@ class Job {
   }
 
   template <class B>
-  static constexpr auto relocate_inline() {
-    using Move = void (*)(void*, void*) noexcept;
-    if constexpr (std::is_trivially_copyable_v<B>) {
-      return Move{nullptr};
-    } else {
-      return Move{[](void* from, void* to) noexcept {
-        ::new (to) B(std::move(inline_body<B>(from)));
-        inline_body<B>(from).~B();
-      }};
-    }
+  static void relocate_inline(void* from, void* to) noexcept {
+    ::new (to) B(std::move(inline_body<B>(from)));
+    inline_body<B>(from).~B();
   }
-
   template <class B>
-  static constexpr auto destroy_inline() {
-    using Destroy = void (*)(void*) noexcept;
-    if constexpr (std::is_trivially_destructible_v<B>) {
-      return Destroy{nullptr};
-    } else {
-      return Destroy{[](void* p) noexcept { inline_body<B>(p).~B(); }};
-    }
+  static void destroy_inline(void* p) noexcept {
+    inline_body<B>(p).~B();
   }
 
   template <class B>
   static constexpr Ops inline_ops{[](void* p) { return inline_body<B>(p).run(); },
                                   [](void* p) noexcept { inline_body<B>(p).cancel(); },
                                   [](void* p, std::exception_ptr e) noexcept { inline_body<B>(p).fail(std::move(e)); },
-                                  relocate_inline<B>(), destroy_inline<B>()};
+                                  std::is_trivially_copyable_v<B> ? nullptr : &relocate_inline<B>,
+                                  std::is_trivially_destructible_v<B> ? nullptr : &destroy_inline<B>};
 
   template <class B>
   static constexpr Ops heap_ops{[](void* p) { return heap_body<B>(p).run(); },
